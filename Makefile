@@ -1,0 +1,39 @@
+# The two commands of the README:
+#   make run    build the default model repository if it is missing, then serve it
+#   make test   run the test suite
+# Both create .venv and install what they need.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MODEL_REPOSITORY ?= models
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Extra arguments for `distill build-default` (e.g. DEFAULT_ARGS="--epochs 1").
+DEFAULT_ARGS ?=
+
+.PHONY: run test venv models clean bench
+
+$(VENV)/.stamp-install: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	# CPU torch first: later ranges that 2.13.0 satisfies then install nothing more.
+	$(BIN)/pip install "torch==2.13.0"
+	$(BIN)/pip install -e ".[distill,serve,dev]"
+	touch $@
+
+venv: $(VENV)/.stamp-install
+
+$(MODEL_REPOSITORY)/sentiment/manifest.json: | $(VENV)/.stamp-install
+	$(BIN)/distill build-default --output $(MODEL_REPOSITORY) $(DEFAULT_ARGS)
+
+models: $(MODEL_REPOSITORY)/sentiment/manifest.json
+
+run: venv models
+	$(BIN)/serve --model-repository $(MODEL_REPOSITORY) --host $(HOST) --port $(PORT)
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) $(MODEL_REPOSITORY) runs

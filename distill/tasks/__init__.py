@@ -1,0 +1,1 @@
+"""Per-task pieces (features, metrics) of the distillation pipeline."""

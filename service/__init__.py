@@ -1,0 +1,1 @@
+"""Online half: serve exported model folders with dynamic batching on ONNX Runtime."""

@@ -1,0 +1,171 @@
+"""The model-folder contract shared by `distill` (writer) and `service` (reader).
+
+A model folder holds ONNX variants, a `tokenizer.json` and a `manifest.json` that describes them.
+This module is the single place that defines the manifest's schema, writes it, and loads and
+checks a folder. It imports neither torch nor transformers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SCHEMA_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+TOKENIZER_FILE = "tokenizer.json"
+
+Task = Literal["text-classification", "question-answering"]
+TASKS: tuple[str, ...] = ("text-classification", "question-answering")
+Precision = Literal["fp32", "int8", "fp16"]
+ValidationStatus = Literal["passed", "failed", "unvalidated"]
+
+# Output names per task, in the order the ONNX graph returns them.
+TASK_OUTPUTS: dict[str, list[str]] = {
+    "text-classification": ["logits"],
+    "question-answering": ["start_logits", "end_logits"],
+}
+
+
+class ModelFolderError(Exception):
+    """A model folder cannot be used. The message names the folder or file and the problem."""
+
+
+class VariantValidation(BaseModel):
+    """What the export measured for one variant against the PyTorch reference."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: ValidationStatus
+    max_abs_diff: float | None = None  # largest |onnx - torch| over the compared outputs
+    label_agreement: float | None = None  # share of examples with the same predicted label
+    accuracy: float | None = None  # task metric on the validation split, when measured
+    examples: int | None = None  # how many validation examples were compared
+    note: str | None = None
+
+
+class Variant(BaseModel):
+    """One ONNX file of the model."""
+
+    model_config = ConfigDict(extra="allow")
+
+    file: str
+    precision: Precision
+    sha256: str
+    size_bytes: int
+    providers: list[str] = Field(default_factory=list)  # execution providers it is meant for
+    recommended: bool = True
+    validation: VariantValidation
+    fusions: dict[str, int] = Field(default_factory=dict)  # optimiser fusions that applied
+
+
+class Manifest(BaseModel):
+    """The content of `manifest.json`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    schema_version: int
+    name: str
+    task: Task
+    labels: list[str] = Field(default_factory=list)  # logits index -> label (classification)
+    max_seq_len: int = Field(gt=0)
+    inputs: list[str] = Field(default_factory=lambda: ["input_ids", "attention_mask"])
+    outputs: list[str]
+    tokenizer: str = TOKENIZER_FILE
+    tokenizer_sha256: str | None = None
+    variants: dict[str, Variant]
+    teacher: str | None = None
+    student_layers: int | None = None
+    metrics: dict[str, Any] = Field(default_factory=dict)  # distillation / evaluation results
+    created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    package_version: str = "0.0.0"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def describe_file(folder: Path, file: str) -> dict[str, Any]:
+    """sha256 and size of a file in the folder, as the manifest records them."""
+    path = folder / file
+    return {"file": file, "sha256": sha256_file(path), "size_bytes": path.stat().st_size}
+
+
+def write_manifest(folder: Path, manifest: Manifest) -> Path:
+    path = Path(folder) / MANIFEST_FILE
+    path.write_text(json.dumps(manifest.model_dump(mode="json"), indent=2) + "\n")
+    return path
+
+
+def read_manifest(folder: Path) -> Manifest:
+    """Parse `manifest.json` without checking the other files."""
+    folder = Path(folder)
+    path = folder / MANIFEST_FILE
+    if not folder.is_dir():
+        raise ModelFolderError(f"{folder}: not a directory")
+    if not path.is_file():
+        raise ModelFolderError(f"{path}: missing manifest file")
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelFolderError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise ModelFolderError(f"{path}: expected a JSON object")
+    version = raw.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ModelFolderError(
+            f"{path}: unknown schema_version {version!r} (this version reads {SCHEMA_VERSION})"
+        )
+    if raw.get("task") not in TASKS:
+        raise ModelFolderError(
+            f"{path}: unknown task {raw.get('task')!r} (known: {', '.join(TASKS)})"
+        )
+    try:
+        return Manifest.model_validate(raw)
+    except ValidationError as exc:
+        raise ModelFolderError(f"{path}: invalid manifest: {exc}") from exc
+
+
+def _check_file(folder: Path, file: str, sha256: str | None, what: str) -> None:
+    path = folder / file
+    if not path.is_file():
+        raise ModelFolderError(f"{path}: missing {what} file")
+    if sha256 is not None and sha256_file(path) != sha256:
+        raise ModelFolderError(f"{path}: wrong checksum for {what} (file changed or corrupt)")
+
+
+def load_model_folder(folder: Path, verify_checksums: bool = True) -> Manifest:
+    """Read and check a model folder: manifest, tokenizer, and every variant's file and checksum."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if not manifest.variants:
+        raise ModelFolderError(f"{folder / MANIFEST_FILE}: lists no ONNX variants")
+    expected = TASK_OUTPUTS[manifest.task]
+    if manifest.outputs != expected:
+        raise ModelFolderError(
+            f"{folder / MANIFEST_FILE}: outputs {manifest.outputs} do not match task "
+            f"{manifest.task!r} (expected {expected})"
+        )
+    if manifest.task == "text-classification" and len(manifest.labels) < 2:
+        raise ModelFolderError(f"{folder / MANIFEST_FILE}: a classifier needs at least 2 labels")
+    check = verify_checksums
+    _check_file(folder, manifest.tokenizer, manifest.tokenizer_sha256 if check else None, "tokenizer")
+    for name, variant in manifest.variants.items():
+        _check_file(folder, variant.file, variant.sha256 if check else None, f"variant {name!r}")
+    return manifest
+
+
+def discover_model_folders(repository: Path) -> list[Path]:
+    """Sub-folders of a model repository that hold a manifest, sorted by name."""
+    repository = Path(repository)
+    if not repository.is_dir():
+        raise ModelFolderError(f"{repository}: model repository does not exist")
+    return sorted(p for p in repository.iterdir() if (p / MANIFEST_FILE).is_file())

@@ -1,0 +1,138 @@
+"""Tiny models and data for tests: random BERT teachers and a word-level WordPiece vocabulary.
+
+Nothing here is downloaded; everything is built in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+POSITIVE = [
+    "a wonderful and moving film",
+    "the acting is superb and the story is great",
+    "i loved every minute of it",
+    "a delightful charming comedy",
+    "brilliant direction and a great cast",
+    "the best movie of the year",
+    "warm funny and beautifully made",
+    "an excellent heartfelt drama",
+    "great music and wonderful characters",
+    "a joyful surprising delight",
+    "superb writing and a lovely ending",
+    "i enjoyed it a lot , truly great",
+]
+NEGATIVE = [
+    "a dull and boring film",
+    "the acting is terrible and the story is bad",
+    "i hated every minute of it",
+    "a tedious lifeless comedy",
+    "awful direction and a weak cast",
+    "the worst movie of the year",
+    "cold unfunny and badly made",
+    "a dreadful pointless drama",
+    "bad music and annoying characters",
+    "a miserable predictable mess",
+    "clumsy writing and a stupid ending",
+    "i disliked it a lot , truly bad",
+]
+
+
+def labelled_sentences() -> list[tuple[str, str]]:
+    """24 short reviews with string labels, alternating positive and negative."""
+    rows: list[tuple[str, str]] = []
+    for pos, neg in zip(POSITIVE, NEGATIVE):
+        rows += [(pos, "positive"), (neg, "negative")]
+    return rows
+
+
+def vocabulary(extra_texts: list[str] | None = None) -> list[str]:
+    words = {w for text, _ in labelled_sentences() for w in text.lower().split()}
+    for text in extra_texts or []:
+        words.update(text.lower().split())
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    pieces = [f"##{c}" for c in letters] + list("0123456789.,!?'\"-")
+    return SPECIAL_TOKENS + sorted(words) + letters + pieces
+
+
+def write_tokenizer(folder: Path, extra_texts: list[str] | None = None, max_len: int = 64):
+    """Save a lower-casing BERT WordPiece fast tokenizer (with tokenizer.json) into `folder`."""
+    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
+    from tokenizers.models import WordPiece
+    from transformers import PreTrainedTokenizerFast
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = {token: i for i, token in enumerate(vocabulary(extra_texts))}
+    tok = Tokenizer(WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=max_len,
+    )
+    fast.save_pretrained(str(folder))
+    return fast
+
+
+def bert_config(vocab_size: int, layers: int = 4, hidden: int = 32, num_labels: int | None = None):
+    """A tiny random BERT config: `layers` layers, hidden 32, 2 heads, 64 positions."""
+    from transformers import BertConfig
+
+    kwargs = {}
+    if num_labels is not None:
+        kwargs.update(
+            num_labels=num_labels,
+            id2label={0: "negative", 1: "positive"} if num_labels == 2 else None,
+        )
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=hidden * 2,
+        max_position_embeddings=64,
+        type_vocab_size=2,
+        **kwargs,
+    )
+
+
+def write_teacher(folder: Path, layers: int = 4, with_head: bool = False, seed: int = 0) -> Path:
+    """Save a tiny random BERT (base encoder, or with a 2-label classification head) and its
+    tokenizer into `folder`, like a checkpoint a user would pass as `--teacher PATH`."""
+    import torch
+    from transformers import BertForSequenceClassification, BertModel
+
+    folder = Path(folder)
+    tokenizer = write_tokenizer(folder)
+    torch.manual_seed(seed)
+    if with_head:
+        model = BertForSequenceClassification(bert_config(len(tokenizer), layers, num_labels=2))
+    else:
+        model = BertModel(bert_config(len(tokenizer), layers))
+    model.save_pretrained(str(folder))
+    return folder
+
+
+def write_csv(path: Path, rows: list[tuple[str, str]], text_col: str = "text", label_col: str = "label") -> Path:
+    import csv
+
+    path = Path(path)
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([text_col, label_col])
+        writer.writerows(rows)
+    return path
