@@ -1,0 +1,207 @@
+"""HTTP routes: validate, tokenize, submit to the model's batcher, await, shape the response."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from service.batching import ItemResult, gather_results
+from service.errors import (
+    DeadlineExceeded, InputTooLong, InvalidInput, ModelNotFound, NotReady, ServiceError, Unauthorized,
+)
+from service.runtime import ModelRuntime
+from service.schemas import (
+    ClassifyRequest, ClassifyResponse, ErrorBody, FailedModel, Health, ModelInfo, ModelList,
+    VariantInfo,
+)
+from service.state import ServiceState
+from service.tasks import classification_scores
+
+CLASSIFICATION = "text-classification"
+
+
+def get_state(request: Request) -> ServiceState:
+    return request.app.state.service
+
+
+State = Annotated[ServiceState, Depends(get_state)]
+bearer = HTTPBearer(auto_error=False, description="Needed when the server has an API key.")
+
+
+def require_api_key(
+    state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> None:
+    key = state.settings.api_key
+    if key is None:
+        return
+    given = credentials.credentials if credentials is not None else ""
+    if not hmac.compare_digest(given.encode(), key.encode()):
+        raise Unauthorized("missing or wrong API key (send 'Authorization: Bearer <key>')")
+
+
+def _errors(*codes: int) -> dict:
+    return {code: {"model": ErrorBody} for code in codes}
+
+
+INFERENCE_ERRORS = _errors(401, 404, 413, 422, 429, 500, 503, 504)
+ops = APIRouter(tags=["operations"])
+v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+
+
+class ClientGone(ServiceError):
+    status, type = 499, "client_closed_request"
+
+
+def _texts(inputs: str | list[str], state: ServiceState) -> list[str]:
+    texts = [inputs] if isinstance(inputs, str) else inputs
+    limits = state.settings
+    if not texts:
+        raise InvalidInput("inputs: needs at least one text", field="inputs")
+    if len(texts) > limits.max_inputs:
+        raise InvalidInput(
+            f"inputs: {len(texts)} texts, at most {limits.max_inputs} per request", field="inputs"
+        )
+    for i, text in enumerate(texts):
+        if len(text) > limits.max_text_chars:
+            field = "inputs" if isinstance(inputs, str) else f"inputs[{i}]"
+            raise InvalidInput(
+                f"{field}: {len(text)} characters, at most {limits.max_text_chars}", field=field
+            )
+    return texts
+
+
+def _tokenize(runtime: ModelRuntime, texts: list[str], truncation: bool, state: ServiceState,
+              single: bool) -> list[list[int]]:
+    started = time.perf_counter()
+    encodings = runtime.encode(texts, truncation)
+    state.metrics.tokenization.labels(runtime.name).observe(time.perf_counter() - started)
+    for i, encoding in enumerate(encodings):
+        if len(encoding.ids) > runtime.max_seq_len:
+            state.metrics.rejections.labels(runtime.name, "too_long").inc()
+            field = "inputs" if single else f"inputs[{i}]"
+            raise InputTooLong(
+                f"{field}: {len(encoding.ids)} tokens, model {runtime.name!r} accepts at most "
+                f"{runtime.max_seq_len}; send truncation=true to cut it", field=field,
+            )
+    return [encoding.ids for encoding in encodings]
+
+
+async def _wait_disconnect(request: Request) -> None:
+    """Resolves when the client closes the connection (the body is already read)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _infer(request: Request, state: ServiceState, name: str, sequences: list[list[int]],
+                 started: float) -> list[ItemResult]:
+    _, batcher = state.runtime(name, CLASSIFICATION)
+    try:
+        futures = batcher.submit(sequences)
+    except ServiceError as exc:
+        if exc.status == 429:
+            state.metrics.rejections.labels(name, "queue_full").inc()
+        raise
+    remaining = started + state.settings.request_timeout_s - time.monotonic()
+    disconnected = asyncio.ensure_future(_wait_disconnect(request))
+    try:
+        results = await gather_results(futures, remaining, disconnected)
+    finally:
+        disconnected.cancel()
+    if results is not None:
+        return results
+    if disconnected.done() and not disconnected.cancelled():
+        raise ClientGone("the client closed the connection")
+    state.metrics.rejections.labels(name, "deadline").inc()
+    raise DeadlineExceeded(
+        f"no answer within the request deadline of {state.settings.request_timeout_s} s"
+    )
+
+
+async def _classify(request: Request, response: Response, state: ServiceState, name: str,
+                    body: ClassifyRequest):
+    started = time.monotonic()
+    request.state.model = name
+    runtime, _ = state.runtime(name, CLASSIFICATION)
+    texts = _texts(body.inputs, state)
+    single = isinstance(body.inputs, str)
+    sequences = _tokenize(runtime, texts, body.truncation, state, single)
+    results = await _infer(request, state, name, sequences, started)
+    response.headers["X-Queue-Time-Ms"] = f"{max(r.queue_s for r in results) * 1000:.3f}"
+    response.headers["X-Inference-Time-Ms"] = f"{max(r.inference_s for r in results) * 1000:.3f}"
+    response.headers["X-Batch-Size"] = str(max(r.batch_size for r in results))
+    labels = runtime.manifest.labels
+    answers = [
+        classification_scores(r.output, labels, body.top_k, body.function_to_apply) for r in results
+    ]
+    return answers[0] if single else answers
+
+
+@v1.post("/classify", response_model=ClassifyResponse, responses=INFERENCE_ERRORS,
+         summary="Classify texts with a text-classification model")
+async def classify(body: ClassifyRequest, request: Request, response: Response, state: State):
+    """Scores per input, best first, like `pipeline("text-classification")`."""
+    name = body.model or state.default_model(CLASSIFICATION)
+    return await _classify(request, response, state, name, body)
+
+
+@v1.post("/sentiment", response_model=ClassifyResponse, responses=INFERENCE_ERRORS,
+         summary="Sentiment of texts (positive / negative)")
+async def sentiment(body: ClassifyRequest, request: Request, response: Response, state: State):
+    """The same as /v1/classify, on the sentiment model unless `model` names another."""
+    name = body.model or state.settings.sentiment_model
+    return await _classify(request, response, state, name, body)
+
+
+def _model_info(runtime: ModelRuntime) -> ModelInfo:
+    m = runtime.manifest
+    variants = {
+        key: VariantInfo(file=v.file, precision=v.precision, size_bytes=v.size_bytes,
+                         recommended=v.recommended, validation=v.validation.model_dump())
+        for key, v in m.variants.items()
+    }
+    return ModelInfo(
+        name=runtime.name, task=m.task, labels=m.labels, max_seq_len=m.max_seq_len,
+        variant=runtime.variant, provider=runtime.provider, variants=variants, teacher=m.teacher,
+        student_layers=m.student_layers, metrics=m.metrics, created_at=m.created_at,
+    )
+
+
+@v1.get("/models", response_model=ModelList, responses=_errors(401), summary="Loaded models")
+async def list_models(state: State) -> ModelList:
+    runtimes = state.models.runtimes
+    failed = [FailedModel(name=n, error=e) for n, e in sorted(state.models.failed.items())]
+    return ModelList(models=[_model_info(runtimes[n]) for n in sorted(runtimes)], failed=failed)
+
+
+@v1.get("/models/{name}", response_model=ModelInfo, responses=_errors(401, 404),
+        summary="One loaded model")
+async def get_model(name: str, request: Request, state: State) -> ModelInfo:
+    runtime = state.models.runtimes.get(name)
+    if runtime is None:
+        raise ModelNotFound(f"unknown model {name!r} (loaded: {', '.join(sorted(state.models.runtimes))})")
+    request.state.model = name
+    return _model_info(runtime)
+
+
+@ops.get("/healthz", response_model=Health, summary="Liveness")
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@ops.get("/readyz", response_model=Health, responses=_errors(503), summary="Readiness")
+async def readyz(state: State) -> Health:
+    """200 once every model is loaded and warmed up; 503 before (and while shutting down)."""
+    if not state.ready:
+        raise NotReady(f"not ready: {state.warmed}")
+    return Health(status="ready", models=dict(state.warmed))
+
+
+@ops.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(state: State) -> Response:
+    payload, content_type = state.metrics.exposition()
+    return Response(payload, media_type=content_type)

@@ -1,0 +1,121 @@
+"""Typed service errors and the handlers that turn every failure into a clean JSON body.
+
+Body of every error: {"error": {"status": 422, "type": "invalid_input", "message": "..."}}
+(plus "field" when one field is at fault). Never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("service")
+
+
+class ServiceError(Exception):
+    """An error with an HTTP status, a stable type name and a message for the client."""
+
+    status = 500
+    type = "internal_error"
+
+    def __init__(self, message: str, *, field: str | None = None, headers: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.headers = headers or {}
+
+
+class InvalidInput(ServiceError):
+    status, type = 422, "invalid_input"
+
+
+class InputTooLong(InvalidInput):
+    type = "input_too_long"
+
+
+class Unauthorized(ServiceError):
+    status, type = 401, "unauthorized"
+
+
+class ModelNotFound(ServiceError):
+    status, type = 404, "model_not_found"
+
+
+class BodyTooLarge(ServiceError):
+    status, type = 413, "body_too_large"
+
+
+class QueueFull(ServiceError):
+    status, type = 429, "queue_full"
+
+
+class NotReady(ServiceError):
+    status, type = 503, "not_ready"
+
+
+class DeadlineExceeded(ServiceError):
+    status, type = 504, "deadline_exceeded"
+
+
+class ShuttingDown(ServiceError):
+    status, type = 503, "shutting_down"
+
+
+def error_body(status: int, type_: str, message: str, field: str | None = None) -> dict:
+    error = {"status": status, "type": type_, "message": message}
+    if field is not None:
+        error["field"] = field
+    return {"error": error}
+
+
+def error_response(exc: ServiceError) -> JSONResponse:
+    return JSONResponse(
+        error_body(exc.status, exc.type, exc.message, exc.field), exc.status, headers=exc.headers
+    )
+
+
+def _field_name(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+async def _service_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    return error_response(exc)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    field = _field_name(tuple(first.get("loc", ())))
+    others = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    message = f"{field}: {first.get('msg', 'invalid value')}{others}"
+    return JSONResponse(error_body(422, "invalid_input", message, field), 422)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    type_ = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
+        exc.status_code, "http_error"
+    )
+    return JSONResponse(
+        error_body(exc.status_code, type_, str(exc.detail)), exc.status_code, headers=exc.headers
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled %s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
+    message = f"internal error ({type(exc).__name__}); see the server log"
+    return JSONResponse(error_body(500, "internal_error", message), 500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,112 @@
+"""Application factory and the `serve` command.
+
+`create_app(settings)` builds a FastAPI app whose lifespan starts one batcher per model, warms the
+models up in the background (/readyz turns 200 when done) and, on shutdown, drains the batchers.
+`main()` parses settings, loads and checks every model folder *before* the server starts (a bad
+folder ends the command with a one-line message and exit status 1), then runs uvicorn, which on
+SIGTERM stops accepting connections and finishes the accepted requests before the lifespan ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator
+
+import uvicorn
+from fastapi import FastAPI
+from pydantic import ValidationError
+
+from service.api import ops, v1
+from service.errors import install_error_handlers
+from service.manifest import ModelFolderError
+from service.metrics import Metrics
+from service.middleware import BodyLimitMiddleware, RequestMetricsMiddleware
+from service.settings import Settings, settings_from_cli
+from service.state import LoadedModels, ServiceState, load_models
+
+log = logging.getLogger("service")
+
+DESCRIPTION = (
+    "Text classification with distilled BERT models on ONNX Runtime, with dynamic batching. "
+    "Errors have the body {\"error\": {\"status\", \"type\", \"message\", \"field\"?}}."
+)
+
+
+def _lifespan(state: ServiceState, models_given: bool):
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not models_given:
+            state.models = load_models(state.settings)
+        state.start()
+        warm_up = asyncio.get_running_loop().create_task(state.warm_up(), name="warm-up")
+        try:
+            yield
+        finally:
+            if not warm_up.done():
+                warm_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warm_up
+            await state.stop()
+            log.info("batchers drained; bye")
+
+    return lifespan
+
+
+def create_app(settings: Settings, models: LoadedModels | None = None) -> FastAPI:
+    """A new app with its own metrics registry. Without `models`, the lifespan loads them."""
+    metrics = Metrics()
+    state = ServiceState(settings=settings, metrics=metrics, models=models or LoadedModels({}))
+    app = FastAPI(
+        title="distilserve",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=_lifespan(state, models is not None),
+    )
+    app.state.service = state
+    install_error_handlers(app)
+    app.include_router(v1)
+    app.include_router(ops)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
+    return app
+
+
+def _fail(message: str, status: int) -> None:
+    print(f"serve: error: {message}", file=sys.stderr)
+    raise SystemExit(status)
+
+
+def _note_signal(signum: int, _frame) -> None:
+    """Installed before uvicorn so that, once its graceful shutdown re-raises the signal, the
+    process ends with status 0 instead of dying by the signal."""
+    log.info("received %s; shut down gracefully", signal.Signals(signum).name)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        settings = settings_from_cli(argv)
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()), 2)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        models = load_models(settings)
+    except ModelFolderError as exc:
+        _fail(f"cannot load models: {exc}", 1)
+    for name, problem in models.failed.items():
+        log.warning("model %s skipped: %s", name, problem)
+    app = create_app(settings, models)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level=settings.log_level,
+        timeout_graceful_shutdown=None, access_log=False,
+    )
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _note_signal)
+    uvicorn.Server(config).run()
+
+
+if __name__ == "__main__":
+    main()

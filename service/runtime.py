@@ -1,0 +1,149 @@
+"""One loaded model: manifest, tokenizer and ONNX Runtime session.
+
+Loading picks the variant and the execution providers; `run` pads a list of token-id sequences
+into one tensor and calls the session. Nothing here touches asyncio: `service.batching` calls
+`run` on the model's own worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Encoding, Tokenizer
+
+from service.manifest import Manifest, ModelFolderError, load_model_folder
+from service.settings import Settings
+
+log = logging.getLogger("service")
+
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+
+
+def choose_providers(requested: list[str] | None, available: Sequence[str]) -> list[str]:
+    """Requested providers that this onnxruntime build has; auto: CUDA when present, then CPU."""
+    if requested:
+        missing = [p for p in requested if p not in available]
+        if missing:
+            raise ModelFolderError(
+                f"execution providers {missing} are not available (this build has {list(available)})"
+            )
+        return list(requested)
+    return [CUDA, CPU] if CUDA in available else [CPU]
+
+
+def choose_variant(manifest: Manifest, preference: str, provider: str, folder: Path) -> str:
+    """The variant key to load. auto: fp16 on CUDA, int8 on CPU, then fp32; skips recommended=false."""
+    variants = manifest.variants
+    if preference != "auto":
+        matches = [k for k, v in variants.items() if v.precision == preference or k == preference]
+        if not matches:
+            raise ModelFolderError(
+                f"{folder}: no {preference!r} variant (has {sorted(variants)})"
+            )
+        return matches[0]
+    order = ["fp16", "fp32"] if provider == CUDA else ["int8", "fp32"]
+    for precision in order:
+        for key, variant in variants.items():
+            if variant.precision == precision and variant.recommended:
+                return key
+    raise ModelFolderError(
+        f"{folder}: no recommended variant among {sorted(variants)} for {provider} "
+        f"(looked for {' then '.join(order)})"
+    )
+
+
+@dataclass
+class ModelRuntime:
+    """A model ready to run: tokenizers, ORT session, and what was chosen at load time."""
+
+    name: str
+    folder: Path
+    manifest: Manifest
+    variant: str
+    provider: str
+    session: ort.InferenceSession
+    tokenizer: Tokenizer  # no truncation: tells the real length of a text
+    truncating_tokenizer: Tokenizer  # truncates to max_seq_len, keeping special tokens
+    pad_id: int
+
+    @property
+    def max_seq_len(self) -> int:
+        return self.manifest.max_seq_len
+
+    @property
+    def task(self) -> str:
+        return self.manifest.task
+
+    def encode(self, texts: list[str], truncation: bool) -> list[Encoding]:
+        tokenizer = self.truncating_tokenizer if truncation else self.tokenizer
+        return tokenizer.encode_batch(texts, add_special_tokens=True)
+
+    def run(self, sequences: Sequence[Sequence[int]]) -> np.ndarray:
+        """Pad, stack and run; returns the first output (e.g. logits) for every sequence."""
+        length = max(len(s) for s in sequences)
+        ids = np.full((len(sequences), length), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(sequences), length), dtype=np.int64)
+        for row, seq in enumerate(sequences):
+            ids[row, : len(seq)] = seq
+            mask[row, : len(seq)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self.manifest.inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        outputs = self.session.run(self.manifest.outputs[:1], feeds)
+        return np.asarray(outputs[0], dtype=np.float32)
+
+
+def _load_tokenizers(folder: Path, manifest: Manifest) -> tuple[Tokenizer, Tokenizer, int]:
+    path = folder / manifest.tokenizer
+    try:
+        plain = Tokenizer.from_file(str(path))
+        truncating = Tokenizer.from_file(str(path))
+    except Exception as exc:  # tokenizers raises bare Exception on a bad file
+        raise ModelFolderError(f"{path}: cannot load tokenizer ({exc})") from exc
+    padding = plain.padding
+    pad_id = padding["pad_id"] if padding else plain.token_to_id("[PAD]")
+    if pad_id is None:
+        pad_id = plain.token_to_id("<pad>")
+    plain.no_truncation()
+    plain.no_padding()
+    truncating.no_padding()
+    truncating.enable_truncation(max_length=manifest.max_seq_len)
+    return plain, truncating, pad_id if pad_id is not None else 0
+
+
+def _session(path: Path, providers: list[str], threads: int) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    try:
+        return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/... types
+        raise ModelFolderError(f"{path}: onnxruntime cannot load it ({type(exc).__name__}: {exc})") from exc
+
+
+def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
+    """Check a model folder and build its runtime; raises ModelFolderError naming the problem."""
+    folder = Path(folder)
+    manifest = load_model_folder(folder, verify_checksums=settings.verify_checksums)
+    providers = choose_providers(settings.providers, ort.get_available_providers())
+    variant = choose_variant(manifest, settings.variant, providers[0], folder)
+    plain, truncating, pad_id = _load_tokenizers(folder, manifest)
+    session = _session(folder / manifest.variants[variant].file, providers, settings.intra_op_threads)
+    names = {i.name for i in session.get_inputs()}
+    missing = [n for n in ("input_ids", "attention_mask") if n not in names]
+    if missing:
+        raise ModelFolderError(f"{folder}: ONNX graph lacks inputs {missing} (has {sorted(names)})")
+    used = session.get_providers()[0]
+    log.info("loaded %s: task=%s variant=%s provider=%s", folder.name, manifest.task, variant, used)
+    return ModelRuntime(
+        name=folder.name, folder=folder, manifest=manifest, variant=variant, provider=used,
+        session=session, tokenizer=plain, truncating_tokenizer=truncating, pad_id=pad_id,
+    )

@@ -1,0 +1,97 @@
+"""Request and response bodies (shapes follow the Hugging Face pipelines)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.tasks import ScoreFunction
+
+
+class ClassifyRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"inputs": ["a wonderful film", "a dull film"], "top_k": 2}]
+        },
+    )
+
+    model: str | None = Field(
+        None,
+        description="Model name (a folder of the model repository). /v1/classify needs it unless "
+        "only one classifier is loaded; /v1/sentiment defaults to the sentiment model.",
+    )
+    inputs: str | list[str] = Field(
+        description="One text (answer: one list of {label, score}) or a list of texts "
+        "(answer: one such list per text)."
+    )
+    top_k: int | None = Field(
+        1, ge=1, description="How many labels per input, best first; null: all labels."
+    )
+    function_to_apply: ScoreFunction = Field(
+        "softmax", description="softmax (single-label), sigmoid (multi-label) or none (logits)."
+    )
+    truncation: bool = Field(
+        False,
+        description="Cut texts longer than the model's max_seq_len tokens; when false such a "
+        "text is refused with 422.",
+    )
+
+
+class LabelScore(BaseModel):
+    label: str
+    score: float
+
+
+ClassifyResponse = list[LabelScore] | list[list[LabelScore]]
+
+
+class VariantInfo(BaseModel):
+    file: str
+    precision: str
+    size_bytes: int
+    recommended: bool
+    validation: dict[str, Any]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    task: str
+    labels: list[str]
+    max_seq_len: int
+    variant: str = Field(description="The variant in use.")
+    provider: str = Field(description="The ONNX Runtime execution provider in use.")
+    variants: dict[str, VariantInfo]
+    teacher: str | None = None
+    student_layers: int | None = None
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    created_at: str | None = None
+
+
+class FailedModel(BaseModel):
+    name: str
+    error: str
+
+
+class ModelList(BaseModel):
+    models: list[ModelInfo]
+    failed: list[FailedModel] = Field(
+        default_factory=list, description="Folders skipped at start-up (--skip-bad-models)."
+    )
+
+
+class Health(BaseModel):
+    status: str
+    models: dict[str, str] = Field(default_factory=dict)
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    type: str
+    message: str
+    field: str | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail

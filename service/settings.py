@@ -1,0 +1,93 @@
+"""Service configuration: environment variables (prefix `SERVE_`) and command-line flags.
+
+`Settings` is built once in `service.main.main()` and passed down; nothing reads it at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VariantChoice = Literal["auto", "fp32", "int8", "fp16"]
+
+
+class Settings(BaseSettings):
+    """Every knob of the server. CLI flags use kebab case (`--max-wait-ms`); environment
+    variables the `SERVE_` prefix and upper case (`SERVE_MAX_WAIT_MS`)."""
+
+    model_config = SettingsConfigDict(env_prefix="SERVE_", extra="ignore", validate_default=True)
+
+    # network
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port to listen on.")
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
+        "info", description="Log level of the server."
+    )
+
+    # models
+    model_repository: Path = Field(
+        Path("models"), description="Directory holding one sub-folder per model (manifest.json inside)."
+    )
+    models: list[str] | None = Field(
+        None, description="Names (sub-folder names) of the models to load; default: every folder."
+    )
+    variant: VariantChoice = Field(
+        "auto",
+        description="ONNX variant to run. auto: fp16 on CUDA, int8 on CPU, fp32 as the fallback; "
+        "variants marked recommended=false are skipped by auto.",
+    )
+    providers: list[str] | None = Field(
+        None,
+        description="ONNX Runtime execution providers in order of preference; default (auto): "
+        "CUDAExecutionProvider when available, then CPUExecutionProvider.",
+    )
+    intra_op_threads: int = Field(0, ge=0, description="ONNX Runtime intra-op threads (0: its default).")
+    verify_checksums: bool = Field(True, description="Check the sha256 of every model file at start-up.")
+    skip_bad_models: bool = Field(
+        False, description="Skip model folders that fail to load (reported in /v1/models) instead of exiting."
+    )
+    sentiment_model: str = Field("sentiment", description="Model answering /v1/sentiment.")
+    warmup_batches: int = Field(2, ge=0, description="Warm-up batches per sequence length before ready.")
+
+    # dynamic batching
+    max_batch_items: int = Field(32, ge=1, description="Most items (texts) in one model call.")
+    max_batch_tokens: int = Field(
+        8192, ge=1, description="Most padded tokens (longest item x items) in one model call."
+    )
+    max_wait_ms: float = Field(
+        5.0, ge=0, description="Longest wait after the first pending item before a partial batch runs."
+    )
+    queue_limit: int = Field(1024, ge=1, description="Most pending items per model; beyond it: 429.")
+    request_timeout_s: float = Field(
+        30.0, gt=0, description="Deadline of a request from arrival; past it: 504."
+    )
+
+    # limits and access
+    api_key: str | None = Field(
+        None, description="When set, /v1/* requires the header 'Authorization: Bearer <key>'."
+    )
+    max_body_bytes: int = Field(1_000_000, ge=1, description="Largest request body; beyond it: 413.")
+    max_inputs: int = Field(64, ge=1, description="Most texts in one request.")
+    max_text_chars: int = Field(20_000, ge=1, description="Longest text in characters.")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Settings":
+        if self.max_inputs > self.queue_limit:
+            raise ValueError(
+                f"max_inputs ({self.max_inputs}) must not exceed queue_limit ({self.queue_limit})"
+            )
+        return self
+
+
+def settings_from_cli(argv: list[str] | None) -> Settings:
+    """Parse command-line flags on top of the environment (flags win)."""
+    return Settings(
+        _cli_parse_args=argv if argv is not None else True,
+        _cli_prog_name="serve",
+        _cli_kebab_case=True,
+        _cli_implicit_flags=True,
+        _cli_enforce_required=False,
+    )

@@ -1,0 +1,123 @@
+"""The running service: loaded models, their batchers, readiness; loading and warm-up."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from service.batch_policy import BatchLimits
+from service.batching import Batcher
+from service.errors import InvalidInput, ModelNotFound, NotReady
+from service.manifest import ModelFolderError, discover_model_folders
+from service.metrics import Metrics
+from service.runtime import ModelRuntime, load_runtime
+from service.settings import Settings
+
+log = logging.getLogger("service")
+
+WARMUP_TEXT_TOKENS = 999  # a token id unlikely to be special; clipped to the vocabulary
+
+
+@dataclass
+class LoadedModels:
+    """What start-up loaded, and the folders it skipped (name -> problem)."""
+
+    runtimes: dict[str, ModelRuntime]
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def model_folders(settings: Settings) -> list[Path]:
+    """The folders to load: all of the repository, or the ones named in settings.models."""
+    repository = Path(settings.model_repository)
+    if settings.models is None:
+        folders = discover_model_folders(repository)
+        if not folders:
+            raise ModelFolderError(f"{repository}: no model folders (sub-folders with manifest.json)")
+        return folders
+    return [repository / name for name in settings.models]
+
+
+def load_models(settings: Settings) -> LoadedModels:
+    """Load every model folder; a bad one raises ModelFolderError unless skip_bad_models."""
+    loaded = LoadedModels(runtimes={})
+    for folder in model_folders(settings):
+        try:
+            loaded.runtimes[folder.name] = load_runtime(folder, settings)
+        except ModelFolderError as exc:
+            if not settings.skip_bad_models:
+                raise
+            log.warning("skipping model folder %s: %s", folder, exc)
+            loaded.failed[folder.name] = str(exc)
+    if not loaded.runtimes:
+        raise ModelFolderError(f"{settings.model_repository}: no model could be loaded")
+    return loaded
+
+
+def warmup_shapes(max_seq_len: int, max_items: int) -> list[tuple[int, int]]:
+    """(batch size, length) pairs to run before ready: short, medium and longest inputs."""
+    lengths = sorted({min(8, max_seq_len), max(2, max_seq_len // 2), max_seq_len})
+    sizes = sorted({1, min(8, max_items)})
+    return [(size, length) for length in lengths for size in sizes]
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    metrics: Metrics
+    models: LoadedModels
+    batchers: dict[str, Batcher] = field(default_factory=dict)
+    ready: bool = False
+    warmed: dict[str, str] = field(default_factory=dict)  # model -> "warming" | "ready" | error
+
+    def start(self) -> None:
+        limits = BatchLimits(
+            self.settings.max_batch_items, self.settings.max_batch_tokens,
+            self.settings.max_wait_ms / 1000.0,
+        )
+        for name, runtime in self.models.runtimes.items():
+            batcher = Batcher(name, runtime.run, limits, self.settings.queue_limit, self.metrics)
+            batcher.start()
+            self.batchers[name] = batcher
+            self.warmed[name] = "warming"
+            self.metrics.model_info.labels(name, runtime.task, runtime.variant, runtime.provider).set(1)
+            self.metrics.queue_depth.labels(name).set(0)
+
+    async def warm_up(self) -> None:
+        """A few batches of several lengths per model on its own worker thread, then ready."""
+        for name, runtime in self.models.runtimes.items():
+            vocab = runtime.tokenizer.get_vocab_size()
+            token = min(WARMUP_TEXT_TOKENS, vocab - 1)
+            for size, length in warmup_shapes(runtime.max_seq_len, self.settings.max_batch_items):
+                for _ in range(self.settings.warmup_batches):
+                    await self.batchers[name].call(runtime.run, [[token] * length] * size)
+            self.warmed[name] = "ready"
+            log.info("warmed up %s", name)
+        self.ready = True
+        self.metrics.ready.set(1)
+
+    async def stop(self) -> None:
+        self.ready = False
+        self.metrics.ready.set(0)
+        for batcher in self.batchers.values():
+            await batcher.close()
+
+    def runtime(self, name: str, task: str) -> tuple[ModelRuntime, Batcher]:
+        if not self.ready:
+            raise NotReady("models are still loading or warming up")
+        runtime = self.models.runtimes.get(name)
+        if runtime is None:
+            known = ", ".join(sorted(self.models.runtimes)) or "none"
+            raise ModelNotFound(f"unknown model {name!r} (loaded: {known})", field="model")
+        if runtime.task != task:
+            raise InvalidInput(f"model {name!r} is a {runtime.task} model, not {task}", field="model")
+        return runtime, self.batchers[name]
+
+    def default_model(self, task: str) -> str:
+        names = [n for n, r in self.models.runtimes.items() if r.task == task]
+        if len(names) == 1:
+            return names[0]
+        raise InvalidInput(
+            f"model: required when {len(names)} {task} models are loaded ({', '.join(sorted(names))})",
+            field="model",
+        )
