@@ -136,3 +136,71 @@ def write_csv(path: Path, rows: list[tuple[str, str]], text_col: str = "text", l
         writer.writerow([text_col, label_col])
         writer.writerows(rows)
     return path
+
+
+def validation_rows() -> list[tuple[str, str]]:
+    """72 labelled reviews of 4 to about 30 words: the 24 sentences, then pairs and triples of
+    same-label sentences joined together, so padded batches mix very different lengths."""
+    base = labelled_sentences()
+    pos = [t for t, label in base if label == "positive"]
+    neg = [t for t, label in base if label == "negative"]
+    rows = list(base)
+    for i in range(len(pos)):
+        rows += [(f"{pos[i]} , {pos[(i + 5) % len(pos)]}", "positive"),
+                 (f"{neg[i]} , {neg[(i + 5) % len(neg)]}", "negative")]
+        rows += [(f"{pos[i]} , {pos[(i + 3) % len(pos)]} and {pos[(i + 7) % len(pos)]}", "positive"),
+                 (f"{neg[i]} , {neg[(i + 3) % len(neg)]} and {neg[(i + 7) % len(neg)]}", "negative")]
+    return rows
+
+
+def write_student(folder: Path, train_steps: int = 40, seed: int = 0, max_seq_len: int = 48,
+                  teacher_dir: Path | None = None) -> Path:
+    """A student checkpoint as `distill export` reads it: a tiny 2-layer
+    DistilBertForSequenceClassification (dim 32), briefly fitted on `validation_rows()` so its
+    predictions are not coin flips, with tokenizer files, distill_info.json and validation.jsonl."""
+    import json
+
+    import torch
+    from transformers import DistilBertConfig, DistilBertForSequenceClassification
+
+    folder = Path(folder)
+    tokenizer = write_tokenizer(folder, max_len=64)
+    labels = ["negative", "positive"]
+    config = DistilBertConfig(
+        vocab_size=len(tokenizer), dim=32, n_layers=2, n_heads=2, hidden_dim=64,
+        max_position_embeddings=64, num_labels=2, pad_token_id=0,
+        id2label=dict(enumerate(labels)), label2id={n: i for i, n in enumerate(labels)},
+    )
+    torch.manual_seed(seed)
+    model = DistilBertForSequenceClassification(config)
+    rows = validation_rows()
+    _fit(model, tokenizer, rows, labels, train_steps)
+    model.eval().save_pretrained(str(folder))
+    info = {
+        "task": "text-classification", "teacher": "tiny-bert-teacher",
+        "teacher_dir": str(teacher_dir) if teacher_dir else None,
+        "student_layers": 2, "layer_map": [0, 2], "max_seq_len": max_seq_len,
+        "labels": labels, "metrics": {"student_accuracy": None},
+    }
+    (folder / "distill_info.json").write_text(json.dumps(info, indent=2))
+    with open(folder / "validation.jsonl", "w") as handle:
+        for text, label in rows:
+            handle.write(json.dumps({"text": text, "label": label}) + "\n")
+    return folder
+
+
+def _fit(model, tokenizer, rows, labels, steps: int) -> None:
+    import torch
+
+    if steps <= 0:
+        return
+    batch = tokenizer([t for t, _ in rows], padding=True, return_tensors="pt")
+    target = torch.tensor([labels.index(label) for _, label in rows])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(steps):
+        loss = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                     labels=target).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()

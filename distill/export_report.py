@@ -1,0 +1,141 @@
+"""The export chain in the distillation report: teacher (PyTorch) -> student (PyTorch) ->
+student ONNX variants, each with accuracy and latency measured side by side in one run.
+
+Rows follow the `report.json` schema of docs/CONTRACTS.md; rows this step measured carry
+`"measured_in": "export"`. The report is written with `distill.report.write_report` when that
+module provides it, otherwise as report.json plus a small markdown table of the chain.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from distill.latency import LatencyConfig, measure
+from distill.onnx_inputs import Batch
+from distill.parity import accuracy, macro_f1
+
+
+@dataclass
+class ChainEntry:
+    """One model of the chain: how to run it, and its predictions on the validation split."""
+
+    name: str
+    run: Callable[[Batch], np.ndarray]
+    predictions: np.ndarray
+    parameters: int | None = None
+    size_bytes: int | None = None
+    timing_batches: dict[int, Batch] = field(default_factory=dict)  # batch size -> inputs
+
+
+def latency_ms(entry: ChainEntry, config: LatencyConfig) -> dict[str, float]:
+    """Median latency in ms per batch size, via `distill.latency.measure`."""
+    return {
+        str(size): round(measure(lambda b=batch: entry.run(b), config).median_ms, 4)
+        for size, batch in sorted(entry.timing_batches.items())
+    }
+
+
+def chain_row(entry: ChainEntry, labels: np.ndarray, num_labels: int,
+              config: LatencyConfig | None) -> dict[str, Any]:
+    return {
+        "name": entry.name,
+        "accuracy": round(accuracy(entry.predictions, labels), 6),
+        "macro_f1": round(macro_f1(entry.predictions, labels, num_labels), 6),
+        "parameters": entry.parameters,
+        "size_bytes": entry.size_bytes,
+        "latency_ms": latency_ms(entry, config) if config is not None else {},
+        "measured_in": "export",
+    }
+
+
+def speedups(rows: list[dict[str, Any]], baseline: str) -> dict[str, dict[str, float]]:
+    """Latency of `baseline` divided by each row's latency, per batch size."""
+    base = next((r for r in rows if r["name"] == baseline), None)
+    if base is None:
+        return {}
+    out: dict[str, dict[str, float]] = {}
+    for row in rows:
+        if row["name"] == baseline:
+            continue
+        out[row["name"]] = {
+            size: round(base["latency_ms"][size] / ms, 3)
+            for size, ms in row["latency_ms"].items()
+            if size in base["latency_ms"] and ms > 0
+        }
+    return out
+
+
+def merge_rows(report: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Put `rows` into report["models"]: a row with the same name is updated (fields this run
+    measured win, the others are kept), new names are appended."""
+    models = [dict(m) for m in report.get("models", [])]
+    by_name = {m.get("name"): m for m in models}
+    for row in rows:
+        if row["name"] in by_name:
+            by_name[row["name"]].update({k: v for k, v in row.items() if v is not None})
+        else:
+            models.append(dict(row))
+    return {**report, "models": models}
+
+
+def base_report(report_dir: Path | None, info: dict[str, Any]) -> dict[str, Any]:
+    """The run's report.json when there is one, else a minimal report from distill_info.json."""
+    if report_dir is not None and (Path(report_dir) / "report.json").is_file():
+        return json.loads((Path(report_dir) / "report.json").read_text())
+    keys = ("task", "teacher", "student_layers", "layer_map")
+    return {**{k: info.get(k) for k in keys}, "models": []}
+
+
+def render_chain(report: dict[str, Any]) -> str:
+    """Markdown table of the export chain (the rows measured by the export)."""
+    sizes = sorted({s for r in report["models"] for s in r.get("latency_ms", {})}, key=int)
+    head = ["model", "accuracy", "macro F1", "size (MB)"] + [f"latency b={s} (ms)" for s in sizes]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in report["models"]:
+        size = row.get("size_bytes")
+        cells = [
+            row["name"],
+            _fmt(row.get("accuracy"), ".4f"),
+            _fmt(row.get("macro_f1"), ".4f"),
+            _fmt(size / 1e6 if size else None, ".2f"),
+        ] + [_fmt(row.get("latency_ms", {}).get(s), ".2f") for s in sizes]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def _render_fallback(report: dict[str, Any]) -> str:
+    parts = [f"# Distillation and export report: {report.get('task') or ''}".rstrip(), ""]
+    parts += [f"Teacher: {report.get('teacher')}", "", "## Models", "", render_chain(report)]
+    export = report.get("export", {})
+    if export.get("speedup_vs_teacher"):
+        parts += ["## Speed-up over the PyTorch teacher", ""]
+        for name, by_size in export["speedup_vs_teacher"].items():
+            text = ", ".join(f"batch {s}: {v:.2f}x" for s, v in by_size.items())
+            parts.append(f"- {name}: {text}")
+        parts.append("")
+    for note in export.get("notes", []):
+        parts.append(f"> {note}")
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def write_report(report: dict[str, Any], folder: Path) -> None:
+    """report.json + report.md into `folder` (the shared renderer when available)."""
+    try:
+        from distill.report import write_report as shared_write
+    except ImportError:
+        shared_write = None
+    if shared_write is not None:
+        shared_write(report, Path(folder))
+        return
+    Path(folder, "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    Path(folder, "report.md").write_text(_render_fallback(report))

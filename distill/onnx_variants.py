@@ -1,0 +1,145 @@
+"""Building and validating the ONNX variants of a model folder, each against the PyTorch student.
+
+- fp32 (`model.onnx`): traced, checked, graph-optimised with the BERT fusions, checked again.
+- int8 (`model.int8.onnx`): dynamic quantisation of the optimised graph; its accuracy on the
+  validation split is compared with fp32, and a drop beyond the tolerance is reported loudly.
+- fp16 (`model.fp16.onnx`): for CUDA; validated only where CUDAExecutionProvider exists.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from distill import onnx_graph as graph
+from distill.onnx_inputs import Batch
+from distill.parity import Comparison, Outputs, accuracy, check, collect, compare
+
+FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx", "fp16": "model.fp16.onnx"}
+PROVIDERS = {
+    "fp32": [graph.CPU, graph.CUDA],
+    "int8": [graph.CPU],
+    "fp16": [graph.CUDA],
+}
+
+
+class AccuracyDropWarning(UserWarning):
+    """A reduced-precision variant loses more accuracy than allowed against fp32."""
+
+
+@dataclass(frozen=True)
+class VariantSettings:
+    fp32_tolerance: float = 1e-4  # max |onnx - torch| over logits
+    fp16_tolerance: float = 5e-2  # fp16 logits are compared more loosely
+    max_accuracy_drop: float = 0.01  # 1.0 point, for int8 and fp16 against fp32
+    threads: int | None = None  # ONNX Runtime intra-op threads
+
+
+@dataclass
+class BuiltVariant:
+    """A variant file in the staging folder, what was measured, and how to run it."""
+
+    name: str
+    path: Path
+    validation: dict[str, Any]
+    outputs: Outputs | None = None
+    session: Any = None
+    recommended: bool = True
+    fusions: dict[str, int] = field(default_factory=dict)
+
+    def manifest_entry(self) -> dict[str, Any]:
+        from service.manifest import describe_file
+
+        return {
+            **describe_file(self.path.parent, self.path.name),
+            "precision": self.name,
+            "providers": PROVIDERS[self.name],
+            "recommended": self.recommended,
+            "validation": self.validation,
+            "fusions": self.fusions,
+        }
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The PyTorch student and its outputs on the validation batches."""
+
+    model: Any
+    output: str
+    batches: Sequence[Batch]
+    labels: np.ndarray
+    outputs: Outputs
+
+
+def _validated(ref: Reference, path: Path, providers: list[str], threads: int | None):
+    session = graph.open_session(path, providers, threads)
+    outputs = collect(graph.ort_runner(session, ref.output), ref.batches)
+    return session, outputs, compare(ref.outputs, outputs)
+
+
+def _validation(comparison: Comparison, status: str, acc: float, note: str | None = None):
+    return {"status": status, **comparison.as_dict(), "accuracy": round(acc, 6), "note": note}
+
+
+def build_fp32(ref: Reference, folder: Path, sample: dict[str, np.ndarray], opset: int,
+               heads: int, hidden: int, settings: VariantSettings) -> BuiltVariant:
+    """Trace, check, optimise, check again. Raises ParityError on either check."""
+    raw = folder / "model.unoptimised.onnx"
+    graph.export_torch(ref.model, raw, [ref.output], sample, opset)
+    _, _, traced = _validated(ref, raw, [graph.CPU], settings.threads)
+    check("fp32 (traced)", traced, settings.fp32_tolerance)
+    path = folder / FILES["fp32"]
+    fusions = graph.optimize_bert(raw, path, heads, hidden)
+    raw.unlink()
+    session, outputs, optimised = _validated(ref, path, [graph.CPU], settings.threads)
+    check("fp32 (optimised)", optimised, settings.fp32_tolerance)
+    acc = accuracy(outputs.predictions, ref.labels)
+    validation = _validation(optimised, "passed", acc)
+    validation["traced_max_abs_diff"] = traced.max_abs_diff
+    return BuiltVariant("fp32", path, validation, outputs, session, True, fusions)
+
+
+def _accuracy_verdict(name: str, acc: float, fp32_acc: float, settings: VariantSettings):
+    """(status, recommended, note) from the accuracy drop against fp32; warns on a large drop."""
+    drop = fp32_acc - acc
+    if drop <= settings.max_accuracy_drop:
+        return "passed", True, f"accuracy {acc:.4f} vs fp32 {fp32_acc:.4f}"
+    note = (f"{name} accuracy {acc:.4f} is {100 * drop:.2f} points below fp32 {fp32_acc:.4f} "
+            f"(allowed {100 * settings.max_accuracy_drop:.2f}); not recommended")
+    warnings.warn(note, AccuracyDropWarning, stacklevel=3)
+    return "failed", False, note
+
+
+def build_int8(ref: Reference, fp32: BuiltVariant, settings: VariantSettings) -> BuiltVariant:
+    path = fp32.path.parent / FILES["int8"]
+    graph.quantize_int8(fp32.path, path)
+    session, outputs, comparison = _validated(ref, path, [graph.CPU], settings.threads)
+    acc = accuracy(outputs.predictions, ref.labels)
+    fp32_acc = fp32.validation["accuracy"]
+    status, recommended, note = _accuracy_verdict("int8", acc, fp32_acc, settings)
+    validation = _validation(comparison, status, acc, note)
+    validation["accuracy_drop"] = round(fp32_acc - acc, 6)
+    return BuiltVariant("int8", path, validation, outputs, session, recommended)
+
+
+def build_fp16(ref: Reference, fp32: BuiltVariant, settings: VariantSettings) -> BuiltVariant:
+    path = fp32.path.parent / FILES["fp16"]
+    graph.convert_fp16(fp32.path, path)
+    if not graph.cuda_available():
+        note = "CUDAExecutionProvider not available where the export ran; fp16 not run"
+        return BuiltVariant("fp16", path, {"status": "unvalidated", "note": note},
+                            recommended=False)
+    session, outputs, comparison = _validated(ref, path, [graph.CUDA], settings.threads)
+    acc = accuracy(outputs.predictions, ref.labels)
+    status, recommended, note = _accuracy_verdict("fp16", acc, fp32.validation["accuracy"],
+                                                  settings)
+    if comparison.max_abs_diff > settings.fp16_tolerance:
+        status, recommended = "failed", False
+        note = f"max |fp16 - torch| {comparison.max_abs_diff:.3g} > {settings.fp16_tolerance}"
+    validation = _validation(comparison, status, acc, note)
+    return BuiltVariant("fp16", path, validation, outputs, session, recommended)
