@@ -16,7 +16,6 @@ DEFAULT_ARGS ?=
 
 $(VENV)/.stamp-install: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --upgrade pip
 	# CPU torch first: later ranges that 2.13.0 satisfies then install nothing more.
 	$(BIN)/pip install "torch==2.13.0"
 	$(BIN)/pip install -e ".[distill,serve,dev]"
