@@ -2,13 +2,14 @@
 student ONNX variants, each with accuracy and latency measured side by side in one run.
 
 Rows follow the `report.json` schema of docs/CONTRACTS.md; rows this step measured carry
-`"measured_in": "export"`. The report is written with `distill.report.write_report` when that
-module provides it, otherwise as report.json plus a small markdown table of the chain.
+`"measured_in": "export"`. report.md is rendered with `distill.report.render_markdown` when
+that module is present, followed by a section on the export.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,29 +114,58 @@ def _fmt(value: float | None, spec: str) -> str:
     return "–" if value is None else format(value, spec)
 
 
-def _render_fallback(report: dict[str, Any]) -> str:
-    parts = [f"# Distillation and export report: {report.get('task') or ''}".rstrip(), ""]
-    parts += [f"Teacher: {report.get('teacher')}", "", "## Models", "", render_chain(report)]
+def render_export_section(report: dict[str, Any]) -> str:
+    """Markdown for what only the export knows: speed-ups over the teacher and variant notes."""
     export = report.get("export", {})
-    if export.get("speedup_vs_teacher"):
-        parts += ["## Speed-up over the PyTorch teacher", ""]
-        for name, by_size in export["speedup_vs_teacher"].items():
-            text = ", ".join(f"batch {s}: {v:.2f}x" for s, v in by_size.items())
-            parts.append(f"- {name}: {text}")
-        parts.append("")
+    parts = ["## ONNX export", ""]
+    parts += [f"Measured in one run on {export.get('validation_examples')} validation examples, "
+              f"{export.get('threads')} thread(s); latency is the median of repeated calls.", ""]
+    for name, by_size in export.get("speedup_vs_teacher", {}).items():
+        text = ", ".join(f"{v:.2f}x at batch {s}" for s, v in by_size.items())
+        parts.append(f"- speed-up of {name} over the PyTorch teacher: {text}")
     for note in export.get("notes", []):
-        parts.append(f"> {note}")
+        parts.append(f"- **note:** {note}")
     return "\n".join(parts).rstrip() + "\n"
 
 
-def write_report(report: dict[str, Any], folder: Path) -> None:
-    """report.json + report.md into `folder` (the shared renderer when available)."""
+def _render_fallback(report: dict[str, Any]) -> str:
+    parts = ["# Distillation and export report", "", f"- task: {report.get('task')}",
+             f"- teacher: {report.get('teacher')}", "", "## Models", "", render_chain(report)]
+    return "\n".join(parts)
+
+
+def refresh_summary(report: dict[str, Any]) -> dict[str, Any]:
+    """Recompute retention / speed-up from the re-measured PyTorch rows (shared `summarise`)."""
     try:
-        from distill.report import write_report as shared_write
+        from distill.report import STUDENT_ROW, TEACHER_ROW, summarise
     except ImportError:
-        shared_write = None
-    if shared_write is not None:
-        shared_write(report, Path(folder))
-        return
+        return report
+    rows = {r.get("name"): r for r in report.get("models", [])}
+    teacher, student = rows.get(TEACHER_ROW), rows.get(STUDENT_ROW)
+    needed = ("accuracy", "macro_f1", "latency_ms", "parameters")
+    if teacher and student and all(teacher.get(k) and student.get(k) for k in needed):
+        report = {**report, **summarise(teacher, student)}
+    return report
+
+
+def copy_plots(report: dict[str, Any], source: Path | None, folder: Path) -> dict[str, Any]:
+    """Copy the run's plots next to the report; drop the ones that cannot be found."""
+    kept = []
+    for name in report.get("plots") or []:
+        path = Path(source) / name if source is not None else None
+        if path is not None and path.is_file():
+            shutil.copyfile(path, Path(folder) / name)
+            kept.append(name)
+    return {**report, "plots": kept} if "plots" in report else report
+
+
+def write_report(report: dict[str, Any], folder: Path) -> None:
+    """report.json + report.md into `folder`: the shared renderer when available (the export
+    section appended), otherwise a small table of its own."""
+    try:
+        from distill.report import render_markdown
+    except ImportError:
+        render_markdown = _render_fallback
     Path(folder, "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    Path(folder, "report.md").write_text(_render_fallback(report))
+    text = render_markdown(report).rstrip() + "\n\n" + render_export_section(report)
+    Path(folder, "report.md").write_text(text)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from distill.export_report import (
-    ChainEntry, base_report, chain_row, merge_rows, speedups, write_report,
+    ChainEntry, base_report, chain_row, copy_plots, merge_rows, refresh_summary, speedups,
+    write_report,
 )
 from distill.onnx_graph import CUDA, open_session, ort_runner, torch_runner
 from distill.onnx_inputs import (
@@ -119,7 +120,9 @@ def write_chain_report(folder: Path, student: Student, inputs: Inputs,
     entries = chain_entries(student, inputs, variants, config)
     labels, count = inputs.validation.labels, len(student.labels)
     rows = [chain_row(e, labels, count, config.latency) for e in entries]
-    report = merge_rows(base_report(_report_dir(config), student.info), rows)
+    source = _report_dir(config)
+    report = refresh_summary(merge_rows(base_report(source, student.info), rows))
+    report = copy_plots(report, source, folder)
     notes = [v.validation["note"] for v in variants.values()
              if v.validation.get("note") and v.validation.get("status") != "passed"]
     if teacher_folder(config, student.info) is None:

@@ -28,8 +28,8 @@ class ParityError(Exception):
         self.label_agreement = label_agreement
         self.examples = examples
         super().__init__(
-            f"{variant}: ONNX output differs from PyTorch by up to {max_abs_diff:.3g} "
-            f"(allowed {tolerance:.3g}); predicted labels agree on {label_agreement:.2%} "
+            f"{variant}: ONNX output differs from PyTorch by up to {max_abs_diff:.3e} "
+            f"(allowed {tolerance:.1e}); predicted labels agree on {label_agreement:.2%} "
             f"of {examples} validation examples (required 100%)"
         )
 

@@ -1,0 +1,163 @@
+"""End to end: the tiny student exported into a model folder, checked file by file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from service.manifest import SCHEMA_VERSION, TASK_OUTPUTS, load_model_folder, sha256_file
+from tests.export.conftest import fast_config
+
+
+def test_folder_loads_and_lists_the_files(exported: Path):
+    manifest = load_model_folder(exported)
+    assert manifest.schema_version == SCHEMA_VERSION
+    assert manifest.name == "sentiment"
+    assert manifest.task == "text-classification"
+    assert manifest.labels == ["negative", "positive"]
+    assert manifest.max_seq_len == 48
+    assert manifest.inputs == ["input_ids", "attention_mask"]
+    assert manifest.outputs == TASK_OUTPUTS["text-classification"]
+    assert manifest.teacher == "tiny-bert-teacher"
+    assert manifest.student_layers == 2
+    assert manifest.package_version != ""
+    files = {v.file for v in manifest.variants.values()}
+    assert files == {"model.onnx", "model.int8.onnx", "model.fp16.onnx"}
+    names = sorted(p.name for p in exported.iterdir())
+    others = {"manifest.json", "tokenizer.json", "report.json", "report.md", "curves.png"}
+    assert names == sorted(files | others)
+
+
+def test_checksums_and_sizes_match_the_files(exported: Path):
+    manifest = load_model_folder(exported)
+    assert manifest.tokenizer_sha256 == sha256_file(exported / "tokenizer.json")
+    for variant in manifest.variants.values():
+        path = exported / variant.file
+        assert variant.sha256 == sha256_file(path)
+        assert variant.size_bytes == path.stat().st_size
+
+
+def test_fp32_parity_is_recorded(exported: Path):
+    fp32 = load_model_folder(exported).variants["fp32"]
+    assert fp32.validation.status == "passed"
+    assert fp32.validation.examples == 72
+    assert fp32.validation.label_agreement == 1.0
+    assert 0.0 <= fp32.validation.max_abs_diff <= 1e-4
+    assert 0.0 <= fp32.validation.model_extra["traced_max_abs_diff"] <= 1e-4
+    assert fp32.recommended and fp32.providers[0] == "CPUExecutionProvider"
+
+
+def test_bert_fusions_applied(exported: Path):
+    fusions = load_model_folder(exported).variants["fp32"].fusions
+    # 2 layers: one Attention per layer, one embedding LayerNorm, two skip LayerNorms per layer
+    assert fusions.get("Attention") == 2
+    assert fusions.get("EmbedLayerNormalization") == 1
+    assert fusions.get("SkipLayerNormalization") == 4
+
+
+def test_nothing_left_beside_the_folder(exported: Path):
+    siblings = [p.name for p in exported.parent.iterdir()]
+    assert siblings == ["sentiment"]
+
+
+SERVE_WITHOUT_TORCH = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    sys.modules["torch"] = None          # any import of torch now fails
+    sys.modules["transformers"] = None
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+    from service.manifest import load_model_folder
+    folder = sys.argv[1]
+    manifest = load_model_folder(folder)
+    tok = Tokenizer.from_file(f"{folder}/{manifest.tokenizer}")
+    tok.enable_truncation(manifest.max_seq_len)
+    tok.enable_padding(pad_id=tok.token_to_id("[PAD]"))
+    texts = json.loads(sys.argv[2])
+    enc = tok.encode_batch(texts)
+    feeds = {"input_ids": np.array([e.ids for e in enc], dtype=np.int64),
+             "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64)}
+    out = {}
+    for name in ("fp32", "int8"):
+        session = ort.InferenceSession(f"{folder}/{manifest.variants[name].file}",
+                                       providers=["CPUExecutionProvider"])
+        out[name] = session.run(manifest.outputs, feeds)[0].tolist()
+    print(json.dumps(out))
+""")
+
+
+def test_folder_serves_without_torch(exported: Path, run_dir: Path):
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    texts = ["a wonderful and moving film , the best movie of the year", "awful", "i hated it"]
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE_WITHOUT_TORCH, str(exported), json.dumps(texts)],
+        capture_output=True, text=True, cwd=root, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    onnx = json.loads(done.stdout.strip().splitlines()[-1])
+    model = AutoModelForSequenceClassification.from_pretrained(str(run_dir / "student")).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(run_dir / "student"))
+    batch = tokenizer(texts, padding=True, return_tensors="pt", return_token_type_ids=False)
+    with torch.inference_mode():
+        expected = model(**batch).logits.numpy()
+    assert np.max(np.abs(np.array(onnx["fp32"]) - expected)) <= 1e-4
+    assert (np.array(onnx["int8"]).argmax(1) == expected.argmax(1)).all()
+
+
+def test_report_chain(exported: Path):
+    report = json.loads((exported / "report.json").read_text())
+    names = [row["name"] for row in report["models"]]
+    assert names == ["teacher (PyTorch)", "student (PyTorch)", "student fp32 (ONNX Runtime)",
+                     "student INT8 (ONNX Runtime)"]
+    assert report["export"]["chain"] == names
+    for row in report["models"]:
+        assert row["measured_in"] == "export"
+        assert set(row["latency_ms"]) == {"1", "32"}
+        assert all(ms > 0 for ms in row["latency_ms"].values())
+        assert 0.0 <= row["accuracy"] <= 1.0
+    # the run's own fields survive; the re-measured rows replace the run's latency numbers
+    assert report["training"] == {"student": {"steps": 10, "seconds": 1.5}}
+    assert report["plots"] == ["curves.png"]  # the run's plot is copied, the missing one dropped
+    teacher, student = report["models"][0], report["models"][1]
+    assert report["speedup"]["32"] == round(
+        teacher["latency_ms"]["32"] / student["latency_ms"]["32"], 4)  # recomputed
+    assert report["retention"]["accuracy"] == round(student["accuracy"] / teacher["accuracy"], 4)
+    assert report["models"][0]["latency_ms"] != {"1": 9.0, "32": 90.0}
+    assert report["models"][0]["parameters"] > 1
+    speedup = report["export"]["speedup_vs_teacher"]
+    assert set(speedup) == set(names[1:])
+    assert "student INT8 (ONNX Runtime)" in (exported / "report.md").read_text()
+
+
+def test_max_validation_examples_and_no_timing(run_dir: Path, tmp_path: Path):
+    from distill.export import export_model_folder
+
+    config = fast_config(run_dir, tmp_path / "small", max_validation_examples=10,
+                         variants=("fp32",), latency=None, report_dir=tmp_path)
+    info = json.loads((run_dir / "student" / "distill_info.json").read_text())
+    assert info["teacher_dir"]
+    manifest = export_model_folder(config)
+    assert list(manifest.variants) == ["fp32"]
+    assert manifest.variants["fp32"].validation.examples == 10
+    report = json.loads((tmp_path / "small" / "report.json").read_text())
+    assert report["export"]["validation_examples"] == 10
+    assert report["export"]["latency"] is None
+    assert all(row["latency_ms"] == {} for row in report["models"])
+
+
+def test_refuses_to_overwrite(exported: Path, run_dir: Path):
+    from distill.export import export_model_folder
+
+    before = sha256_file(exported / "manifest.json")
+    with pytest.raises(FileExistsError, match="not empty"):
+        export_model_folder(fast_config(run_dir, exported, variants=("fp32",)))
+    assert sha256_file(exported / "manifest.json") == before
