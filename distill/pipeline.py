@@ -1,0 +1,200 @@
+"""The steps behind the CLI: fine-tune the teacher, distil the student, evaluate both, report.
+
+Each step takes typed configs and paths and returns values; the CLI only parses options.
+Under torchrun every process trains, and only the main process writes files and evaluates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForSequenceClassification, set_seed
+
+from distill import report as reporting
+from distill.data import DataConfig, LabelledData, Split, load_data
+from distill.evaluate import EvalConfig, evaluate_model
+from distill.losses import LossWeights
+from distill.student import build_student
+from distill.tasks.classification import TASK
+from distill.teacher import load_classifier, load_tokenizer, needs_finetuning, resolve_teacher
+from distill.trainer import TrainConfig, TrainResult, train_model
+
+
+@dataclass(frozen=True)
+class StudentConfig:
+    layers: int | None = None  # None: half the teacher's layers
+    weights: LossWeights = LossWeights()
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    teacher: str
+    data: DataConfig
+    output: Path
+    train: TrainConfig = TrainConfig()  # the student's distillation
+    teacher_train: TrainConfig = TrainConfig()  # the teacher's fine-tuning, when it needs one
+    student: StudentConfig = StudentConfig()
+    evaluation: EvalConfig = EvalConfig()
+
+
+@dataclass
+class Teacher:
+    model: torch.nn.Module
+    tokenizer: object
+    name: str  # as the user gave it
+    checkpoint: Path | None  # the fine-tuned checkpoint, when this run or an earlier one made it
+    training: TrainResult | None = None
+
+
+@dataclass
+class StudentResult:
+    folder: Path
+    layer_map: list[int]
+    training: TrainResult
+    metrics: dict = field(default_factory=dict)
+
+
+def is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def _barrier() -> None:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+
+
+def finetune_teacher(name: str, data: LabelledData, config: TrainConfig, output: Path) -> Teacher:
+    """Fine-tune `name` on the data's labels (a new head) and save it into `output`."""
+    location = resolve_teacher(name)
+    tokenizer = load_tokenizer(location)
+    set_seed(config.seed)
+    model = load_classifier(location, data.label_names)
+    output = Path(output)
+    result = train_model(model, tokenizer, data.train, data.validation, config,
+                         output.parent / "checkpoints" / "teacher", output.parent / "logs" / "teacher")
+    if is_main_process():
+        model.save_pretrained(str(output))
+        tokenizer.save_pretrained(str(output))
+    _barrier()
+    return Teacher(model, tokenizer, name, output.resolve(), result)
+
+
+def obtain_teacher(name: str, data: LabelledData, config: TrainConfig, output: Path) -> Teacher:
+    """The teacher as-is when its head matches the data's labels, else a fine-tuned copy in `output`."""
+    location = resolve_teacher(name)
+    if needs_finetuning(location, data.label_names):
+        return finetune_teacher(name, data, config, output)
+    model = AutoModelForSequenceClassification.from_pretrained(location)
+    checkpoint = Path(location) if Path(location).is_dir() else None
+    return Teacher(model, load_tokenizer(location), name, checkpoint)
+
+
+def distill_student(teacher: Teacher, data: LabelledData, config: TrainConfig, student: StudentConfig,
+                    output: Path, run_dir: Path) -> StudentResult:
+    """Build the student from the teacher, distil it, and save it per the student contract."""
+    set_seed(config.seed)
+    layers = student.layers or max(1, teacher.model.config.num_hidden_layers // 2)
+    model, mapping = build_student(teacher.model, layers, data.label_names)
+    result = train_model(model, teacher.tokenizer, data.train, data.validation, config,
+                         run_dir / "checkpoints" / "student", run_dir / "logs" / "student",
+                         teacher=teacher.model, weights=student.weights, layer_map=mapping)
+    outcome = StudentResult(Path(output), mapping, result)
+    if is_main_process():
+        save_student(model, teacher, data, outcome, config.max_seq_len)
+    _barrier()
+    return outcome
+
+
+def save_student(model, teacher: Teacher, data: LabelledData, outcome: StudentResult, max_seq_len: int) -> None:
+    folder = outcome.folder
+    model.save_pretrained(str(folder))
+    teacher.tokenizer.save_pretrained(str(folder))
+    with open(folder / "validation.jsonl", "w", encoding="utf-8") as handle:
+        for row in data.validation_rows():
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    info = {
+        "task": TASK, "teacher": teacher.name,
+        "teacher_dir": str(teacher.checkpoint) if teacher.checkpoint else None,
+        "student_layers": len(outcome.layer_map), "layer_map": outcome.layer_map,
+        "max_seq_len": max_seq_len, "labels": data.label_names, "metrics": outcome.metrics,
+    }
+    (folder / "distill_info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+
+def read_validation(student_dir: Path, label_names: list[str]) -> Split:
+    index = {name: i for i, name in enumerate(label_names)}
+    rows = [json.loads(line) for line in (Path(student_dir) / "validation.jsonl").read_text("utf-8").splitlines() if line]
+    return Split([r["text"] for r in rows], [index[r["label"]] for r in rows])
+
+
+def evaluate_pair(teacher, student, tokenizer, split: Split, label_names: list[str], config: EvalConfig) -> list[dict]:
+    rows = []
+    for name, model in ((reporting.TEACHER_ROW, teacher), (reporting.STUDENT_ROW, student)):
+        rows.append(evaluate_model(name, model, tokenizer, split, len(label_names), config))
+    return rows
+
+
+def build_report(info: dict, data_description: dict, rows: list[dict], training: dict, folder: Path,
+                 histories: dict[str, list[dict]]) -> dict:
+    """Assemble report.json's content, draw the plots, write report.json and report.md."""
+    folder.mkdir(parents=True, exist_ok=True)
+    plots = [reporting.plot_comparison(rows, folder)]
+    if any(histories.values()):
+        plots.insert(0, reporting.plot_curves(histories, folder))
+    report = {
+        "task": TASK, "teacher": info["teacher"], "data": data_description,
+        "student_layers": info["student_layers"], "layer_map": info["layer_map"], "models": rows,
+        **reporting.summarise(rows[0], rows[1]), "training": training, "plots": plots,
+    }
+    reporting.write_report(report, folder)
+    return report
+
+
+def update_student_metrics(student_dir: Path, rows: list[dict]) -> None:
+    """Record the evaluated quality in the student's distill_info.json."""
+    path = Path(student_dir) / "distill_info.json"
+    info = json.loads(path.read_text("utf-8"))
+    teacher_row, student_row = rows
+    info["metrics"] = {
+        "accuracy": student_row["accuracy"], "macro_f1": student_row["macro_f1"],
+        "teacher_accuracy": teacher_row["accuracy"], "teacher_macro_f1": teacher_row["macro_f1"],
+    }
+    path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+
+def run(config: RunConfig) -> dict | None:
+    """teacher (fine-tuned if needed) -> student -> evaluation -> report, all under config.output."""
+    out = Path(config.output)
+    start = time.perf_counter()
+    data = load_data(config.data)
+    teacher = obtain_teacher(config.teacher, data, config.teacher_train, out / "teacher")
+    outcome = distill_student(teacher, data, config.train, config.student, out / "student", out)
+    if not is_main_process():
+        return None
+    evaluation = EvalConfig(config.train.max_seq_len, config.evaluation.batch_size,
+                            config.evaluation.latency_batch_sizes, config.evaluation.latency)
+    student = AutoModelForSequenceClassification.from_pretrained(str(outcome.folder))
+    rows = evaluate_pair(teacher.model.cpu(), student, teacher.tokenizer, data.validation, data.label_names, evaluation)
+    update_student_metrics(outcome.folder, rows)
+    training = {"student": _training_summary(outcome.training)}
+    histories = {"student": outcome.training.history}
+    if teacher.training is not None:
+        training["teacher"] = _training_summary(teacher.training)
+        histories["teacher"] = teacher.training.history
+    info = json.loads((outcome.folder / "distill_info.json").read_text("utf-8"))
+    report = build_report(info, data.description, rows, training, out, histories)
+    report["wall_seconds"] = round(time.perf_counter() - start, 1)
+    reporting.write_report(report, out)
+    return report
+
+
+def _training_summary(result: TrainResult) -> dict:
+    losses = [h["loss"] for h in result.history if "loss" in h]
+    return {"steps": result.steps, "seconds": round(result.seconds, 1),
+            "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,
+            "history": result.history}

@@ -1,0 +1,133 @@
+"""report.json, report.md and the PNG plots of a distillation run (schema in docs/CONTRACTS.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+TEACHER_ROW = "teacher (PyTorch)"
+STUDENT_ROW = "student (PyTorch)"
+
+
+def summarise(teacher_row: dict, student_row: dict) -> dict:
+    """Retention, speed-up and parameter reduction of the student relative to the teacher."""
+    def ratio(a, b):
+        return round(a / b, 4) if b else None
+
+    return {
+        "retention": {m: ratio(student_row[m], teacher_row[m]) for m in ("accuracy", "macro_f1")},
+        "speedup": {
+            size: ratio(teacher_row["latency_ms"][size], student_row["latency_ms"][size])
+            for size in teacher_row["latency_ms"] if size in student_row["latency_ms"]
+        },
+        "parameter_reduction": round(1.0 - student_row["parameters"] / teacher_row["parameters"], 4),
+    }
+
+
+def write_report(report: dict, folder: Path) -> None:
+    """Write report.json and report.md into `folder` (created if missing)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    (folder / "report.md").write_text(render_markdown(report), encoding="utf-8")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def _models_table(models: list[dict]) -> list[str]:
+    sizes = sorted({s for row in models for s in (row.get("latency_ms") or {})}, key=int)
+    header = ["model", "accuracy", "macro-F1", "parameters", "size (bytes)"] + [f"latency b={s} (ms)" for s in sizes]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in models:
+        latency = row.get("latency_ms") or {}
+        cells = [row.get("name"), row.get("accuracy"), row.get("macro_f1"), row.get("parameters"),
+                 row.get("size_bytes")] + [latency.get(s) for s in sizes]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return lines
+
+
+def render_markdown(report: dict) -> str:
+    """The report for people: one table holding every row of `models`, then the summary ratios."""
+    data = report.get("data", {})
+    lines = [
+        "# Distillation report", "",
+        f"- task: {report.get('task')}",
+        f"- teacher: {report.get('teacher')}",
+        f"- data: {data.get('source')} ({data.get('subset') or 'default'}), "
+        f"{data.get('train_examples')} train / {data.get('validation_examples')} validation examples",
+        f"- student layers: {report.get('student_layers')}, layer map {report.get('layer_map')}", "",
+        "## Models (validation split)", "",
+        *_models_table(report.get("models", [])), "",
+        "## Student vs teacher", "",
+    ]
+    retention = report.get("retention") or {}
+    lines += [f"- retention: accuracy {_pct(retention.get('accuracy'))}, macro-F1 {_pct(retention.get('macro_f1'))}"]
+    speedup = report.get("speedup") or {}
+    lines += ["- PyTorch speed-up: " + ", ".join(f"{v}x at batch {k}" for k, v in speedup.items())]
+    lines += [f"- parameter reduction: {_pct(report.get('parameter_reduction'))}"]
+    training = report.get("training") or {}
+    if training:
+        lines += ["", "## Training", ""]
+        lines += [f"- {stage}: {info.get('steps')} steps, {info.get('seconds', 0):.0f} s" for stage, info in training.items()]
+    plots = report.get("plots") or []
+    if plots:
+        lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
+    return "\n".join(lines) + "\n"
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def plot_curves(histories: dict[str, list[dict]], folder: Path) -> str:
+    """Training loss (and validation accuracy, when logged) per step for each stage."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    for stage, history in histories.items():
+        losses = [(h["step"], h["loss"]) for h in history if "loss" in h]
+        accs = [(h["step"], h["eval_accuracy"]) for h in history if "eval_accuracy" in h]
+        if losses:
+            loss_ax.plot(*zip(*losses), label=stage)
+        if accs:
+            acc_ax.plot(*zip(*accs), marker="o", label=stage)
+    loss_ax.set(title="training loss", xlabel="step")
+    acc_ax.set(title="validation accuracy", xlabel="step")
+    for ax in (loss_ax, acc_ax):
+        ax.legend()
+    figure.tight_layout()
+    figure.savefig(Path(folder) / "curves.png", dpi=100)
+    plt.close(figure)
+    return "curves.png"
+
+
+def plot_comparison(models: list[dict], folder: Path) -> str:
+    """Accuracy and latency (per batch size) of every model row, side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [row["name"] for row in models]
+    sizes = sorted({s for row in models for s in row.get("latency_ms", {})}, key=int)
+    figure, axes = plt.subplots(1, 1 + len(sizes), figsize=(4 * (1 + len(sizes)), 4))
+    axes[0].bar(names, [row["accuracy"] for row in models])
+    axes[0].set(title="accuracy", ylim=(0, 1))
+    for ax, size in zip(axes[1:], sizes):
+        ax.bar(names, [row["latency_ms"].get(size, 0) for row in models])
+        ax.set(title=f"latency, batch {size} (ms)")
+    for ax in axes:
+        ax.tick_params(axis="x", labelrotation=20)
+    figure.tight_layout()
+    figure.savefig(Path(folder) / "comparison.png", dpi=100)
+    plt.close(figure)
+    return "comparison.png"

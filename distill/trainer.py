@@ -1,0 +1,201 @@
+"""One training loop for both steps: teacher fine-tuning (plain cross-entropy) and student
+distillation (the losses of `distill.losses` against a frozen teacher).
+
+It is a `transformers.Trainer` subclass, so multi-GPU (torchrun / accelerate launch), bf16/fp16,
+gradient accumulation, checkpoints and resuming, progress bars and TensorBoard logs come with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import DataCollatorWithPadding, PreTrainedModel, Trainer, TrainingArguments
+from transformers.integrations import TensorBoardCallback
+from transformers.trainer_utils import get_last_checkpoint
+
+from distill.data import Split
+from distill.losses import LossWeights, distillation_loss
+from distill.tasks.classification import accuracy
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: float = 3.0
+    batch_size: int = 32  # per device; the global batch is batch_size x devices x grad accumulation
+    gradient_accumulation: int = 1
+    learning_rate: float = 5e-5
+    warmup_ratio: float = 0.1  # fraction of the steps with a linear learning-rate warm-up
+    weight_decay: float = 0.01
+    max_seq_len: int = 128  # longer texts are truncated
+    seed: int = 42
+    precision: str = "auto"  # auto: bf16 on GPUs that support it, else fp16 on GPU, fp32 on CPU
+    logging_steps: int = 10
+    evaluate_each_epoch: bool = True
+    resume: bool = False  # continue from the last checkpoint in the run's checkpoint folder
+    max_steps: int | None = None  # stop after this many optimiser steps (overrides epochs)
+    shuffle: bool = True  # seeded shuffling of the training data each epoch
+
+
+@dataclass
+class TrainResult:
+    history: list[dict] = field(default_factory=list)  # Trainer log history: losses, eval metrics
+    steps: int = 0
+    seconds: float = 0.0
+
+
+class TextDataset(torch.utils.data.Dataset):
+    """Tokenised examples (no padding; the collator pads each batch to its longest text)."""
+
+    def __init__(self, tokenizer, split: Split, max_seq_len: int):
+        self.encodings = tokenizer(
+            split.texts, truncation=True, max_length=max_seq_len, return_token_type_ids=False
+        )
+        self.labels = split.labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> dict:
+        item = {key: values[i] for key, values in self.encodings.items()}
+        item["labels"] = self.labels[i]
+        return item
+
+
+def resolve_precision(precision: str) -> str:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision != "auto":
+        return precision
+    if not torch.cuda.is_available():
+        return "fp32"
+    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
+
+class DistillationTrainer(Trainer):
+    """Plain fine-tuning when `teacher` is None, else knowledge distillation from `teacher`."""
+
+    def __init__(self, *args, teacher: PreTrainedModel | None = None, weights: LossWeights = LossWeights(),
+                 layer_map: list[int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.teacher = teacher
+        self.weights = weights
+        self.layer_map = layer_map or []
+        self._parts: dict[str, list[float]] = {}
+        if teacher is not None:
+            teacher.to(self.args.device).eval()
+            teacher.requires_grad_(False)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.teacher is None:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        labels = inputs.pop("labels")
+        use_hidden = self.weights.alpha_cos > 0 and bool(self.layer_map)
+        outputs = model(**inputs, output_hidden_states=use_hidden)
+        with torch.no_grad(), self._teacher_autocast():
+            teacher_out = self.teacher(**inputs, output_hidden_states=use_hidden)
+        hidden = None
+        if use_hidden:
+            student_hidden = list(outputs.hidden_states[1:])
+            teacher_hidden = [teacher_out.hidden_states[i + 1] for i in self.layer_map]
+            hidden = (student_hidden, teacher_hidden, inputs["attention_mask"])
+        loss, parts = distillation_loss(
+            self.weights, outputs.logits, teacher_out.logits.to(outputs.logits.dtype), labels, hidden
+        )
+        if model.training:
+            for name, value in parts.items():
+                self._parts.setdefault(name, []).append(value)
+        return (loss, outputs) if return_outputs else loss
+
+    def _teacher_autocast(self):
+        if self.args.bf16 or self.args.fp16:
+            dtype = torch.bfloat16 if self.args.bf16 else torch.float16
+            return torch.autocast(self.args.device.type, dtype=dtype)
+        return contextlib.nullcontext()
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        if "loss" in logs and self._parts:
+            logs.update({name: float(np.mean(values)) for name, values in self._parts.items()})
+            self._parts = {}
+        super().log(logs, start_time)
+
+
+def _metrics(prediction) -> dict[str, float]:
+    logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
+    return {"accuracy": accuracy(np.asarray(prediction.label_ids), np.argmax(logits, axis=-1))}
+
+
+def _distributed_on_cpu() -> bool:
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available()
+
+
+def training_arguments(config: TrainConfig, work_dir: Path, has_eval: bool) -> TrainingArguments:
+    precision = resolve_precision(config.precision)
+    per_epoch = "epoch" if (has_eval and config.evaluate_each_epoch) else "no"
+    return TrainingArguments(
+        output_dir=str(work_dir),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps if config.max_steps else -1,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=max(config.batch_size, 32),
+        gradient_accumulation_steps=config.gradient_accumulation,
+        learning_rate=config.learning_rate,
+        warmup_steps=config.warmup_ratio,  # a float below 1 is a fraction of the steps
+        weight_decay=config.weight_decay,
+        seed=config.seed,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        logging_steps=config.logging_steps,
+        logging_first_step=True,
+        eval_strategy=per_epoch,
+        save_strategy="epoch",
+        save_total_limit=1,
+        report_to=["tensorboard"],
+        train_sampling_strategy="random" if config.shuffle else "sequential",
+        dataloader_num_workers=0,
+        ddp_backend="gloo" if _distributed_on_cpu() else None,
+        use_cpu=not torch.cuda.is_available(),
+    )
+
+
+def train_model(
+    model: PreTrainedModel,
+    tokenizer,
+    train: Split,
+    validation: Split | None,
+    config: TrainConfig,
+    work_dir: Path,
+    log_dir: Path,
+    teacher: PreTrainedModel | None = None,
+    weights: LossWeights = LossWeights(),
+    layer_map: list[int] | None = None,
+) -> TrainResult:
+    """Train `model` in place (checkpoints under `work_dir`, TensorBoard events under `log_dir`)."""
+    trainer = DistillationTrainer(
+        model=model,
+        args=training_arguments(config, work_dir, validation is not None),
+        train_dataset=TextDataset(tokenizer, train, config.max_seq_len),
+        eval_dataset=TextDataset(tokenizer, validation, config.max_seq_len) if validation else None,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        processing_class=tokenizer,
+        compute_metrics=_metrics,
+        teacher=teacher,
+        weights=weights,
+        layer_map=layer_map,
+    )
+    for callback in trainer.callback_handler.callbacks:
+        if isinstance(callback, TensorBoardCallback):
+            callback.logging_dir = str(log_dir)
+    checkpoint = get_last_checkpoint(str(work_dir)) if (config.resume and work_dir.is_dir()) else None
+    output = trainer.train(resume_from_checkpoint=checkpoint)
+    return TrainResult(
+        history=list(trainer.state.log_history),
+        steps=int(trainer.state.global_step),
+        seconds=float(output.metrics.get("train_runtime", 0.0)),
+    )
