@@ -1,0 +1,125 @@
+"""Benchmark (not a test): the export chain of one distillation run, measured in one process.
+
+    python bench/export_chain.py RUN_DIR [--output DIR] [--results docs/RESULTS.md]
+
+RUN_DIR is the `--output` folder of `distill run` (teacher/, student/, report.json). The student is
+exported with `distill.export.export_model_folder`, which re-measures the PyTorch teacher and
+student next to the ONNX variants on the same inputs; this script prints the chain table, checks
+the targets (INT8 within 1.0 accuracy point of fp32; INT8 at least 5x faster than the PyTorch
+teacher at batch 32) and, with --results, writes the table into that file under the heading
+"## Export chain (SST-2)" (replacing the section if it is already there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+HEADING = "## Export chain (SST-2)"
+TEACHER = "teacher (PyTorch)"
+FP32 = "student fp32 (ONNX Runtime)"
+INT8 = "student INT8 (ONNX Runtime)"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run_dir", type=Path, help="output folder of `distill run`")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="model folder to write (default RUN_DIR/export-chain/sentiment)")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="markdown file to update with the chain section")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch and ONNX Runtime threads (default: their defaults)")
+    parser.add_argument("--repeats", type=int, default=20, help="timed calls per measurement")
+    parser.add_argument("--max-examples", type=int, default=None,
+                        help="validation examples for parity and accuracy (default: all)")
+    return parser.parse_args(argv)
+
+
+def run_export(args: argparse.Namespace) -> tuple[dict, object]:
+    from distill.export import ExportConfig, export_model_folder
+    from distill.latency import LatencyConfig
+
+    output = args.output or args.run_dir / "export-chain" / "sentiment"
+    config = ExportConfig(
+        student_dir=args.run_dir / "student", output_dir=output, report_dir=args.run_dir,
+        max_validation_examples=args.max_examples, threads=args.threads,
+        latency=LatencyConfig(warmup=3, repeats=args.repeats), overwrite=True,
+    )
+    manifest = export_model_folder(config)
+    return json.loads((output / "report.json").read_text()), manifest
+
+
+def targets(report: dict) -> list[str]:
+    """One line per target, with the measured numbers and whether it was met."""
+    rows = {r["name"]: r for r in report["models"] if r.get("measured_in") == "export"}
+    lines = []
+    if FP32 in rows and INT8 in rows:
+        drop = 100 * (rows[FP32]["accuracy"] - rows[INT8]["accuracy"])
+        lines.append(f"INT8 accuracy drop vs fp32: {drop:.2f} points (target <= 1.0): "
+                     f"{'met' if drop <= 1.0 else 'NOT met'}")
+    if TEACHER in rows and INT8 in rows:
+        speedup = rows[TEACHER]["latency_ms"]["32"] / rows[INT8]["latency_ms"]["32"]
+        lines.append(f"INT8 speed-up over the PyTorch teacher at batch 32: {speedup:.2f}x "
+                     f"(target >= 5x): {'met' if speedup >= 5.0 else 'NOT met'}")
+    return lines
+
+
+def section(report: dict, manifest, args: argparse.Namespace) -> str:
+    from distill.export_report import render_chain
+
+    chain = {**report, "models": [r for r in report["models"] if r.get("measured_in") == "export"]}
+    fp32 = manifest.variants["fp32"].validation
+    export = report["export"]
+    lines = [
+        HEADING, "",
+        f"Run `{args.run_dir}`, measured in one process by `bench/export_chain.py` on "
+        f"{platform.processor() or platform.machine()} ({os.cpu_count()} CPUs visible, "
+        f"{export['threads']} thread(s)); latency is the median of {args.repeats} calls on the "
+        f"first validation examples (batch 1 and 32), accuracy on {export['validation_examples']} "
+        "validation examples.", "",
+        render_chain(chain).rstrip(), "",
+        f"fp32 ONNX vs PyTorch student: max |logit diff| {fp32.max_abs_diff:.2e}, "
+        f"label agreement {fp32.label_agreement:.2%}. Fusions: "
+        + ", ".join(f"{k} {v}" for k, v in manifest.variants["fp32"].fusions.items()) + ".", "",
+    ]
+    lines += [f"- {line}" for line in targets(report)]
+    lines += [f"- note: {note}" for note in export.get("notes", [])]
+    return "\n".join(lines) + "\n"
+
+
+def update_results(path: Path, text: str) -> None:
+    """Replace the section under HEADING (up to the next `## `) or append it."""
+    old = path.read_text() if path.is_file() else "# Results\n"
+    start = old.find(HEADING)
+    if start < 0:
+        new = old.rstrip() + "\n\n" + text
+    else:
+        end = old.find("\n## ", start + len(HEADING))
+        rest = "" if end < 0 else "\n" + old[end + 1:]
+        new = old[:start] + text + rest
+    path.write_text(new)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not (args.run_dir / "student" / "distill_info.json").is_file():
+        print(f"{args.run_dir}: no student/distill_info.json (not a `distill run` output)",
+              file=sys.stderr)
+        return 2
+    report, manifest = run_export(args)
+    text = section(report, manifest, args)
+    print(text)
+    if args.results is not None:
+        update_results(args.results, text)
+        print(f"wrote {HEADING!r} into {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    raise SystemExit(main())
