@@ -18,7 +18,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,7 +32,11 @@ from distill.onnx_inputs import (
 from distill.onnx_variants import BuiltVariant, Reference, VariantSettings
 from distill.parity import ParityError, collect
 
+if TYPE_CHECKING:
+    from service.manifest import Manifest
+
 __all__ = ["ExportConfig", "ParityError", "export_model_folder"]
+STAGING = ".distill-export-staging"  # beside the output; one level down, so never discovered
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,9 @@ def load_student(folder: Path) -> Student:
     if not info_path.is_file():
         raise FileNotFoundError(f"{info_path}: missing (not a student checkpoint?)")
     info = json.loads(info_path.read_text())
+    task = info.get("task", "text-classification")
+    if task != "text-classification":
+        raise NotImplementedError(f"{info_path}: exporting task {task!r} is not supported yet")
     # Eager attention traces to the MatMul/Softmax pattern that ONNX Runtime fuses into
     # `Attention`; the SDPA graph gets no attention fusion. Both match PyTorch in eval mode.
     model = AutoModelForSequenceClassification.from_pretrained(
@@ -90,8 +97,7 @@ def load_student(folder: Path) -> Student:
     labels = [id2label[i] for i in range(model.config.num_labels)]
     if info.get("labels") and list(info["labels"]) != labels:
         raise ValueError(f"{info_path}: labels {info['labels']} differ from config {labels}")
-    return Student(folder, model, info, labels, int(info["max_seq_len"]),
-                   info.get("task", "text-classification"))
+    return Student(folder, model, info, labels, int(info["max_seq_len"]), task)
 
 
 def prepare_inputs(folder: Path, student: Student, config: ExportConfig) -> Inputs:
@@ -148,12 +154,14 @@ def build_variants(student: Student, inputs: Inputs, folder: Path,
 
 
 def make_manifest(name: str, student: Student, variants: dict[str, BuiltVariant],
-                  config: ExportConfig, folder: Path):
-    from service.manifest import TASK_OUTPUTS, TOKENIZER_FILE, Manifest, sha256_file
+                  config: ExportConfig, folder: Path) -> Manifest:
+    from service.manifest import (
+        SCHEMA_VERSION, TASK_OUTPUTS, TOKENIZER_FILE, Manifest, sha256_file,
+    )
 
     info = student.info
     return Manifest.model_validate({
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "name": name,
         "task": student.task,
         "labels": student.labels,
@@ -186,8 +194,7 @@ def _move_into_place(staging: Path, target: Path, overwrite: bool) -> None:
     if target.exists():
         if not overwrite and any(target.iterdir()):
             raise FileExistsError(f"{target}: exists and is not empty (use overwrite)")
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
+        old = staging.with_name(f"{staging.name}.old")
         target.rename(old)
         staging.rename(target)
         shutil.rmtree(old, ignore_errors=True)
@@ -195,7 +202,7 @@ def _move_into_place(staging: Path, target: Path, overwrite: bool) -> None:
         staging.rename(target)
 
 
-def export_model_folder(config: ExportConfig):
+def export_model_folder(config: ExportConfig) -> Manifest:
     """Export, check, and write the model folder; returns its `service.manifest.Manifest`."""
     from distill.onnx_chain import write_chain_report
     from service.manifest import load_model_folder, write_manifest
@@ -206,8 +213,8 @@ def export_model_folder(config: ExportConfig):
     target = Path(config.output_dir)
     if target.exists() and any(target.iterdir()) and not config.overwrite:
         raise FileExistsError(f"{target}: exists and is not empty (use overwrite)")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    (target.parent / STAGING).mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{target.name}-", dir=target.parent / STAGING))
     try:
         with torch_threads(config.threads):
             student = load_student(config.student_dir)
@@ -220,7 +227,14 @@ def export_model_folder(config: ExportConfig):
             write_chain_report(staging, student, inputs, variants, config)
         load_model_folder(staging)
         _move_into_place(staging, target, config.overwrite)
-    except BaseException:
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
+        _remove_if_empty(target.parent / STAGING)
     return load_model_folder(target)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # another export is staging there, or it is already gone

@@ -161,3 +161,15 @@ def test_refuses_to_overwrite(exported: Path, run_dir: Path):
     with pytest.raises(FileExistsError, match="not empty"):
         export_model_folder(fast_config(run_dir, exported, variants=("fp32",)))
     assert sha256_file(exported / "manifest.json") == before
+
+
+def test_overwrite_replaces_the_folder(folder_copy: Path, run_dir: Path):
+    from distill.export import export_model_folder
+
+    (folder_copy / "stale.txt").write_text("from an older export")
+    config = fast_config(run_dir, folder_copy, variants=("fp32",), latency=None, overwrite=True)
+    manifest = export_model_folder(config)
+    assert list(manifest.variants) == ["fp32"]
+    assert not (folder_copy / "stale.txt").exists()
+    assert not (folder_copy / "model.int8.onnx").exists()
+    assert sorted(p.name for p in folder_copy.parent.iterdir()) == [folder_copy.name]
