@@ -159,6 +159,19 @@ def copy_plots(report: dict[str, Any], source: Path | None, folder: Path) -> dic
     return {**report, "plots": kept} if "plots" in report else report
 
 
+def replot_comparison(report: dict[str, Any], folder: Path) -> None:
+    """Redraw the run's teacher-vs-student comparison plot with the whole chain in it."""
+    rows = [r for r in report["models"] if r.get("accuracy") is not None]
+    timed = all(r.get("latency_ms") for r in rows)
+    if "comparison.png" not in (report.get("plots") or []) or not rows or not timed:
+        return  # nothing new to draw (timing switched off): the run's plot stays
+    try:
+        from distill.report import plot_comparison
+    except ImportError:
+        return
+    plot_comparison(rows, folder)
+
+
 def write_report(report: dict[str, Any], folder: Path) -> None:
     """report.json + report.md into `folder`: the shared renderer when available (the export
     section appended), otherwise a small table of its own."""

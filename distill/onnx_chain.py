@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from distill.export_report import (
-    ChainEntry, base_report, chain_row, copy_plots, merge_rows, refresh_summary, speedups,
-    write_report,
+    ChainEntry, base_report, chain_row, copy_plots, merge_rows, refresh_summary,
+    replot_comparison, speedups, write_report,
 )
 from distill.onnx_graph import CUDA, open_session, ort_runner, torch_runner
 from distill.onnx_inputs import (
@@ -138,5 +138,7 @@ def write_chain_report(folder: Path, student: Student, inputs: Inputs,
         "variants": {n: v.validation for n, v in variants.items() if n in config.variants},
         "notes": notes,
     }
-    write_report(json.loads(json.dumps(report)), folder)
+    report = json.loads(json.dumps(report))
+    replot_comparison(report, folder)
+    write_report(report, folder)
     return report

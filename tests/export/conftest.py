@@ -25,7 +25,7 @@ RUN_REPORT = {
     "retention": {"accuracy": 0.25, "macro_f1": 0.25},
     "speedup": {"1": 0.5, "32": 0.5},
     "training": {"student": {"steps": 10, "seconds": 1.5}},
-    "plots": ["curves.png", "missing.png"],
+    "plots": ["curves.png", "comparison.png", "missing.png"],
 }
 
 
@@ -47,6 +47,7 @@ def run_dir(tmp_path_factory) -> Path:
     write_student(root / "student", teacher_dir=teacher)
     (root / "report.json").write_text(json.dumps(RUN_REPORT))
     (root / "curves.png").write_bytes(b"\x89PNG not really")
+    (root / "comparison.png").write_bytes(b"\x89PNG the run's teacher vs student")
     return root
 
 

@@ -30,7 +30,8 @@ def test_folder_loads_and_lists_the_files(exported: Path):
     files = {v.file for v in manifest.variants.values()}
     assert files == {"model.onnx", "model.int8.onnx", "model.fp16.onnx"}
     names = sorted(p.name for p in exported.iterdir())
-    others = {"manifest.json", "tokenizer.json", "report.json", "report.md", "curves.png"}
+    others = {"manifest.json", "tokenizer.json", "report.json", "report.md", "curves.png",
+              "comparison.png"}
     assert names == sorted(files | others)
 
 
@@ -126,7 +127,11 @@ def test_report_chain(exported: Path):
         assert 0.0 <= row["accuracy"] <= 1.0
     # the run's own fields survive; the re-measured rows replace the run's latency numbers
     assert report["training"] == {"student": {"steps": 10, "seconds": 1.5}}
-    assert report["plots"] == ["curves.png"]  # the run's plot is copied, the missing one dropped
+    # the run's plots are copied (the missing one dropped); the comparison is redrawn
+    assert report["plots"] == ["curves.png", "comparison.png"]
+    assert (exported / "curves.png").read_bytes() == b"\x89PNG not really"
+    redrawn = (exported / "comparison.png").read_bytes()
+    assert redrawn.startswith(b"\x89PNG\r\n") and len(redrawn) > 1000
     teacher, student = report["models"][0], report["models"][1]
     assert report["speedup"]["32"] == round(
         teacher["latency_ms"]["32"] / student["latency_ms"]["32"], 4)  # recomputed
