@@ -13,6 +13,7 @@ How the ONNX files are produced (and why not optimum) is explained in `distill.o
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from service.manifest import Manifest
 
 __all__ = ["ExportConfig", "ParityError", "export_model_folder"]
+log = logging.getLogger(__name__)
 STAGING = ".distill-export-staging"  # beside the output; one level down, so never discovered
 
 
@@ -224,9 +226,11 @@ def export_model_folder(config: ExportConfig) -> Manifest:
             manifest = make_manifest(config.name or target.name, student, variants, config,
                                      staging)
             write_manifest(staging, manifest)
+            log.info("measuring the chain: teacher, student, ONNX variants")
             write_chain_report(staging, student, inputs, variants, config)
         load_model_folder(staging)
         _move_into_place(staging, target, config.overwrite)
+        log.info("wrote %s", target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         _remove_if_empty(target.parent / STAGING)

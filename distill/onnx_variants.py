@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ import numpy as np
 from distill import onnx_graph as graph
 from distill.onnx_inputs import Batch
 from distill.parity import Comparison, Outputs, accuracy, check, collect, compare
+
+log = logging.getLogger(__name__)
 
 FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx", "fp16": "model.fp16.onnx"}
 PROVIDERS = {
@@ -79,11 +82,17 @@ class Reference:
 def _validated(ref: Reference, path: Path, providers: list[str], threads: int | None):
     session = graph.open_session(path, providers, threads)
     outputs = collect(graph.ort_runner(session, ref.output), ref.batches)
-    return session, outputs, compare(ref.outputs, outputs)
+    comparison = compare(ref.outputs, outputs)
+    log.info("%s on %s: max |onnx - torch| %.3g, label agreement %.4f over %d examples",
+             path.name, providers[0], comparison.max_abs_diff, comparison.label_agreement,
+             comparison.examples)
+    return session, outputs, comparison
 
 
-def _validation(comparison: Comparison, status: str, acc: float, note: str | None = None):
-    return {"status": status, **comparison.as_dict(), "accuracy": round(acc, 6), "note": note}
+def _validation(comparison: Comparison, status: str, acc: float, note: str | None = None,
+                provider: str = graph.CPU):
+    return {"status": status, **comparison.as_dict(), "accuracy": round(acc, 6), "note": note,
+            "provider": provider}
 
 
 def build_fp32(ref: Reference, folder: Path, sample: dict[str, np.ndarray], opset: int,
@@ -95,6 +104,7 @@ def build_fp32(ref: Reference, folder: Path, sample: dict[str, np.ndarray], opse
     check("fp32 (traced)", traced, settings.fp32_tolerance)
     path = folder / FILES["fp32"]
     fusions = graph.optimize_bert(raw, path, heads, hidden)
+    log.info("fused operators: %s", fusions)
     raw.unlink()
     session, outputs, optimised = _validated(ref, path, [graph.CPU], settings.threads)
     check("fp32 (optimised)", optimised, settings.fp32_tolerance)
@@ -141,5 +151,5 @@ def build_fp16(ref: Reference, fp32: BuiltVariant, settings: VariantSettings) ->
     if comparison.max_abs_diff > settings.fp16_tolerance:
         status, recommended = "failed", False
         note = f"max |fp16 - torch| {comparison.max_abs_diff:.3g} > {settings.fp16_tolerance}"
-    validation = _validation(comparison, status, acc, note)
+    validation = _validation(comparison, status, acc, note, graph.CUDA)
     return BuiltVariant("fp16", path, validation, outputs, session, recommended)

@@ -52,6 +52,7 @@ def test_fp32_parity_is_recorded(exported: Path):
     assert 0.0 <= fp32.validation.max_abs_diff <= 1e-4
     assert 0.0 <= fp32.validation.model_extra["traced_max_abs_diff"] <= 1e-4
     assert fp32.recommended and fp32.providers[0] == "CPUExecutionProvider"
+    assert fp32.validation.model_extra["provider"] == "CPUExecutionProvider"
 
 
 def test_bert_fusions_applied(exported: Path):
