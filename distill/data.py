@@ -164,7 +164,13 @@ def read_local_file(path: Path, text_column: str, label_column: str) -> Rows:
             records = list(reader)
             columns = list(reader.fieldnames or [])
     _check_columns(columns, (text_column, label_column), path.name)
-    return [(str(r[text_column]), _label_text(r[label_column])) for r in records]
+    rows = []
+    for number, record in enumerate(records, start=1):
+        text, label = record.get(text_column), record.get(label_column)
+        if text is None or label is None or str(label).strip() == "":
+            raise DataError(f"{path.name}: record {number} has no {text_column!r} or no {label_column!r} value")
+        rows.append((str(text), _label_text(label)))
+    return rows
 
 
 def _label_text(value) -> str:

@@ -204,3 +204,24 @@ def _fit(model, tokenizer, rows, labels, steps: int) -> None:
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+
+
+def write_teacher_without_dropout(folder: Path, layers: int = 4, with_head: bool = True, seed: int = 0) -> Path:
+    """Like `write_teacher`, with every dropout probability 0, so training is deterministic given
+    the data order (what a one-process vs two-process comparison needs)."""
+    import json
+
+    folder = write_teacher(folder, layers=layers, with_head=with_head, seed=seed)
+    config_path = Path(folder) / "config.json"
+    config = json.loads(config_path.read_text())
+    config.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    config_path.write_text(json.dumps(config, indent=2))
+    return folder
+
+
+def write_jsonl(path: Path, rows: list[tuple[str, object]], text_key: str = "text", label_key: str = "label") -> Path:
+    import json
+
+    path = Path(path)
+    path.write_text("".join(json.dumps({text_key: t, label_key: y}) + "\n" for t, y in rows))
+    return path

@@ -1,0 +1,97 @@
+"""Benchmark (not a test): distil `minilm` into a 3-layer DistilBERT student on SST-2.
+
+    .venv/bin/python bench/distill_sst2.py [--data ../shared/data/sst2] [--output runs/sst2]
+        [--max-train-examples 12000] [--teacher-epochs 1] [--epochs 2]
+
+Trains on a seeded subset of SST-2's train.tsv, evaluates on the full dev.tsv (872 sentences),
+and writes the measured numbers under "## Distillation (SST-2)" in docs/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from distill.data import DataConfig
+from distill.pipeline import RunConfig, StudentConfig, run
+from distill.trainer import TrainConfig
+
+HEADING = "## Distillation (SST-2)"
+RESULTS = Path(__file__).resolve().parent.parent / "docs" / "RESULTS.md"
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/sst2"))
+    parser.add_argument("--output", type=Path, default=Path("runs/sst2"))
+    parser.add_argument("--max-train-examples", type=int, default=12000)
+    parser.add_argument("--teacher-epochs", type=float, default=1.0)
+    parser.add_argument("--epochs", type=float, default=2.0)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-seq-len", type=int, default=64)
+    return parser.parse_args()
+
+
+def section(report: dict, command: str, wall: float) -> str:
+    teacher, student = report["models"][:2]
+    lines = [
+        HEADING, "",
+        f"Command: `{command}`", "",
+        f"Teacher `minilm` (all-MiniLM-L6-v2, 6 layers) fine-tuned, then a 3-layer DistilBERT student "
+        f"(layer map {report['layer_map']}) distilled; trained on a seeded subset of "
+        f"{report['data']['train_examples']} SST-2 train phrases, evaluated on the "
+        f"{report['data']['validation_examples']} dev sentences. CPU, 2 shared cores, fp32.", "",
+        "| model | dev accuracy | macro-F1 | parameters | latency b=1 (ms) | latency b=32 (ms) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in (teacher, student):
+        lines.append(f"| {row['name']} | {row['accuracy']:.4f} | {row['macro_f1']:.4f} | {row['parameters']:,} | "
+                     f"{row['latency_ms']['1']:.2f} | {row['latency_ms']['32']:.2f} |")
+    lines += [
+        "",
+        f"- accuracy retention: {100 * report['retention']['accuracy']:.1f}% (target >= 97%)",
+        f"- parameter reduction: {100 * report['parameter_reduction']:.1f}%",
+        f"- PyTorch speed-up: {report['speedup']['1']:.2f}x at batch 1, {report['speedup']['32']:.2f}x at batch 32 "
+        "(target >= 1.9x at batch 32)",
+        f"- total wall time: {wall / 60:.1f} min", "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(text: str) -> None:
+    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Results\n"
+    pattern = re.compile(re.escape(HEADING) + r".*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(current):
+        current = pattern.sub(lambda _: text + "\n", current)
+    else:
+        current = current.rstrip("\n") + "\n\n" + text
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(current, encoding="utf-8")
+
+
+def main() -> None:
+    args = arguments()
+    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, max_seq_len=args.max_seq_len, logging_steps=25)
+    config = RunConfig(
+        teacher="minilm", output=args.output,
+        data=DataConfig(source=str(args.data / "train.tsv"), validation_source=str(args.data / "dev.tsv"),
+                        text_column="sentence", max_train_examples=args.max_train_examples),
+        train=train,
+        teacher_train=TrainConfig(**{**train.__dict__, "epochs": args.teacher_epochs}),
+        student=StudentConfig(layers=3),
+    )
+    start = time.perf_counter()
+    report = run(config)
+    wall = time.perf_counter() - start
+    command = " ".join(shlex.quote(a) for a in [".venv/bin/python", "bench/distill_sst2.py", *sys.argv[1:]])
+    text = section(report, command, wall)
+    write_section(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
