@@ -179,3 +179,17 @@ def test_overwrite_replaces_the_folder(folder_copy: Path, run_dir: Path):
     assert not (folder_copy / "stale.txt").exists()
     assert not (folder_copy / "model.int8.onnx").exists()
     assert sorted(p.name for p in folder_copy.parent.iterdir()) == [folder_copy.name]
+
+
+def test_graph_has_dynamic_batch_and_sequence(exported: Path):
+    import onnx
+
+    for name in ("model.onnx", "model.int8.onnx"):
+        graph = onnx.load(str(exported / name)).graph
+        assert [i.name for i in graph.input] == ["input_ids", "attention_mask"]
+        for tensor in graph.input:
+            assert tensor.type.tensor_type.elem_type == onnx.TensorProto.INT64
+            dims = [d.dim_param for d in tensor.type.tensor_type.shape.dim]
+            assert dims == ["batch", "sequence"]
+        assert [o.name for o in graph.output] == ["logits"]
+        assert graph.output[0].type.tensor_type.shape.dim[0].dim_param == "batch"
