@@ -55,7 +55,7 @@ class ExportConfig:
     seed: int = 0  # shuffle of the validation examples into batches
     latency_batch_sizes: tuple[int, ...] = (1, 32)
     latency: LatencyConfig | None = field(default_factory=LatencyConfig)  # None: skip timing
-    threads: int | None = None  # torch and ONNX Runtime threads while exporting; None: defaults
+    threads: int | None = None  # torch and ONNX Runtime intra-op threads; None: their defaults
     settings: VariantSettings = field(default_factory=VariantSettings)
     overwrite: bool = False  # replace an existing output_dir
 
@@ -144,12 +144,12 @@ def build_variants(student: Student, inputs: Inputs, folder: Path,
     ref = Reference(student.model, output, inputs.batches, inputs.validation.labels, outputs)
     cfg = student.model.config
     fp32 = v.build_fp32(ref, folder, _sample(inputs), config.opset, cfg.num_attention_heads,
-                        cfg.hidden_size, config.settings)
+                        cfg.hidden_size, config.settings, config.threads)
     built = {"fp32": fp32}
     if "int8" in config.variants:
-        built["int8"] = v.build_int8(ref, fp32, config.settings)
+        built["int8"] = v.build_int8(ref, fp32, config.settings, config.threads)
     if "fp16" in config.variants:
-        built["fp16"] = v.build_fp16(ref, fp32, config.settings)
+        built["fp16"] = v.build_fp16(ref, fp32, config.settings, config.threads)
     if "fp32" not in config.variants:
         fp32.path.unlink()
     return built

@@ -40,7 +40,7 @@ class VariantSettings:
     fp32_tolerance: float = 1e-4  # max |onnx - torch| over logits
     fp16_tolerance: float = 5e-2  # fp16 logits are compared more loosely
     max_accuracy_drop: float = 0.01  # 1.0 point, for int8 and fp16 against fp32
-    threads: int | None = None  # ONNX Runtime intra-op threads
+    int8_per_channel: bool = False  # per-channel weight scales for INT8
 
 
 @dataclass
@@ -96,17 +96,18 @@ def _validation(comparison: Comparison, status: str, acc: float, note: str | Non
 
 
 def build_fp32(ref: Reference, folder: Path, sample: dict[str, np.ndarray], opset: int,
-               heads: int, hidden: int, settings: VariantSettings) -> BuiltVariant:
+               heads: int, hidden: int, settings: VariantSettings,
+               threads: int | None = None) -> BuiltVariant:
     """Trace, check, optimise, check again. Raises ParityError on either check."""
     raw = folder / "model.unoptimised.onnx"
     graph.export_torch(ref.model, raw, [ref.output], sample, opset)
-    _, _, traced = _validated(ref, raw, [graph.CPU], settings.threads)
+    _, _, traced = _validated(ref, raw, [graph.CPU], threads)
     check("fp32 (traced)", traced, settings.fp32_tolerance)
     path = folder / FILES["fp32"]
     fusions = graph.optimize_bert(raw, path, heads, hidden)
     log.info("fused operators: %s", fusions)
     raw.unlink()
-    session, outputs, optimised = _validated(ref, path, [graph.CPU], settings.threads)
+    session, outputs, optimised = _validated(ref, path, [graph.CPU], threads)
     check("fp32 (optimised)", optimised, settings.fp32_tolerance)
     acc = accuracy(outputs.predictions, ref.labels)
     validation = _validation(optimised, "passed", acc)
@@ -125,10 +126,11 @@ def _accuracy_verdict(name: str, acc: float, fp32_acc: float, settings: VariantS
     return "failed", False, note
 
 
-def build_int8(ref: Reference, fp32: BuiltVariant, settings: VariantSettings) -> BuiltVariant:
+def build_int8(ref: Reference, fp32: BuiltVariant, settings: VariantSettings,
+               threads: int | None = None) -> BuiltVariant:
     path = fp32.path.parent / FILES["int8"]
-    graph.quantize_int8(fp32.path, path)
-    session, outputs, comparison = _validated(ref, path, [graph.CPU], settings.threads)
+    graph.quantize_int8(fp32.path, path, settings.int8_per_channel)
+    session, outputs, comparison = _validated(ref, path, [graph.CPU], threads)
     acc = accuracy(outputs.predictions, ref.labels)
     fp32_acc = fp32.validation["accuracy"]
     status, recommended, note = _accuracy_verdict("int8", acc, fp32_acc, settings)
@@ -137,14 +139,15 @@ def build_int8(ref: Reference, fp32: BuiltVariant, settings: VariantSettings) ->
     return BuiltVariant("int8", path, validation, outputs, session, recommended)
 
 
-def build_fp16(ref: Reference, fp32: BuiltVariant, settings: VariantSettings) -> BuiltVariant:
+def build_fp16(ref: Reference, fp32: BuiltVariant, settings: VariantSettings,
+               threads: int | None = None) -> BuiltVariant:
     path = fp32.path.parent / FILES["fp16"]
     graph.convert_fp16(fp32.path, path)
     if not graph.cuda_available():
         note = "CUDAExecutionProvider not available where the export ran; fp16 not run"
         return BuiltVariant("fp16", path, {"status": "unvalidated", "note": note},
                             recommended=False)
-    session, outputs, comparison = _validated(ref, path, [graph.CUDA], settings.threads)
+    session, outputs, comparison = _validated(ref, path, [graph.CUDA], threads)
     acc = accuracy(outputs.predictions, ref.labels)
     status, recommended, note = _accuracy_verdict("fp16", acc, fp32.validation["accuracy"],
                                                   settings)
