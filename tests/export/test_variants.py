@@ -34,6 +34,10 @@ def test_fp16_unvalidated_on_cpu(exported: Path):
     assert fp16.validation.status == "unvalidated"
     assert "CUDAExecutionProvider not available" in fp16.validation.note
     assert fp16.recommended is False
+    assert fp16.validation.max_abs_diff is None  # nothing claimed for CUDA ...
+    smoke = fp16.validation.model_extra  # ... but the graph ran on the CPU provider
+    assert 0.0 < smoke["cpu_max_abs_diff"] < 0.05
+    assert smoke["cpu_label_agreement"] == 1.0
     import onnx
 
     graph = onnx.load(str(exported / fp16.file)).graph
