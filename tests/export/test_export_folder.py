@@ -193,3 +193,29 @@ def test_graph_has_dynamic_batch_and_sequence(exported: Path):
             assert dims == ["batch", "sequence"]
         assert [o.name for o in graph.output] == ["logits"]
         assert graph.output[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+
+
+@pytest.mark.parametrize("variant", ["auto", "fp32"])
+def test_service_runtime_runs_the_folder(exported: Path, run_dir: Path, variant: str):
+    """The seam with the service: its runtime loads the folder and reproduces the student."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    from service.runtime import load_runtime
+    from service.settings import Settings
+
+    settings = Settings(model_repository=exported.parent, variant=variant, intra_op_threads=1)
+    runtime = load_runtime(exported, settings)
+    assert runtime.variant == ("int8" if variant == "auto" else "fp32")  # auto on CPU: int8
+    texts = ["the best movie of the year , i loved every minute of it", "a dull mess"]
+    ids = [e.ids for e in runtime.encode(texts, truncation=True)]
+    logits = runtime.run(ids)
+    model = AutoModelForSequenceClassification.from_pretrained(str(run_dir / "student")).eval()
+    width = max(len(i) for i in ids)
+    input_ids = torch.tensor([i + [0] * (width - len(i)) for i in ids])
+    mask = torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i in ids])
+    with torch.inference_mode():
+        expected = model(input_ids=input_ids, attention_mask=mask).logits.numpy()
+    assert (logits.argmax(1) == expected.argmax(1)).all()
+    if variant == "fp32":
+        assert np.max(np.abs(logits - expected)) <= 1e-4
