@@ -17,7 +17,7 @@ from distill.evaluate import EvalConfig
 from distill.student import StudentError
 from distill.teacher import TeacherError, needs_finetuning, resolve_teacher
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, rich_markup_mode=None)
 
 Output = Annotated[Path, typer.Option("--output", "-o", help="Run directory: teacher/, student/, report.*, logs/ go here.")]
 ExportTo = Annotated[Path | None, typer.Option(
@@ -194,3 +194,7 @@ app.command("build-default")(build_default)
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
