@@ -1,13 +1,13 @@
 """Benchmark (not a test): the export chain of one distillation run, measured in one process.
 
-    python bench/export_chain.py RUN_DIR [--output DIR] [--results docs/RESULTS.md]
+    .venv/bin/python bench/export_chain.py RUN_DIR [--output DIR] [--results FILE] [--print-only]
 
 RUN_DIR is the `--output` folder of `distill run` (teacher/, student/, report.json). The student is
 exported with `distill.export.export_model_folder`, which re-measures the PyTorch teacher and
 student next to the ONNX variants on the same inputs; this script prints the chain table, checks
 the targets (INT8 within 1.0 accuracy point of fp32; INT8 at least 5x faster than the PyTorch
-teacher at batch 32) and, with --results, writes the table into that file under the heading
-"## Export chain (SST-2)" (replacing the section if it is already there).
+teacher at batch 32) and writes the table into docs/RESULTS.md (or --results FILE) under the
+heading "## Export chain (SST-2)", replacing the section if it is already there.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 HEADING = "## Export chain (SST-2)"
+RESULTS = Path(__file__).resolve().parent.parent / "docs" / "RESULTS.md"
 TEACHER = "teacher (PyTorch)"
 FP32 = "student fp32 (ONNX Runtime)"
 INT8 = "student INT8 (ONNX Runtime)"
@@ -30,8 +31,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("run_dir", type=Path, help="output folder of `distill run`")
     parser.add_argument("--output", type=Path, default=None,
                         help="model folder to write (default RUN_DIR/export-chain/sentiment)")
-    parser.add_argument("--results", type=Path, default=None,
-                        help="markdown file to update with the chain section")
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help="markdown file to update with the chain section (docs/RESULTS.md)")
+    parser.add_argument("--print-only", action="store_true",
+                        help="print the section without writing the results file")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch and ONNX Runtime threads (default: their defaults)")
     parser.add_argument("--repeats", type=int, default=20, help="timed calls per measurement")
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     report, manifest = run_export(args)
     text = section(report, manifest, args)
     print(text)
-    if args.results is not None:
+    if not args.print_only:
         update_results(args.results, text)
         print(f"wrote {HEADING!r} into {args.results}")
     return 0
