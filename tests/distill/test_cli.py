@@ -115,3 +115,17 @@ def test_every_option_is_explained():
         assert sub.help, name
         for param in sub.params:
             assert getattr(param, "help", None), f"{name} {param.name}"
+
+
+def test_export_command_writes_a_model_folder(run_dir, tmp_path):
+    target = tmp_path / "sentiment"
+    result = runner.invoke(app, ["export", "--student-dir", str(run_dir / "student"), "--output-dir", str(target),
+                                 "--variants", "fp32", "--max-validation-examples", "6"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["labels"] == ["negative", "positive"]
+    assert (target / "model.onnx").is_file() and (target / "tokenizer.json").is_file()
+
+
+def test_export_rejects_a_folder_that_is_not_a_student(tmp_path):
+    assert "distill_info.json" in _error(["export", "--student-dir", str(tmp_path), "--output-dir", str(tmp_path / "m")])
