@@ -117,9 +117,11 @@ def _load_tokenizers(folder: Path, manifest: Manifest) -> tuple[Tokenizer, Token
     return plain, truncating, pad_id if pad_id is not None else 0
 
 
-def _session(path: Path, providers: list[str], threads: int) -> ort.InferenceSession:
+def _session(path: Path, providers: list[str], threads: int, spin: bool) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
+    # Spinning worker threads would take CPU from the event loop that parses and tokenizes.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -136,7 +138,9 @@ def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
     providers = choose_providers(settings.providers, ort.get_available_providers())
     variant = choose_variant(manifest, settings.variant, providers[0], folder)
     plain, truncating, pad_id = _load_tokenizers(folder, manifest)
-    session = _session(folder / manifest.variants[variant].file, providers, settings.intra_op_threads)
+    session = _session(
+        folder / manifest.variants[variant].file, providers, settings.intra_op_threads, settings.ort_spinning
+    )
     names = {i.name for i in session.get_inputs()}
     missing = [n for n in ("input_ids", "attention_mask") if n not in names]
     if missing:

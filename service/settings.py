@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         "CUDAExecutionProvider when available, then CPUExecutionProvider.",
     )
     intra_op_threads: int = Field(0, ge=0, description="ONNX Runtime intra-op threads (0: its default).")
+    ort_spinning: bool = Field(
+        False,
+        description="Let idle ONNX Runtime threads spin (lower latency on dedicated cores; steals "
+        "CPU from the HTTP event loop when cores are shared).",
+    )
     verify_checksums: bool = Field(True, description="Check the sha256 of every model file at start-up.")
     skip_bad_models: bool = Field(
         False, description="Skip model folders that fail to load (reported in /v1/models) instead of exiting."

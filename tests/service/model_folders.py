@@ -53,22 +53,28 @@ def _variant(folder: Path, file: str, precision: str, note: str, recommended: bo
 
 
 def build_classifier_folder(
-    folder: Path, labels: list[str], seed: int = 0, max_seq_len: int = 32, with_int8_copy: bool = False
+    folder: Path, labels: list[str], seed: int = 0, max_seq_len: int = 32, with_int8_copy: bool = False,
+    checkpoint_dir: Path | None = None,
 ) -> Path:
-    """Write a tiny text-classification model folder; returns the folder."""
+    """Write a tiny text-classification model folder; returns the folder. With `checkpoint_dir`,
+    the PyTorch model and tokenizer are also saved there (a stand-in teacher for benchmarks)."""
     import torch
     from transformers import DistilBertConfig, DistilBertForSequenceClassification
 
     folder = Path(folder)
     tokenizer = write_tokenizer(folder)
     torch.manual_seed(seed)
+    vocab_size = max(tokenizer.get_vocab().values()) + 1  # every id the tokenizer can produce
     config = DistilBertConfig(
-        vocab_size=len(tokenizer), dim=32, n_layers=2, n_heads=2, hidden_dim=64,
+        vocab_size=vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
         max_position_embeddings=64, num_labels=len(labels),
         id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)},
     )
     model = DistilBertForSequenceClassification(config).eval()
-    _export_onnx(model, folder / "model.onnx", len(tokenizer))
+    _export_onnx(model, folder / "model.onnx", vocab_size)
+    if checkpoint_dir is not None:
+        model.save_pretrained(str(checkpoint_dir))
+        tokenizer.save_pretrained(str(checkpoint_dir))
     variants = {"fp32": _variant(folder, "model.onnx", "fp32", "random tiny test model")}
     if with_int8_copy:
         shutil.copyfile(folder / "model.onnx", folder / "model.int8.onnx")
