@@ -103,7 +103,8 @@ def distill_student(teacher: Teacher, data: LabelledData, config: TrainConfig, s
     result = train_model(model, teacher.tokenizer, data.train, data.validation, config,
                          run_dir / "checkpoints" / "student", run_dir / "logs" / "student",
                          teacher=teacher.model, weights=student.weights, layer_map=mapping)
-    outcome = StudentResult(Path(output), mapping, result)
+    evaluations = [h["eval_accuracy"] for h in result.history if "eval_accuracy" in h]
+    outcome = StudentResult(Path(output), mapping, result, {"accuracy": evaluations[-1]} if evaluations else {})
     if is_main_process():
         save_student(model, teacher, data, outcome, config.max_seq_len)
     _barrier()
@@ -178,8 +179,10 @@ def run(config: RunConfig) -> dict | None:
         return None
     evaluation = EvalConfig(config.train.max_seq_len, config.evaluation.batch_size,
                             config.evaluation.latency_batch_sizes, config.evaluation.latency)
-    student = AutoModelForSequenceClassification.from_pretrained(str(outcome.folder))
-    rows = evaluate_pair(teacher.model.cpu(), student, teacher.tokenizer, data.validation, data.label_names, evaluation)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    student = AutoModelForSequenceClassification.from_pretrained(str(outcome.folder)).to(device)
+    rows = evaluate_pair(teacher.model.float().to(device), student, teacher.tokenizer, data.validation,
+                         data.label_names, evaluation)
     update_student_metrics(outcome.folder, rows)
     training = {"student": _training_summary(outcome.training)}
     histories = {"student": outcome.training.history}

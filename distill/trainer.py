@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from transformers import DataCollatorWithPadding, PreTrainedModel, Trainer, TrainingArguments
 from transformers.integrations import TensorBoardCallback
+from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.trainer_utils import get_last_checkpoint
 
 from distill.data import Split
@@ -111,7 +112,8 @@ class DistillationTrainer(Trainer):
         if model.training:
             for name, value in parts.items():
                 self._parts.setdefault(name, []).append(value)
-        return (loss, outputs) if return_outputs else loss
+        # hand back only the logits, so evaluation does not gather every hidden state
+        return (loss, SequenceClassifierOutput(logits=outputs.logits)) if return_outputs else loss
 
     def _teacher_autocast(self):
         if self.args.bf16 or self.args.fp16:
