@@ -189,14 +189,7 @@ def _check_columns(columns: list[str], wanted: tuple[str, ...], where: str) -> N
 
 def _read_hub(config: DataConfig) -> tuple[Rows, Rows | None]:
     """A `datasets` hub name (needs network). Its validation split is used when it has one."""
-    import datasets
-
-    try:
-        loaded = datasets.load_dataset(config.source, config.subset)
-    except Exception as error:  # the datasets library raises many unrelated types for "not found"
-        raise DataError(f"cannot load data set {config.source!r}: {error}") from error
-    if "train" not in loaded:
-        raise DataError(f"data set {config.source!r} has no train split; splits are: {', '.join(loaded)}")
+    loaded = load_hub_splits(config.source, config.subset)
     splits = {}
     for name in ("train", "validation"):
         if name in loaded:
@@ -208,3 +201,16 @@ def _read_hub(config: DataConfig) -> tuple[Rows, Rows | None]:
                 for t, y in zip(part[config.text_column], part[config.label_column])
             ]
     return splits["train"], splits.get("validation")
+
+
+def load_hub_splits(name: str, subset: str | None):
+    """`datasets.load_dataset(name, subset)` (needs network), which must have a train split."""
+    import datasets
+
+    try:
+        loaded = datasets.load_dataset(name, subset)
+    except Exception as error:  # the datasets library raises many unrelated types for "not found"
+        raise DataError(f"cannot load data set {name!r}: {error}") from error
+    if "train" not in loaded:
+        raise DataError(f"data set {name!r} has no train split; splits are: {', '.join(loaded)}")
+    return loaded
