@@ -32,6 +32,7 @@ run: venv models
 	$(BIN)/serve --model-repository $(MODEL_REPOSITORY) --host $(HOST) --port $(PORT)
 
 test: venv
+	sh scripts/install-prometheus.sh
 	$(BIN)/python -m pytest -q
 
 clean:
