@@ -71,6 +71,7 @@ class ModelRuntime:
     tokenizer: Tokenizer  # no truncation: tells the real length of a text
     truncating_tokenizer: Tokenizer  # truncates to max_seq_len, keeping special tokens
     pad_id: int
+    sep_id: int | None = None  # separates question and context (token_type_ids of QA models)
 
     @property
     def max_seq_len(self) -> int:
@@ -84,8 +85,13 @@ class ModelRuntime:
         tokenizer = self.truncating_tokenizer if truncation else self.tokenizer
         return tokenizer.encode_batch(texts, add_special_tokens=True)
 
+    def encode_pairs(self, pairs: list[tuple[str, str]]) -> list[Encoding]:
+        """Whole (untruncated) encodings of (question, context) pairs, special tokens included."""
+        return self.tokenizer.encode_batch(pairs, add_special_tokens=True)
+
     def run(self, sequences: Sequence[Sequence[int]]) -> np.ndarray:
-        """Pad, stack and run; returns the first output (e.g. logits) for every sequence."""
+        """Pad, stack and run. Returns the output for every sequence: (batch, labels) logits for a
+        classifier; (batch, 2, length) start and end logits for question answering."""
         length = max(len(s) for s in sequences)
         ids = np.full((len(sequences), length), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(sequences), length), dtype=np.int64)
@@ -94,9 +100,20 @@ class ModelRuntime:
             mask[row, : len(seq)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self.manifest.inputs:
-            feeds["token_type_ids"] = np.zeros_like(ids)
-        outputs = self.session.run(self.manifest.outputs[:1], feeds)
-        return np.asarray(outputs[0], dtype=np.float32)
+            pairs = self.task == "question-answering"
+            feeds["token_type_ids"] = second_segment(ids, mask, self.sep_id) if pairs else np.zeros_like(ids)
+        outputs = self.session.run(self.manifest.outputs, feeds)
+        if len(outputs) == 1:
+            return np.asarray(outputs[0], dtype=np.float32)
+        return np.stack([np.asarray(o, dtype=np.float32) for o in outputs], axis=1)
+
+
+def second_segment(ids: np.ndarray, mask: np.ndarray, sep_id: int | None) -> np.ndarray:
+    """token_type_ids of [CLS] A [SEP] B [SEP] rows: 1 on B and its [SEP], 0 elsewhere (padding too)."""
+    if sep_id is None:
+        return np.zeros_like(ids)
+    seps_before = np.cumsum(ids == sep_id, axis=1) - (ids == sep_id)
+    return ((seps_before >= 1) & (mask == 1)).astype(np.int64)
 
 
 def _load_tokenizers(folder: Path, manifest: Manifest) -> tuple[Tokenizer, Tokenizer, int]:
@@ -150,4 +167,5 @@ def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
     return ModelRuntime(
         name=folder.name, folder=folder, manifest=manifest, variant=variant, provider=used,
         session=session, tokenizer=plain, truncating_tokenizer=truncating, pad_id=pad_id,
+        sep_id=plain.token_to_id("[SEP]"),
     )

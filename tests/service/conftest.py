@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from service.main import create_app
 from service.settings import Settings
-from tests.service.model_folders import break_checksum, build_repository
+from tests.service.model_folders import break_checksum, build_qa_repository, build_repository
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +71,18 @@ def client(repository) -> Iterator[TestClient]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def qa_repository(repository, tmp_path_factory) -> Path:
+    """`qa` (rule model with known answers), `qa-random` (random DistilBERT) and `sentiment`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return build_qa_repository(tmp_path_factory.mktemp("qa_models"), repository / "sentiment")
+
+
+@pytest.fixture(scope="module")
+def qa_client(qa_repository) -> Iterator[TestClient]:
+    """An app serving the rule QA model (the only QA model, so `model` may be left out) and `sentiment`."""
+    with serving(qa_repository, models=["qa", "sentiment"]) as c:
+        yield c

@@ -20,26 +20,30 @@ SENTIMENT_LABELS = ["negative", "positive"]
 TOPIC_LABELS = ["world", "sports", "business"]
 
 
-def _export_onnx(model, path: Path, vocab_size: int) -> None:
+def _export_onnx(model, path: Path, vocab_size: int, task: str = "text-classification") -> None:
     import torch
 
-    class LogitsOnly(torch.nn.Module):
+    outputs = TASK_OUTPUTS[task]
+
+    class OutputsOnly(torch.nn.Module):
         def __init__(self, inner):
             super().__init__()
             self.inner = inner
 
         def forward(self, input_ids, attention_mask):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
+            result = self.inner(input_ids=input_ids, attention_mask=attention_mask)
+            return tuple(getattr(result, name) for name in outputs)
 
-    wrapper = LogitsOnly(model).eval()
+    wrapper = OutputsOnly(model).eval()
     ids = torch.randint(5, vocab_size, (2, 8), dtype=torch.long)
     mask = torch.ones_like(ids)
     axes = {0: "batch", 1: "sequence"}
+    output_axes = {name: axes if task == "question-answering" else {0: "batch"} for name in outputs}
     with torch.no_grad():
         torch.onnx.export(
             wrapper, (ids, mask), str(path), dynamo=False, opset_version=17,
-            input_names=["input_ids", "attention_mask"], output_names=["logits"],
-            dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}},
+            input_names=["input_ids", "attention_mask"], output_names=outputs,
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, **output_axes},
         )
 
 
@@ -81,14 +85,94 @@ def build_classifier_folder(
         variants["int8"] = _variant(
             folder, "model.int8.onnx", "int8", "fp32 copy standing in for int8 (tests variant choice)"
         )
+    _write_manifest(folder, "text-classification", max_seq_len, variants, labels=labels,
+                    teacher="random tiny DistilBERT", student_layers=2)
+    return folder
+
+
+def _write_manifest(folder: Path, task: str, max_seq_len: int, variants: dict[str, Variant],
+                    **extra) -> None:
     manifest = Manifest(
-        schema_version=SCHEMA_VERSION, name=folder.name, task="text-classification", labels=labels,
-        max_seq_len=max_seq_len, outputs=TASK_OUTPUTS["text-classification"],
-        tokenizer_sha256=sha256_file(folder / "tokenizer.json"), variants=variants,
-        teacher="random tiny DistilBERT", student_layers=2,
+        schema_version=SCHEMA_VERSION, name=folder.name, task=task, max_seq_len=max_seq_len,
+        outputs=TASK_OUTPUTS[task], tokenizer_sha256=sha256_file(folder / "tokenizer.json"),
+        variants=variants, **extra,
     )
     write_manifest(folder, manifest)
+
+
+# The rule model of question answering: a token's start / end logit is its word's weight below
+# (CLS gets NULL_WEIGHT, every other token 0), so answers are known in advance: the best span runs
+# from "begin" to "end"; "first" ... "last" comes next; a context with none of them is impossible.
+QA_START_WEIGHTS = {"begin": 8.0, "first": 5.0}
+QA_END_WEIGHTS = {"end": 8.0, "last": 5.0}
+NULL_WEIGHT = 4.0
+QA_WORDS = ["begin end first last zurich cafe museum river where is the what when who opens at"]
+
+
+def _lookup_graph(path: Path, start_table, end_table) -> None:
+    """start/end logits = table[input_ids] x attention_mask: two Gathers, built with onnx.helper."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    axes = ["batch", "sequence"]
+    inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, axes) for n in ("input_ids", "attention_mask")]
+    outputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, axes) for n in ("start_logits", "end_logits")]
+    tables = [numpy_helper.from_array(start_table, "start_table"), numpy_helper.from_array(end_table, "end_table")]
+    nodes = [helper.make_node("Cast", ["attention_mask"], ["mask"], to=TensorProto.FLOAT)]
+    for side in ("start", "end"):
+        nodes += [
+            helper.make_node("Gather", [f"{side}_table", "input_ids"], [f"{side}_raw"], axis=0),
+            helper.make_node("Mul", [f"{side}_raw", "mask"], [f"{side}_logits"]),
+        ]
+    graph = helper.make_graph(nodes, "rule_qa", inputs, outputs, initializer=tables)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def build_rule_qa_folder(folder: Path, max_seq_len: int = 32) -> Path:
+    """A question-answering folder whose answers follow QA_START_WEIGHTS / QA_END_WEIGHTS."""
+    import numpy as np
+
+    folder = Path(folder)
+    vocab = write_tokenizer(folder, extra_texts=QA_WORDS).get_vocab()
+    tables = [np.zeros(max(vocab.values()) + 1, dtype=np.float32) for _ in range(2)]
+    for table, weights in zip(tables, (QA_START_WEIGHTS, QA_END_WEIGHTS)):
+        table[vocab["[CLS]"]] = NULL_WEIGHT
+        for word, weight in weights.items():
+            table[vocab[word]] = weight
+    _lookup_graph(folder / "model.onnx", *tables)
+    variants = {"fp32": _variant(folder, "model.onnx", "fp32", "rule graph: logits by token id")}
+    _write_manifest(folder, "question-answering", max_seq_len, variants)
     return folder
+
+
+def build_random_qa_folder(folder: Path, seed: int = 0, max_seq_len: int = 48) -> Path:
+    """A question-answering folder of a random 2-layer DistilBertForQuestionAnswering (dim 32)."""
+    import torch
+    from transformers import DistilBertConfig, DistilBertForQuestionAnswering
+
+    folder = Path(folder)
+    tokenizer = write_tokenizer(folder, extra_texts=QA_WORDS)
+    torch.manual_seed(seed)
+    vocab_size = max(tokenizer.get_vocab().values()) + 1
+    config = DistilBertConfig(vocab_size=vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
+                              max_position_embeddings=64)
+    _export_onnx(DistilBertForQuestionAnswering(config).eval(), folder / "model.onnx", vocab_size,
+                 task="question-answering")
+    variants = {"fp32": _variant(folder, "model.onnx", "fp32", "random tiny test model")}
+    _write_manifest(folder, "question-answering", max_seq_len, variants,
+                    teacher="random tiny DistilBERT", student_layers=2)
+    return folder
+
+
+def build_qa_repository(root: Path, classifier: Path) -> Path:
+    """`qa` (rule model), `qa-random` (random DistilBERT) and a copy of the `classifier` folder."""
+    root = Path(root)
+    build_rule_qa_folder(root / "qa")
+    build_random_qa_folder(root / "qa-random")
+    shutil.copytree(classifier, root / classifier.name)
+    return root
 
 
 def build_repository(root: Path) -> Path:
