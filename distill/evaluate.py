@@ -43,12 +43,18 @@ def predict_logits(model, tokenizer, texts: list[str], config: EvalConfig, desc:
 
 def latency_ms(model, tokenizer, texts: list[str], config: EvalConfig) -> dict[str, float]:
     """Median forward time per batch size; every model gets the same texts in the same batches."""
+    batches = {size: _encode(tokenizer, [texts[i % len(texts)] for i in range(size)], config.max_seq_len)
+               for size in config.latency_batch_sizes}
+    return time_batches(model, batches, config.latency)
+
+
+def time_batches(model, batches: dict[int, dict[str, torch.Tensor]], latency: LatencyConfig) -> dict[str, float]:
+    """Median forward time (ms) of `model` on each batch, keyed by batch size as a string."""
     model.eval()
     device = next(model.parameters()).device
     result = {}
-    for size in config.latency_batch_sizes:
-        chosen = [texts[i % len(texts)] for i in range(size)]
-        batch = {k: v.to(device) for k, v in _encode(tokenizer, chosen, config.max_seq_len).items()}
+    for size, encoded in batches.items():
+        batch = {k: v.to(device) for k, v in encoded.items()}
 
         def call():
             with torch.inference_mode():
@@ -56,7 +62,7 @@ def latency_ms(model, tokenizer, texts: list[str], config: EvalConfig) -> dict[s
             if device.type == "cuda":
                 torch.cuda.synchronize()
 
-        result[str(size)] = round(measure(call, config.latency).median_ms, 3)
+        result[str(size)] = round(measure(call, latency).median_ms, 3)
     return result
 
 

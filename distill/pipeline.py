@@ -77,11 +77,16 @@ def finetune_teacher(name: str, data: LabelledData, config: TrainConfig, output:
     output = Path(output)
     result = train_model(model, tokenizer, data.train, data.validation, config,
                          output.parent / "checkpoints" / "teacher", output.parent / "logs" / "teacher")
+    return save_teacher(Teacher(model, tokenizer, name, output.resolve(), result))
+
+
+def save_teacher(teacher: Teacher) -> Teacher:
+    """Save a fine-tuned teacher (model and tokenizer) into its checkpoint folder (main process)."""
     if is_main_process():
-        model.save_pretrained(str(output))
-        tokenizer.save_pretrained(str(output))
+        teacher.model.save_pretrained(str(teacher.checkpoint))
+        teacher.tokenizer.save_pretrained(str(teacher.checkpoint))
     _barrier()
-    return Teacher(model, tokenizer, name, output.resolve(), result)
+    return teacher
 
 
 def obtain_teacher(name: str, data: LabelledData, config: TrainConfig, output: Path) -> Teacher:
@@ -144,13 +149,15 @@ def build_report(info: dict, data_description: dict, rows: list[dict], training:
                  histories: dict[str, list[dict]]) -> dict:
     """Assemble report.json's content, draw the plots, write report.json and report.md."""
     folder.mkdir(parents=True, exist_ok=True)
-    plots = [reporting.plot_comparison(rows, folder)]
+    task = info.get("task", TASK)
+    metrics = reporting.metric_keys(task)
+    plots = [reporting.plot_comparison(rows, folder, metrics[0])]
     if any(histories.values()):
         plots.insert(0, reporting.plot_curves(histories, folder))
     report = {
-        "task": TASK, "teacher": info["teacher"], "data": data_description,
+        "task": task, "teacher": info["teacher"], "data": data_description,
         "student_layers": info["student_layers"], "layer_map": info["layer_map"], "models": rows,
-        **reporting.summarise(rows[0], rows[1]), "training": training, "plots": plots,
+        **reporting.summarise(rows[0], rows[1], metrics), "training": training, "plots": plots,
     }
     reporting.write_report(report, folder)
     return report
@@ -161,10 +168,8 @@ def update_student_metrics(student_dir: Path, rows: list[dict]) -> None:
     path = Path(student_dir) / "distill_info.json"
     info = json.loads(path.read_text("utf-8"))
     teacher_row, student_row = rows
-    info["metrics"] = {
-        "accuracy": student_row["accuracy"], "macro_f1": student_row["macro_f1"],
-        "teacher_accuracy": teacher_row["accuracy"], "teacher_macro_f1": teacher_row["macro_f1"],
-    }
+    keys = reporting.metric_keys(info.get("task", TASK))
+    info["metrics"] = {**{k: student_row[k] for k in keys}, **{f"teacher_{k}": teacher_row[k] for k in keys}}
     path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
 
@@ -183,6 +188,12 @@ def run(config: RunConfig) -> dict | None:
     student = AutoModelForSequenceClassification.from_pretrained(str(outcome.folder)).to(device)
     rows = evaluate_pair(teacher.model.float().to(device), student, teacher.tokenizer, data.validation,
                          data.label_names, evaluation)
+    return finish_run(teacher, outcome, rows, data.description, out, start)
+
+
+def finish_run(teacher: Teacher, outcome: StudentResult, rows: list[dict], data_description: dict, out: Path,
+               start: float) -> dict:
+    """Record the evaluated rows in the student and write the run's report (any task)."""
     update_student_metrics(outcome.folder, rows)
     training = {"student": _training_summary(outcome.training)}
     histories = {"student": outcome.training.history}
@@ -190,7 +201,7 @@ def run(config: RunConfig) -> dict | None:
         training["teacher"] = _training_summary(teacher.training)
         histories["teacher"] = teacher.training.history
     info = json.loads((outcome.folder / "distill_info.json").read_text("utf-8"))
-    report = build_report(info, data.description, rows, training, out, histories)
+    report = build_report(info, data_description, rows, training, out, histories)
     report["wall_seconds"] = round(time.perf_counter() - start, 1)
     reporting.write_report(report, out)
     return report

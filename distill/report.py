@@ -7,15 +7,25 @@ from pathlib import Path
 
 TEACHER_ROW = "teacher (PyTorch)"
 STUDENT_ROW = "student (PyTorch)"
+# The two quality metrics of a task's report rows: (key in the row, name for people).
+TASK_METRICS = {
+    "text-classification": (("accuracy", "accuracy"), ("macro_f1", "macro-F1")),
+    "question-answering": (("exact_match", "exact match"), ("f1", "F1")),
+}
 
 
-def summarise(teacher_row: dict, student_row: dict) -> dict:
+def metric_keys(task: str | None) -> tuple[str, ...]:
+    """The row keys of the task's quality metrics (classification's when the task is unknown)."""
+    return tuple(key for key, _ in TASK_METRICS.get(task or "", TASK_METRICS["text-classification"]))
+
+
+def summarise(teacher_row: dict, student_row: dict, metrics: tuple[str, ...] = ("accuracy", "macro_f1")) -> dict:
     """Retention, speed-up and parameter reduction of the student relative to the teacher."""
     def ratio(a, b):
         return round(a / b, 4) if b else None
 
     return {
-        "retention": {m: ratio(student_row[m], teacher_row[m]) for m in ("accuracy", "macro_f1")},
+        "retention": {m: ratio(student_row[m], teacher_row[m]) for m in metrics},
         "speedup": {
             size: ratio(teacher_row["latency_ms"][size], student_row["latency_ms"][size])
             for size in teacher_row["latency_ms"] if size in student_row["latency_ms"]
@@ -40,13 +50,19 @@ def _cell(value) -> str:
     return str(value)
 
 
-def _models_table(models: list[dict]) -> list[str]:
+def _task_metrics(task: str | None) -> tuple[tuple[str, str], ...]:
+    return TASK_METRICS.get(task or "", TASK_METRICS["text-classification"])
+
+
+def _models_table(models: list[dict], task: str | None = None) -> list[str]:
     sizes = sorted({s for row in models for s in (row.get("latency_ms") or {})}, key=int)
-    header = ["model", "accuracy", "macro-F1", "parameters", "size (bytes)"] + [f"latency b={s} (ms)" for s in sizes]
+    metrics = _task_metrics(task)
+    header = ["model", *(name for _, name in metrics), "parameters", "size (bytes)"] + [
+        f"latency b={s} (ms)" for s in sizes]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in models:
         latency = row.get("latency_ms") or {}
-        cells = [row.get("name"), row.get("accuracy"), row.get("macro_f1"), row.get("parameters"),
+        cells = [row.get("name"), *(row.get(key) for key, _ in metrics), row.get("parameters"),
                  row.get("size_bytes")] + [latency.get(s) for s in sizes]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return lines
@@ -63,11 +79,12 @@ def render_markdown(report: dict) -> str:
         f"{data.get('train_examples')} train / {data.get('validation_examples')} validation examples",
         f"- student layers: {report.get('student_layers')}, layer map {report.get('layer_map')}", "",
         "## Models (validation split)", "",
-        *_models_table(report.get("models", [])), "",
+        *_models_table(report.get("models", []), report.get("task")), "",
         "## Student vs teacher", "",
     ]
     retention = report.get("retention") or {}
-    lines += [f"- retention: accuracy {_pct(retention.get('accuracy'))}, macro-F1 {_pct(retention.get('macro_f1'))}"]
+    lines += ["- retention: " + ", ".join(f"{name} {_pct(retention.get(key))}"
+                                         for key, name in _task_metrics(report.get("task")))]
     speedup = report.get("speedup") or {}
     lines += ["- PyTorch speed-up: " + ", ".join(f"{v}x at batch {k}" for k, v in speedup.items())]
     lines += [f"- parameter reduction: {_pct(report.get('parameter_reduction'))}"]
@@ -110,8 +127,9 @@ def plot_curves(histories: dict[str, list[dict]], folder: Path) -> str:
     return "curves.png"
 
 
-def plot_comparison(models: list[dict], folder: Path) -> str:
-    """Accuracy and latency (per batch size) of every model row, side by side."""
+def plot_comparison(models: list[dict], folder: Path, metric: str = "accuracy") -> str:
+    """The quality metric (accuracy, or f1 for question answering) and latency per batch size
+    of every model row, side by side."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -120,8 +138,8 @@ def plot_comparison(models: list[dict], folder: Path) -> str:
     names = [row["name"] for row in models]
     sizes = sorted({s for row in models for s in row.get("latency_ms", {})}, key=int)
     figure, axes = plt.subplots(1, 1 + len(sizes), figsize=(4 * (1 + len(sizes)), 4))
-    axes[0].bar(names, [row["accuracy"] for row in models])
-    axes[0].set(title="accuracy", ylim=(0, 1))
+    axes[0].bar(names, [row[metric] for row in models])
+    axes[0].set(title=metric, ylim=(0, 1))
     for ax, size in zip(axes[1:], sizes):
         ax.bar(names, [row["latency_ms"].get(size, 0) for row in models])
         ax.set(title=f"latency, batch {size} (ms)")

@@ -5,7 +5,9 @@ teacher's embeddings, a chosen subset of its layers (the layer map), and its hea
 from __future__ import annotations
 
 import torch
-from transformers import BertConfig, DistilBertConfig, DistilBertForSequenceClassification, PreTrainedModel
+from transformers import (
+    BertConfig, DistilBertConfig, DistilBertForQuestionAnswering, DistilBertForSequenceClassification, PreTrainedModel,
+)
 
 # BERT parameter name (under encoder.layer.N.) -> DistilBERT name (under transformer.layer.M.)
 LAYER_PARAMETER_MAP = {
@@ -42,11 +44,15 @@ def layer_map(teacher_layers: int, student_layers: int) -> list[int]:
     return picks
 
 
-def student_config(teacher: BertConfig, student_layers: int, label_names: list[str]) -> DistilBertConfig:
+def student_config(teacher: BertConfig, student_layers: int, label_names: list[str] | None) -> DistilBertConfig:
     """A DistilBERT config with the teacher's widths, vocabulary, positions, activation and dropout."""
     if getattr(teacher, "position_embedding_type", "absolute") != "absolute":
         raise StudentError("only teachers with absolute position embeddings can initialise a DistilBERT student")
     classifier_dropout = getattr(teacher, "classifier_dropout", None)
+    labels = {} if label_names is None else {
+        "num_labels": len(label_names), "id2label": dict(enumerate(label_names)),
+        "label2id": {name: i for i, name in enumerate(label_names)},
+    }
     return DistilBertConfig(
         vocab_size=teacher.vocab_size,
         max_position_embeddings=teacher.max_position_embeddings,
@@ -58,16 +64,29 @@ def student_config(teacher: BertConfig, student_layers: int, label_names: list[s
         dropout=teacher.hidden_dropout_prob,
         attention_dropout=teacher.attention_probs_dropout_prob,
         seq_classif_dropout=teacher.hidden_dropout_prob if classifier_dropout is None else classifier_dropout,
+        qa_dropout=teacher.hidden_dropout_prob if classifier_dropout is None else classifier_dropout,
         pad_token_id=teacher.pad_token_id,
         initializer_range=teacher.initializer_range,
-        num_labels=len(label_names),
-        id2label=dict(enumerate(label_names)),
-        label2id={name: i for i, name in enumerate(label_names)},
+        **labels,
     )
 
 
 def mapped_teacher_weights(teacher: PreTrainedModel, mapping: list[int], head_matches: bool) -> dict[str, torch.Tensor]:
-    """The student state-dict entries (DistilBERT names) computed from the teacher's weights."""
+    """The student classifier's state-dict entries (DistilBERT names) from the teacher's weights."""
+    source = teacher.base_model.state_dict()
+    out = encoder_weights(teacher, mapping)
+    if "pooler.dense.weight" in source:
+        out["pre_classifier.weight"] = source["pooler.dense.weight"].detach().clone()
+        out["pre_classifier.bias"] = source["pooler.dense.bias"].detach().clone()
+    if head_matches:
+        head = teacher.state_dict()
+        out["classifier.weight"] = head["classifier.weight"].detach().clone()
+        out["classifier.bias"] = head["classifier.bias"].detach().clone()
+    return out
+
+
+def encoder_weights(teacher: PreTrainedModel, mapping: list[int]) -> dict[str, torch.Tensor]:
+    """Embeddings (token type 0 folded into the positions) and the mapped layers, DistilBERT names."""
     source = {k: v.detach().clone() for k, v in teacher.base_model.state_dict().items()}
     emb = "embeddings."
     out = {
@@ -84,13 +103,6 @@ def mapped_teacher_weights(teacher: PreTrainedModel, mapping: list[int], head_ma
                 out[f"distilbert.transformer.layer.{student_index}.{distil_name}.{kind}"] = source[
                     f"encoder.layer.{teacher_index}.{bert_name}.{kind}"
                 ]
-    if "pooler.dense.weight" in source:
-        out["pre_classifier.weight"] = source["pooler.dense.weight"]
-        out["pre_classifier.bias"] = source["pooler.dense.bias"]
-    if head_matches:
-        head = teacher.state_dict()
-        out["classifier.weight"] = head["classifier.weight"].detach().clone()
-        out["classifier.bias"] = head["classifier.bias"].detach().clone()
     return out
 
 
@@ -108,9 +120,27 @@ def build_student(
     """A DistilBERT student initialised from `teacher`; returns it with the layer map used."""
     mapping = layer_map(teacher.config.num_hidden_layers, student_layers)
     student = DistilBertForSequenceClassification(student_config(teacher.config, student_layers, label_names))
-    weights = mapped_teacher_weights(teacher, mapping, has_matching_head(teacher, label_names))
+    _load(student, mapped_teacher_weights(teacher, mapping, has_matching_head(teacher, label_names)))
+    return student, mapping
+
+
+def build_span_student(teacher: PreTrainedModel, student_layers: int) -> tuple[DistilBertForQuestionAnswering, list[int]]:
+    """A DistilBERT question-answering student initialised from `teacher` (a BERT encoder, with or
+    without a span head); the teacher's `qa_outputs` head is copied when its shape fits."""
+    mapping = layer_map(teacher.config.num_hidden_layers, student_layers)
+    student = DistilBertForQuestionAnswering(student_config(teacher.config, student_layers, None))
+    weights = encoder_weights(teacher, mapping)
+    head = teacher.state_dict()
+    for kind in ("weight", "bias"):
+        name = f"qa_outputs.{kind}"
+        if name in head and head[name].shape == student.state_dict()[name].shape:
+            weights[name] = head[name].detach().clone()
+    _load(student, weights)
+    return student, mapping
+
+
+def _load(student: PreTrainedModel, weights: dict[str, torch.Tensor]) -> None:
     missing = set(weights) - set(student.state_dict())
     if missing:
         raise ValueError(f"student has no parameters named {sorted(missing)}")
     student.load_state_dict(weights, strict=False)
-    return student, mapping

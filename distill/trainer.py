@@ -97,6 +97,17 @@ class DistillationTrainer(Trainer):
         if self.teacher is None:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         labels = inputs.pop("labels")
+        outputs, teacher_out, hidden = self.forward_pair(model, inputs)
+        loss, parts = distillation_loss(
+            self.weights, outputs.logits, teacher_out.logits.to(outputs.logits.dtype), labels, hidden
+        )
+        self.record(model, parts)
+        # hand back only the logits, so evaluation does not gather every hidden state
+        return (loss, SequenceClassifierOutput(logits=outputs.logits)) if return_outputs else loss
+
+    def forward_pair(self, model, inputs: dict):
+        """Student and (frozen) teacher outputs on the same inputs, and the hidden-state triple
+        (student layers, mapped teacher layers, attention mask) when the cosine term is on."""
         use_hidden = self.weights.alpha_cos > 0 and bool(self.layer_map)
         outputs = model(**inputs, output_hidden_states=use_hidden)
         with torch.no_grad(), self._teacher_autocast():
@@ -106,14 +117,13 @@ class DistillationTrainer(Trainer):
             student_hidden = list(outputs.hidden_states[1:])
             teacher_hidden = [teacher_out.hidden_states[i + 1] for i in self.layer_map]
             hidden = (student_hidden, teacher_hidden, inputs["attention_mask"])
-        loss, parts = distillation_loss(
-            self.weights, outputs.logits, teacher_out.logits.to(outputs.logits.dtype), labels, hidden
-        )
+        return outputs, teacher_out, hidden
+
+    def record(self, model, parts: dict[str, float]) -> None:
+        """Keep each loss term of a training step, logged as its mean with the next loss."""
         if model.training:
             for name, value in parts.items():
                 self._parts.setdefault(name, []).append(value)
-        # hand back only the logits, so evaluation does not gather every hidden state
-        return (loss, SequenceClassifierOutput(logits=outputs.logits)) if return_outputs else loss
 
     def _teacher_autocast(self):
         if self.args.bf16 or self.args.fp16:
@@ -179,18 +189,33 @@ def train_model(
     layer_map: list[int] | None = None,
 ) -> TrainResult:
     """Train `model` in place (checkpoints under `work_dir`, TensorBoard events under `log_dir`)."""
-    trainer = DistillationTrainer(
+    trainer = build_trainer(
+        DistillationTrainer, model, tokenizer, config, work_dir,
+        TextDataset(tokenizer, train, config.max_seq_len),
+        TextDataset(tokenizer, validation, config.max_seq_len) if validation else None,
+        _metrics, teacher=teacher, weights=weights, layer_map=layer_map,
+    )
+    return fit(trainer, config, work_dir, log_dir)
+
+
+def build_trainer(trainer_class: type[DistillationTrainer], model: PreTrainedModel, tokenizer, config: TrainConfig,
+                  work_dir: Path, train_dataset, eval_dataset=None, compute_metrics=None, **distillation):
+    """A trainer of `trainer_class` with the run's arguments, batches padded per batch;
+    `distillation` holds teacher, weights and layer_map (no teacher: plain fine-tuning)."""
+    return trainer_class(
         model=model,
-        args=training_arguments(config, work_dir, validation is not None),
-        train_dataset=TextDataset(tokenizer, train, config.max_seq_len),
-        eval_dataset=TextDataset(tokenizer, validation, config.max_seq_len) if validation else None,
+        args=training_arguments(config, work_dir, eval_dataset is not None),
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
         data_collator=DataCollatorWithPadding(tokenizer),
         processing_class=tokenizer,
-        compute_metrics=_metrics,
-        teacher=teacher,
-        weights=weights,
-        layer_map=layer_map,
+        compute_metrics=compute_metrics,
+        **distillation,
     )
+
+
+def fit(trainer: Trainer, config: TrainConfig, work_dir: Path, log_dir: Path) -> TrainResult:
+    """Run a prepared trainer (TensorBoard events under `log_dir`, resuming when asked)."""
     for callback in trainer.callback_handler.callbacks:
         if isinstance(callback, TensorBoardCallback):
             callback.logging_dir = str(log_dir)

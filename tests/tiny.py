@@ -53,7 +53,8 @@ def vocabulary(extra_texts: list[str] | None = None) -> list[str]:
         words.update(text.lower().split())
     letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
     pieces = [f"##{c}" for c in letters] + list("0123456789.,!?'\"-")
-    return SPECIAL_TOKENS + sorted(words) + letters + pieces
+    # single letters and punctuation can also be words of the texts: each token once, so ids < len
+    return list(dict.fromkeys(SPECIAL_TOKENS + sorted(words) + letters + pieces))
 
 
 def write_tokenizer(folder: Path, extra_texts: list[str] | None = None, max_len: int = 64):
