@@ -98,7 +98,7 @@ async def _wait_disconnect(request: Request) -> None:
         pass
 
 
-async def _infer(request: Request, state: ServiceState, batcher: Batcher, sequences: list[list[int]],
+async def infer(request: Request, state: ServiceState, batcher: Batcher, sequences: list[list[int]],
                  started: float) -> list[ItemResult]:
     name = batcher.name
     try:
@@ -131,18 +131,22 @@ async def _classify(request: Request, state: ServiceState, name: str, body: Clas
     texts = _texts(body.inputs, state)
     single = isinstance(body.inputs, str)
     sequences = _tokenize(runtime, texts, body.truncation, state, single)
-    results = await _infer(request, state, batcher, sequences, started)
+    results = await infer(request, state, batcher, sequences, started)
     labels = runtime.manifest.labels
     answers = [
         classification_scores(r.output, labels, body.top_k, body.function_to_apply) for r in results
     ]
-    headers = {  # the slowest item of the request decides
+    # Returned as a ready response (already in the documented shape): no second validation pass.
+    return JSONResponse(answers[0] if single else answers, headers=timing_headers(results))
+
+
+def timing_headers(results: list[ItemResult]) -> dict[str, str]:
+    """Where the request's time went; the slowest item of the request decides."""
+    return {
         "X-Queue-Time-Ms": f"{max(r.queue_s for r in results) * 1000:.3f}",
         "X-Inference-Time-Ms": f"{max(r.inference_s for r in results) * 1000:.3f}",
         "X-Batch-Size": str(max(r.batch_size for r in results)),
     }
-    # Returned as a ready response (already in the documented shape): no second validation pass.
-    return JSONResponse(answers[0] if single else answers, headers=headers)
 
 
 @v1.post("/classify", response_model=ClassifyResponse, responses=INFERENCE_ERRORS,

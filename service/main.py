@@ -25,13 +25,15 @@ from service.errors import install_error_handlers
 from service.manifest import ModelFolderError
 from service.metrics import Metrics
 from service.middleware import BodyLimitMiddleware, RequestMetricsMiddleware
+from service.qa_api import qa
 from service.settings import Settings, settings_from_cli
 from service.state import LoadedModels, ServiceState, load_models
 
 log = logging.getLogger("service")
 
 DESCRIPTION = (
-    "Text classification with distilled BERT models on ONNX Runtime, with dynamic batching. "
+    "Text classification and extractive question answering with distilled BERT models on ONNX "
+    "Runtime, with dynamic batching. "
     "Errors have the body {\"error\": {\"status\", \"type\", \"message\", \"field\"?}}."
 )
 
@@ -69,6 +71,7 @@ def create_app(settings: Settings, models: LoadedModels | None = None) -> FastAP
     app.state.service = state
     install_error_handlers(app)
     app.include_router(v1)
+    app.include_router(qa)
     app.include_router(ops)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)

@@ -95,3 +95,54 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+class QAInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, description="The question.")
+    context: str = Field(min_length=1, description="The text holding the answer.")
+
+
+class QARequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": "Where is the museum?", "context": "The museum is in Zürich."},
+                {"inputs": [{"question": "Who?", "context": "Ada wrote it."}], "top_k": 2},
+            ]
+        },
+    )
+
+    model: str | None = Field(
+        None, description="Model name; may be left out when one question-answering model is loaded."
+    )
+    question: str | None = Field(None, min_length=1, description="One question (with `context`).")
+    context: str | None = Field(None, min_length=1, description="The context of `question`.")
+    inputs: list[QAInput] | None = Field(
+        None, description="Several {question, context} pairs instead of `question` and `context` "
+        "(answer: one entry per pair)."
+    )
+    top_k: int = Field(1, ge=1, description="How many answers per question, best first; above 1 "
+                       "each question's answers come as a list.")
+    max_answer_len: int = Field(15, ge=1, description="Longest answer in tokens.")
+    doc_stride: int | None = Field(
+        None, ge=0, description="Tokens shared by neighbouring windows of a long context; default "
+        "128, or half the context tokens of a window when that is less.",
+    )
+    max_question_len: int = Field(64, ge=1, description="The question is cut to this many tokens.")
+    handle_impossible_answer: bool = Field(
+        False, description="Let the empty answer (no answer in the context) compete, scored by "
+        "the CLS token; it comes as {answer: \"\", start: 0, end: 0}.",
+    )
+
+
+class QAAnswer(BaseModel):
+    answer: str = Field(description="context[start:end]")
+    score: float
+    start: int = Field(description="Character offset of the answer in the context.")
+    end: int = Field(description="Character offset just after the answer.")
+
+
+QAResponse = QAAnswer | list[QAAnswer] | list[list[QAAnswer]]

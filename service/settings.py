@@ -78,6 +78,20 @@ class Settings(BaseSettings):
     max_inputs: int = Field(64, ge=1, description="Most texts in one request.")
     max_text_chars: int = Field(20_000, ge=1, description="Longest text in characters.")
 
+    # question answering (/v1/qa)
+    qa_max_context_chars: int = Field(
+        20_000, ge=1, description="Longest question-answering context in characters; beyond it: 422."
+    )
+    qa_max_question_tokens: int = Field(
+        256, ge=1,
+        description="Longest question in tokens (before max_question_len cuts it); beyond it: 422.",
+    )
+    qa_max_windows: int = Field(
+        64, ge=1,
+        description="Most model windows (question + part of the context) in one /v1/qa request, "
+        "over all its questions (queue_limit when that is lower); beyond it: 422.",
+    )
+
     @model_validator(mode="after")
     def _check(self) -> "Settings":
         if self.max_inputs > self.queue_limit:

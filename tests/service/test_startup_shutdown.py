@@ -34,7 +34,8 @@ def test_help_lists_every_option():
     for flag in ("--host", "--port", "--model-repository", "--models", "--variant", "--providers",
                  "--intra-op-threads", "--max-batch-items", "--max-batch-tokens", "--max-wait-ms",
                  "--queue-limit", "--request-timeout-s", "--api-key", "--max-body-bytes",
-                 "--max-inputs", "--max-text-chars", "--skip-bad-models", "--sentiment-model"):
+                 "--max-inputs", "--max-text-chars", "--skip-bad-models", "--sentiment-model",
+                 "--qa-max-context-chars", "--qa-max-question-tokens", "--qa-max-windows"):
         assert flag in result.stdout, flag
     assert "SERVE_" in result.stdout
 
