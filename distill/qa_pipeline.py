@@ -142,7 +142,7 @@ def run_qa(config: QARunConfig) -> dict | None:
     out = Path(config.output)
     start = time.perf_counter()
     data = load_qa_data(config.data)
-    options = _with_impossible(config.qa, data)
+    options = with_impossible(config.qa, data)
     teacher = obtain_span_teacher(config.teacher, data, options, config.teacher_train, out / "teacher")
     outcome = distill_span_student(teacher, data, options, config.train, config.student, out / "student", out)
     if not is_main_process():
@@ -154,7 +154,7 @@ def run_qa(config: QARunConfig) -> dict | None:
     return finish_run(teacher, outcome, rows, data.description, out, start)
 
 
-def _with_impossible(options: QAOptions, data: QAData) -> QAOptions:
+def with_impossible(options: QAOptions, data: QAData) -> QAOptions:
     """SQuAD v2-style data (some questions without an answer) make the empty answer possible."""
     if not data.has_impossible:
         return options

@@ -120,7 +120,8 @@ def plot_curves(histories: dict[str, list[dict]], folder: Path) -> str:
     loss_ax.set(title="training loss", xlabel="step")
     acc_ax.set(title="validation accuracy", xlabel="step")
     for ax in (loss_ax, acc_ax):
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:  # question answering logs no validation accuracy
+            ax.legend()
     figure.tight_layout()
     figure.savefig(Path(folder) / "curves.png", dpi=100)
     plt.close(figure)

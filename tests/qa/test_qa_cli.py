@@ -1,0 +1,81 @@
+"""`distill run --task question-answering` end to end on a tiny teacher and a tiny SQuAD file,
+then `distill evaluate` and the export of the student into a model folder the service can load."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from distill.cli import app
+from tests import tiny
+from tests.qa import tiny_squad
+
+runner = CliRunner()
+QUICK = ["--task", "question-answering", "--epochs", "2", "--teacher-epochs", "2", "--batch-size", "4",
+         "--max-seq-len", "48", "--doc-stride", "16", "--max-question-len", "16", "--logging-steps", "1",
+         "--validation-fraction", "0.34"]
+
+
+@pytest.fixture(scope="module")
+def qa_teacher(tmp_path_factory):
+    """A 4-layer tiny BERT encoder without a head, whose vocabulary covers the tiny SQuAD texts."""
+    from transformers import BertModel
+
+    folder = tmp_path_factory.mktemp("qa-teacher")
+    tokenizer = tiny.write_tokenizer(folder, tiny_squad.all_texts())
+    BertModel(tiny.bert_config(len(tokenizer), layers=4)).save_pretrained(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def qa_run(qa_teacher, squad_v1, tmp_path_factory):
+    out = tmp_path_factory.mktemp("qa-run")
+    result = runner.invoke(app, ["run", "--teacher", str(qa_teacher), "--data", str(squad_v1), "-o", str(out), *QUICK])
+    assert result.exit_code == 0, result.output
+    assert "student f1" in result.output
+    return out
+
+
+def test_run_writes_a_qa_report(qa_run):
+    report = json.loads((qa_run / "report.json").read_text())
+    assert report["task"] == "question-answering"
+    assert [row["name"] for row in report["models"]] == ["teacher (PyTorch)", "student (PyTorch)"]
+    for row in report["models"]:
+        assert 0.0 <= row["exact_match"] <= row["f1"] <= 1.0 and set(row["latency_ms"]) == {"1", "32"}
+        assert "accuracy" not in row
+    assert set(report["retention"]) == {"exact_match", "f1"}
+    assert report["student_layers"] == 2 and report["layer_map"] == [0, 3]
+    assert report["data"]["validation_examples"] == 4
+    assert "| model | exact match | F1 |" in (qa_run / "report.md").read_text()
+
+
+def test_run_leaves_a_span_student_per_contract(qa_run):
+    from transformers import AutoModelForQuestionAnswering
+
+    student = qa_run / "student"
+    info = json.loads((student / "distill_info.json").read_text())
+    assert info["task"] == "question-answering"
+    assert (info["max_seq_len"], info["doc_stride"], info["max_question_len"], info["max_answer_len"]) == (48, 16, 16, 30)
+    assert info["handle_impossible_answer"] is False and set(info["metrics"]) >= {"exact_match", "f1", "teacher_f1"}
+    rows = [json.loads(line) for line in (student / "validation_qa.jsonl").read_text().splitlines()]
+    assert len(rows) == 4 and all(set(r) == {"id", "title", "question", "context", "answers"} for r in rows)
+    assert type(AutoModelForQuestionAnswering.from_pretrained(str(student))).__name__ == "DistilBertForQuestionAnswering"
+    teacher = json.loads((qa_run / "teacher" / "config.json").read_text())
+    assert teacher["architectures"] == ["BertForQuestionAnswering"]
+
+
+def test_evaluate_reads_the_qa_validation_file(qa_run, tmp_path):
+    result = runner.invoke(app, ["evaluate", "--student-dir", str(qa_run / "student"), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["task"] == "question-answering" and report["data"]["validation_examples"] == 4
+
+
+def test_qa_needs_squad_data_and_a_known_task(qa_teacher, tmp_path):
+    result = runner.invoke(app, ["run", "--task", "question-answering", "--teacher", str(qa_teacher), "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "SQuAD-format data" in result.output
+    result = runner.invoke(app, ["run", "--task", "ner", "--teacher", str(qa_teacher), "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "unknown task" in result.output
+    missing = runner.invoke(app, ["run", "--teacher", str(qa_teacher), "--data", str(tmp_path / "none.json"),
+                                  "-o", str(tmp_path), *QUICK])
+    assert missing.exit_code == 2 and "SQuAD file not found" in missing.output
