@@ -49,11 +49,16 @@ def masked_softmax(logits: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum()
 
 
-def _span_grid(is_context: np.ndarray, max_answer_len: int) -> np.ndarray:
-    """valid[s, e]: both in the context, s <= e, at most max_answer_len tokens."""
-    positions = np.arange(len(is_context))
-    length = positions[None, :] - positions[:, None] + 1
-    return (length >= 1) & (length <= max_answer_len) & np.outer(is_context, is_context)
+def _span_band(context: np.ndarray, max_answer_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """For the i-th context token as start, the ends j = i + d (d < max_answer_len) as indices
+    into `context` (clipped), and whether each span is valid (inside, at most max_answer_len
+    tokens). A band of len(context) x max_answer_len, not a full square of the window."""
+    m = len(context)
+    ends = np.arange(m)[:, None] + np.arange(min(max_answer_len, m))[None, :]
+    inside = ends < m
+    ends = np.minimum(ends, m - 1)
+    valid = inside & (context[ends] - context[:, None] < max_answer_len)
+    return ends, valid
 
 
 def window_spans(start_logits: np.ndarray, end_logits: np.ndarray, is_context: np.ndarray,
@@ -67,16 +72,18 @@ def window_spans(start_logits: np.ndarray, end_logits: np.ndarray, is_context: n
     p_start = masked_softmax(start_logits[:n], allowed)
     p_end = masked_softmax(end_logits[:n], allowed)
     null_score = float(p_start[CLS_INDEX] * p_end[CLS_INDEX])
-    valid = _span_grid(is_context, max_answer_len)
-    scores = np.where(valid, np.outer(p_start, p_end), -1.0).ravel()
-    k = min(top_k, int(valid.sum()))
-    if k == 0:
+    context = np.flatnonzero(is_context)
+    if context.size == 0:
         return WindowSpans([], null_score)
+    ends, valid = _span_band(context, max_answer_len)
+    scores = np.where(valid, p_start[context][:, None] * p_end[context[ends]], -1.0).ravel()
+    k = min(top_k, int(valid.sum()))
     best = np.argpartition(-scores, k - 1)[:k]
-    best = best[np.lexsort((best, -scores[best]))]  # by score, then earlier span first
+    best = best[np.lexsort((best, -scores[best]))]  # by score, then earlier start, then earlier end
+    width = ends.shape[1]
     spans = []
     for flat in best:
-        s, e = divmod(int(flat), n)
+        s, e = context[flat // width], context[ends.flat[flat]]
         spans.append(Span(float(scores[flat]), int(offsets[s][0]), int(offsets[e][1])))
     return WindowSpans(spans, null_score)
 
