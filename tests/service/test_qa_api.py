@@ -127,6 +127,8 @@ def test_a_long_question_is_cut_to_max_question_len(qa_client):
         ({"inputs": [{"question": "q", "context": "ok"}, {"question": "q", "context": "x" * 101}]},
          "inputs[1].context", "at most 100"),
         ({"question": " ".join(["where"] * 9), "context": "begin end"}, "question", "at most 8"),
+        ({"inputs": [{"question": "q", "context": "c"}, {"question": " ".join(["where"] * 9), "context": "c"}]},
+         "inputs[1].question", "9 tokens, at most 8"),
         ({"question": "where ?", "context": " ".join(["xxxxxxxxx"] * 10), "doc_stride": 0}, "context",
          "4 windows of the model's 32 tokens, at most 3 per request"),  # 90 tokens, 27 a window
         ({"question": "where ?", "context": "begin end", "doc_stride": 27}, "doc_stride", "27 context tokens"),
