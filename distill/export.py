@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ExportConfig", "ParityError", "export_model_folder"]
 log = logging.getLogger(__name__)
-STAGING = ".distill-export-staging"  # beside the output; one level down, so never discovered
+STAGING = ".distill-export-staging"
+CLASSIFICATION, QUESTION_ANSWERING = "text-classification", "question-answering"  # beside the output; one level down, so never discovered
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class Inputs:
 
 def load_student(folder: Path) -> Student:
     """The student checkpoint (eager attention, eval mode) and its distill_info.json."""
-    from transformers import AutoModelForSequenceClassification
+    from transformers import AutoModelForQuestionAnswering, AutoModelForSequenceClassification
 
     folder = Path(folder)
     info_path = folder / "distill_info.json"
@@ -88,10 +89,13 @@ def load_student(folder: Path) -> Student:
         raise FileNotFoundError(f"{info_path}: missing (not a student checkpoint?)")
     info = json.loads(info_path.read_text())
     task = info.get("task", "text-classification")
-    if task != "text-classification":
-        raise NotImplementedError(f"{info_path}: exporting task {task!r} is not supported yet")
+    if task not in (CLASSIFICATION, QUESTION_ANSWERING):
+        raise NotImplementedError(f"{info_path}: exporting task {task!r} is not supported")
     # Eager attention traces to the MatMul/Softmax pattern that ONNX Runtime fuses into
     # `Attention`; the SDPA graph gets no attention fusion. Both match PyTorch in eval mode.
+    if task == QUESTION_ANSWERING:
+        model = AutoModelForQuestionAnswering.from_pretrained(str(folder), attn_implementation="eager").eval()
+        return Student(folder, model, info, [], int(info["max_seq_len"]), task)
     model = AutoModelForSequenceClassification.from_pretrained(
         str(folder), attn_implementation="eager"
     ).eval()
@@ -134,14 +138,24 @@ def _sample(inputs: Inputs) -> dict[str, np.ndarray]:
     return batch.feeds()
 
 
-def build_variants(student: Student, inputs: Inputs, folder: Path,
-                   config: ExportConfig) -> dict[str, BuiltVariant]:
-    from distill import onnx_variants as v
+def reference(student: Student, inputs) -> Reference:
+    """The PyTorch student's outputs on the validation batches, which every variant must match."""
     from service.manifest import TASK_OUTPUTS
 
+    if student.task == QUESTION_ANSWERING:
+        from distill.onnx_qa import qa_reference
+
+        return qa_reference(student, inputs)
     output = TASK_OUTPUTS[student.task][0]
     outputs = collect(torch_runner(student.model, output), inputs.batches)
-    ref = Reference(student.model, output, inputs.batches, inputs.validation.labels, outputs)
+    return Reference(student.model, output, inputs.batches, inputs.validation.labels, outputs)
+
+
+def build_variants(student: Student, inputs, folder: Path,
+                   config: ExportConfig) -> dict[str, BuiltVariant]:
+    from distill import onnx_variants as v
+
+    ref = reference(student, inputs)
     cfg = student.model.config
     fp32 = v.build_fp32(ref, folder, _sample(inputs), config.opset, cfg.num_attention_heads,
                         cfg.hidden_size, config.settings, config.threads)
@@ -206,7 +220,6 @@ def _move_into_place(staging: Path, target: Path, overwrite: bool) -> None:
 
 def export_model_folder(config: ExportConfig) -> Manifest:
     """Export, check, and write the model folder; returns its `service.manifest.Manifest`."""
-    from distill.onnx_chain import write_chain_report
     from service.manifest import load_model_folder, write_manifest
 
     unknown = set(config.variants) - {"fp32", "int8", "fp16"}
@@ -221,13 +234,13 @@ def export_model_folder(config: ExportConfig) -> Manifest:
         with torch_threads(config.threads):
             student = load_student(config.student_dir)
             copy_tokenizer(student.folder, staging)
-            inputs = prepare_inputs(staging, student, config)
+            inputs = _task_inputs(staging, student, config)
             variants = build_variants(student, inputs, staging, config)
             manifest = make_manifest(config.name or target.name, student, variants, config,
                                      staging)
             write_manifest(staging, manifest)
             log.info("measuring the chain: teacher, student, ONNX variants")
-            write_chain_report(staging, student, inputs, variants, config)
+            _chain_report(student)(staging, student, inputs, variants, config)
         load_model_folder(staging)
         _move_into_place(staging, target, config.overwrite)
         log.info("wrote %s", target)
@@ -235,6 +248,24 @@ def export_model_folder(config: ExportConfig) -> Manifest:
         shutil.rmtree(staging, ignore_errors=True)
         _remove_if_empty(target.parent / STAGING)
     return load_model_folder(target)
+
+
+def _task_inputs(staging: Path, student: Student, config: ExportConfig):
+    if student.task == QUESTION_ANSWERING:
+        from distill.onnx_qa import prepare_qa_inputs
+
+        return prepare_qa_inputs(student, config)
+    return prepare_inputs(staging, student, config)
+
+
+def _chain_report(student: Student):
+    if student.task == QUESTION_ANSWERING:
+        from distill.onnx_qa import write_qa_chain_report
+
+        return write_qa_chain_report
+    from distill.onnx_chain import write_chain_report
+
+    return write_chain_report
 
 
 def _remove_if_empty(folder: Path) -> None:

@@ -44,10 +44,16 @@ def latency_ms(entry: ChainEntry, config: LatencyConfig) -> dict[str, float]:
 
 def chain_row(entry: ChainEntry, labels: np.ndarray, num_labels: int,
               config: LatencyConfig | None) -> dict[str, Any]:
+    quality = {"accuracy": accuracy(entry.predictions, labels),
+               "macro_f1": macro_f1(entry.predictions, labels, num_labels)}
+    return quality_row(entry, quality, config)
+
+
+def quality_row(entry: ChainEntry, quality: dict[str, float], config: LatencyConfig | None) -> dict[str, Any]:
+    """A `models` row: the task's quality metrics, size and latency of one chain entry."""
     return {
         "name": entry.name,
-        "accuracy": round(accuracy(entry.predictions, labels), 6),
-        "macro_f1": round(macro_f1(entry.predictions, labels, num_labels), 6),
+        **{metric: round(value, 6) for metric, value in quality.items()},
         "parameters": entry.parameters,
         "size_bytes": entry.size_bytes,
         "latency_ms": latency_ms(entry, config) if config is not None else {},
@@ -137,14 +143,15 @@ def _render_fallback(report: dict[str, Any]) -> str:
 def refresh_summary(report: dict[str, Any]) -> dict[str, Any]:
     """Recompute retention / speed-up from the re-measured PyTorch rows (shared `summarise`)."""
     try:
-        from distill.report import STUDENT_ROW, TEACHER_ROW, summarise
+        from distill.report import STUDENT_ROW, TEACHER_ROW, metric_keys, summarise
     except ImportError:
         return report
     rows = {r.get("name"): r for r in report.get("models", [])}
     teacher, student = rows.get(TEACHER_ROW), rows.get(STUDENT_ROW)
-    needed = ("accuracy", "macro_f1", "latency_ms", "parameters")
+    metrics = metric_keys(report.get("task"))
+    needed = (*metrics, "latency_ms", "parameters")
     if teacher and student and all(teacher.get(k) and student.get(k) for k in needed):
-        report = {**report, **summarise(teacher, student)}
+        report = {**report, **summarise(teacher, student, metrics)}
     return report
 
 
@@ -161,15 +168,16 @@ def copy_plots(report: dict[str, Any], source: Path | None, folder: Path) -> dic
 
 def replot_comparison(report: dict[str, Any], folder: Path) -> None:
     """Redraw the run's teacher-vs-student comparison plot with the whole chain in it."""
-    rows = [r for r in report["models"] if r.get("accuracy") is not None]
+    try:
+        from distill.report import metric_keys, plot_comparison
+    except ImportError:
+        return
+    metric = metric_keys(report.get("task"))[0]
+    rows = [r for r in report["models"] if r.get(metric) is not None]
     timed = all(r.get("latency_ms") for r in rows)
     if "comparison.png" not in (report.get("plots") or []) or not rows or not timed:
         return  # nothing new to draw (timing switched off): the run's plot stays
-    try:
-        from distill.report import plot_comparison
-    except ImportError:
-        return
-    plot_comparison(rows, folder)
+    plot_comparison(rows, folder, metric)
 
 
 def write_report(report: dict[str, Any], folder: Path) -> None:

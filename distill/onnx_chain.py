@@ -8,6 +8,7 @@ ONNX variants on the CPU provider, fp16 only where CUDA exists.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,15 +94,24 @@ def onnx_entry(variant: BuiltVariant, inputs: Inputs, config: ExportConfig) -> C
 
 def chain_entries(student: Student, inputs: Inputs, variants: dict[str, BuiltVariant],
                   config: ExportConfig) -> list[ChainEntry]:
+    return chain_of(student, variants, config,
+                    lambda name, folder: pytorch_entry(name, folder, student, inputs, config),
+                    lambda built: onnx_entry(built, inputs, config))
+
+
+def chain_of(student: Student, variants: dict[str, BuiltVariant], config: ExportConfig,
+             pytorch: Callable[[str, Path], Any], onnx: Callable[[BuiltVariant], Any]) -> list[Any]:
+    """The chain in order, each model made by `pytorch(name, folder)` or `onnx(variant)`: the
+    teacher (when its checkpoint is found), the student, then the variants that were built."""
     entries = []
     teacher = teacher_folder(config, student.info)
     if teacher is not None:
-        entries.append(pytorch_entry(TEACHER, teacher, student, inputs, config))
-    entries.append(pytorch_entry(STUDENT, student.folder, student, inputs, config))
+        entries.append(pytorch(TEACHER, teacher))
+    entries.append(pytorch(STUDENT, student.folder))
     for name in ("fp32", "int8", "fp16"):
         built = variants.get(name)
         if name in config.variants and built is not None and built.outputs is not None:
-            entries.append(onnx_entry(built, inputs, config))
+            entries.append(onnx(built))
     return entries
 
 
@@ -115,11 +125,17 @@ def _report_dir(config: ExportConfig) -> Path | None:
 def write_chain_report(folder: Path, student: Student, inputs: Inputs,
                        variants: dict[str, BuiltVariant], config: ExportConfig) -> dict[str, Any]:
     """Measure the chain, merge it into the run's report and write report.json/.md to `folder`."""
-    import torch
-
     entries = chain_entries(student, inputs, variants, config)
     labels, count = inputs.validation.labels, len(student.labels)
     rows = [chain_row(e, labels, count, config.latency) for e in entries]
+    return finish_chain_report(folder, student, rows, int(len(labels)), variants, config)
+
+
+def finish_chain_report(folder: Path, student: Student, rows: list[dict[str, Any]], examples: int,
+                        variants: dict[str, BuiltVariant], config: ExportConfig) -> dict[str, Any]:
+    """Merge the measured chain rows into the run's report and write report.json/.md to `folder`."""
+    import torch
+
     source = _report_dir(config)
     report = refresh_summary(merge_rows(base_report(source, student.info), rows))
     report = copy_plots(report, source, folder)
@@ -129,7 +145,7 @@ def write_chain_report(folder: Path, student: Student, inputs: Inputs,
         notes.append("teacher not measured: no teacher checkpoint given or found")
     report["export"] = {
         "chain": [r["name"] for r in rows],
-        "validation_examples": int(len(labels)),
+        "validation_examples": examples,
         "threads": torch.get_num_threads(),
         "latency": None if config.latency is None else {
             "statistic": "median", "warmup": config.latency.warmup,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,18 +70,39 @@ class BuiltVariant:
 
 @dataclass(frozen=True)
 class Reference:
-    """The PyTorch student and its outputs on the validation batches."""
+    """The PyTorch student and its outputs on the validation batches.
+
+    Classification compares the `output` logits and scores accuracy against `labels`; a task
+    with several outputs (question answering) gives their names, how to run a session into one
+    `Outputs` array, and its own quality metrics, `metric` being the one the verdicts use."""
 
     model: Any
     output: str
     batches: Sequence[Batch]
     labels: np.ndarray
     outputs: Outputs
+    output_names: tuple[str, ...] = ()  # default: (output,)
+    session_runner: Callable[[Any], Callable[[Batch], np.ndarray]] | None = None
+    quality: Callable[[Outputs], dict[str, float]] | None = None
+    metric: str = "accuracy"
+
+    def names(self) -> list[str]:
+        return list(self.output_names or (self.output,))
+
+    def runner(self, session: Any) -> Callable[[Batch], np.ndarray]:
+        if self.session_runner is not None:
+            return self.session_runner(session)
+        return graph.ort_runner(session, self.output)
+
+    def scores(self, outputs: Outputs) -> dict[str, float]:
+        if self.quality is not None:
+            return self.quality(outputs)
+        return {"accuracy": accuracy(outputs.predictions, self.labels)}
 
 
 def _validated(ref: Reference, path: Path, providers: list[str], threads: int | None):
     session = graph.open_session(path, providers, threads)
-    outputs = collect(graph.ort_runner(session, ref.output), ref.batches)
+    outputs = collect(ref.runner(session), ref.batches)
     comparison = compare(ref.outputs, outputs)
     log.info("%s on %s: max |onnx - torch| %.3g, label agreement %.4f over %d examples",
              path.name, providers[0], comparison.max_abs_diff, comparison.label_agreement,
@@ -89,10 +110,10 @@ def _validated(ref: Reference, path: Path, providers: list[str], threads: int | 
     return session, outputs, comparison
 
 
-def _validation(comparison: Comparison, status: str, acc: float, note: str | None = None,
+def _validation(comparison: Comparison, status: str, scores: dict[str, float], note: str | None = None,
                 provider: str = graph.CPU):
-    return {"status": status, **comparison.as_dict(), "accuracy": round(acc, 6), "note": note,
-            "provider": provider}
+    return {"status": status, **comparison.as_dict(), **{k: round(v, 6) for k, v in scores.items()},
+            "note": note, "provider": provider}
 
 
 def build_fp32(ref: Reference, folder: Path, sample: dict[str, np.ndarray], opset: int,
@@ -100,7 +121,7 @@ def build_fp32(ref: Reference, folder: Path, sample: dict[str, np.ndarray], opse
                threads: int | None = None) -> BuiltVariant:
     """Trace, check, optimise, check again. Raises ParityError on either check."""
     raw = folder / "model.unoptimised.onnx"
-    graph.export_torch(ref.model, raw, [ref.output], sample, opset)
+    graph.export_torch(ref.model, raw, ref.names(), sample, opset)
     _, _, traced = _validated(ref, raw, [graph.CPU], threads)
     check("fp32 (traced)", traced, settings.fp32_tolerance)
     path = folder / FILES["fp32"]
@@ -109,18 +130,19 @@ def build_fp32(ref: Reference, folder: Path, sample: dict[str, np.ndarray], opse
     raw.unlink()
     session, outputs, optimised = _validated(ref, path, [graph.CPU], threads)
     check("fp32 (optimised)", optimised, settings.fp32_tolerance)
-    acc = accuracy(outputs.predictions, ref.labels)
-    validation = _validation(optimised, "passed", acc)
+    validation = _validation(optimised, "passed", ref.scores(outputs))
     validation["traced_max_abs_diff"] = traced.max_abs_diff
     return BuiltVariant("fp32", path, validation, outputs, session, True, fusions)
 
 
-def _accuracy_verdict(name: str, acc: float, fp32_acc: float, settings: VariantSettings):
-    """(status, recommended, note) from the accuracy drop against fp32; warns on a large drop."""
+def _accuracy_verdict(name: str, acc: float, fp32_acc: float, settings: VariantSettings,
+                     metric: str = "accuracy"):
+    """(status, recommended, note) from the drop of `metric` (accuracy, or F1 for question
+    answering) against fp32; warns on a large drop."""
     drop = fp32_acc - acc
     if drop <= settings.max_accuracy_drop:
-        return "passed", True, f"accuracy {acc:.4f} vs fp32 {fp32_acc:.4f}"
-    note = (f"{name} accuracy {acc:.4f} is {100 * drop:.2f} points below fp32 {fp32_acc:.4f} "
+        return "passed", True, f"{metric} {acc:.4f} vs fp32 {fp32_acc:.4f}"
+    note = (f"{name} {metric} {acc:.4f} is {100 * drop:.2f} points below fp32 {fp32_acc:.4f} "
             f"(allowed {100 * settings.max_accuracy_drop:.2f}); not recommended")
     warnings.warn(note, AccuracyDropWarning, stacklevel=3)
     return "failed", False, note
@@ -131,11 +153,11 @@ def build_int8(ref: Reference, fp32: BuiltVariant, settings: VariantSettings,
     path = fp32.path.parent / FILES["int8"]
     graph.quantize_int8(fp32.path, path, settings.int8_per_channel)
     session, outputs, comparison = _validated(ref, path, [graph.CPU], threads)
-    acc = accuracy(outputs.predictions, ref.labels)
-    fp32_acc = fp32.validation["accuracy"]
-    status, recommended, note = _accuracy_verdict("int8", acc, fp32_acc, settings)
-    validation = _validation(comparison, status, acc, note)
-    validation["accuracy_drop"] = round(fp32_acc - acc, 6)
+    scores = ref.scores(outputs)
+    fp32_acc = fp32.validation[ref.metric]
+    status, recommended, note = _accuracy_verdict("int8", scores[ref.metric], fp32_acc, settings, ref.metric)
+    validation = _validation(comparison, status, scores, note)
+    validation[f"{ref.metric}_drop"] = round(fp32_acc - scores[ref.metric], 6)
     return BuiltVariant("int8", path, validation, outputs, session, recommended)
 
 
@@ -147,13 +169,13 @@ def build_fp16(ref: Reference, fp32: BuiltVariant, settings: VariantSettings,
         return BuiltVariant("fp16", path, _cpu_smoke_check(ref, path, threads),
                             recommended=False)
     session, outputs, comparison = _validated(ref, path, [graph.CUDA], threads)
-    acc = accuracy(outputs.predictions, ref.labels)
-    status, recommended, note = _accuracy_verdict("fp16", acc, fp32.validation["accuracy"],
-                                                  settings)
+    scores = ref.scores(outputs)
+    status, recommended, note = _accuracy_verdict("fp16", scores[ref.metric], fp32.validation[ref.metric],
+                                                  settings, ref.metric)
     if comparison.max_abs_diff > settings.fp16_tolerance:
         status, recommended = "failed", False
         note = f"max |fp16 - torch| {comparison.max_abs_diff:.3g} > {settings.fp16_tolerance}"
-    validation = _validation(comparison, status, acc, note, graph.CUDA)
+    validation = _validation(comparison, status, scores, note, graph.CUDA)
     return BuiltVariant("fp16", path, validation, outputs, session, recommended)
 
 

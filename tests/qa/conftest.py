@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+from typer.testing import CliRunner
 
 from tests import tiny
 from tests.qa import tiny_squad
+
+QUICK = ["--task", "question-answering", "--epochs", "2", "--teacher-epochs", "2", "--batch-size", "4",
+         "--max-seq-len", "48", "--doc-stride", "16", "--max-question-len", "16", "--logging-steps", "1",
+         "--validation-fraction", "0.34"]
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -25,3 +30,28 @@ def qa_tokenizer(tmp_path_factory):
 def squad_v1(tmp_path_factory):
     return tiny_squad.write_squad(tmp_path_factory.mktemp("squad") / "train-v1.1.json",
                                   tiny_squad.squad_document())
+
+
+@pytest.fixture(scope="session")
+def qa_teacher(tmp_path_factory):
+    """A 4-layer tiny BERT encoder without a head, whose vocabulary covers the tiny SQuAD texts."""
+    from transformers import BertModel
+
+    folder = tmp_path_factory.mktemp("qa-teacher")
+    tokenizer = tiny.write_tokenizer(folder, tiny_squad.all_texts())
+    torch.manual_seed(0)
+    BertModel(tiny.bert_config(len(tokenizer), layers=4)).save_pretrained(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def qa_run(qa_teacher, squad_v1, tmp_path_factory):
+    """The run directory of `distill run --task question-answering` on the tiny teacher and data."""
+    from distill.cli import app
+
+    out = tmp_path_factory.mktemp("qa-run")
+    result = CliRunner().invoke(app, ["run", "--teacher", str(qa_teacher), "--data", str(squad_v1),
+                                      "-o", str(out), *QUICK])
+    assert result.exit_code == 0, result.output
+    assert "student f1" in result.output
+    return out

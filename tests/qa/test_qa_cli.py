@@ -1,39 +1,14 @@
-"""`distill run --task question-answering` end to end on a tiny teacher and a tiny SQuAD file,
-then `distill evaluate` and the export of the student into a model folder the service can load."""
+"""`distill run --task question-answering` end to end on a tiny teacher and a tiny SQuAD file
+(the `qa_run` fixture), then `distill evaluate` and the CLI's errors."""
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from distill.cli import app
-from tests import tiny
-from tests.qa import tiny_squad
+from tests.qa.conftest import QUICK
 
 runner = CliRunner()
-QUICK = ["--task", "question-answering", "--epochs", "2", "--teacher-epochs", "2", "--batch-size", "4",
-         "--max-seq-len", "48", "--doc-stride", "16", "--max-question-len", "16", "--logging-steps", "1",
-         "--validation-fraction", "0.34"]
-
-
-@pytest.fixture(scope="module")
-def qa_teacher(tmp_path_factory):
-    """A 4-layer tiny BERT encoder without a head, whose vocabulary covers the tiny SQuAD texts."""
-    from transformers import BertModel
-
-    folder = tmp_path_factory.mktemp("qa-teacher")
-    tokenizer = tiny.write_tokenizer(folder, tiny_squad.all_texts())
-    BertModel(tiny.bert_config(len(tokenizer), layers=4)).save_pretrained(str(folder))
-    return folder
-
-
-@pytest.fixture(scope="module")
-def qa_run(qa_teacher, squad_v1, tmp_path_factory):
-    out = tmp_path_factory.mktemp("qa-run")
-    result = runner.invoke(app, ["run", "--teacher", str(qa_teacher), "--data", str(squad_v1), "-o", str(out), *QUICK])
-    assert result.exit_code == 0, result.output
-    assert "student f1" in result.output
-    return out
 
 
 def test_run_writes_a_qa_report(qa_run):
