@@ -10,18 +10,19 @@ and writes the measured numbers under "## Distillation (SST-2)" in docs/RESULTS.
 from __future__ import annotations
 
 import argparse
-import re
 import shlex
 import sys
 import time
 from pathlib import Path
 
-from distill.data import DataConfig
-from distill.pipeline import RunConfig, StudentConfig, run
-from distill.trainer import TrainConfig
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.results_md import write_section  # noqa: E402
+from distill.data import DataConfig  # noqa: E402
+from distill.pipeline import RunConfig, StudentConfig, run  # noqa: E402
+from distill.trainer import TrainConfig  # noqa: E402
 
 HEADING = "## Distillation (SST-2)"
-RESULTS = Path(__file__).resolve().parent.parent / "docs" / "RESULTS.md"
 
 
 def arguments() -> argparse.Namespace:
@@ -62,17 +63,6 @@ def section(report: dict, command: str, wall: float) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Results\n"
-    pattern = re.compile(re.escape(HEADING) + r".*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(current):
-        current = pattern.sub(lambda _: text + "\n", current)
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(current, encoding="utf-8")
-
-
 def main() -> None:
     args = arguments()
     train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, max_seq_len=args.max_seq_len, logging_steps=25)
@@ -89,7 +79,7 @@ def main() -> None:
     wall = time.perf_counter() - start
     command = " ".join(shlex.quote(a) for a in [".venv/bin/python", "bench/distill_sst2.py", *sys.argv[1:]])
     text = section(report, command, wall)
-    write_section(text)
+    write_section(HEADING, text)
     print(text)
 
 

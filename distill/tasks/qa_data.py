@@ -172,19 +172,21 @@ def _example(qa: dict, context: str, title: str, path: Path, skip_bad_answers: b
 
 
 def checked_answers(raw: list[dict], context: str, qid: str, where, skip_bad: bool) -> list[Answer]:
-    """Answers whose text is found at answer_start (surrounding spaces in the text are trimmed)."""
+    """Answers whose text is found at answer_start. Spaces around the text are trimmed; the
+    trimmed text may start at answer_start or after the leading spaces (files differ)."""
     answers = []
     for item in raw:
         text, start = item.get("text"), item.get("answer_start")
         if not isinstance(text, str) or not isinstance(start, int):
             raise DataError(f"{where}: question {qid} has an answer without 'text' or integer 'answer_start'")
-        start += len(text) - len(text.lstrip())
-        text = text.strip()
-        if text and context[start:start + len(text)] == text:
-            answers.append(Answer(text, start))
+        trimmed = text.strip()
+        found = [s for s in (start + len(text) - len(text.lstrip()), start)
+                 if trimmed and context[s:s + len(trimmed)] == trimmed]
+        if found:
+            answers.append(Answer(trimmed, found[0]))
         elif not skip_bad:
-            raise DataError(f"{where}: question {qid}: answer {text[:60]!r} not found in the context at "
-                            f"answer_start {item['answer_start']} (found {context[start:start + len(text)][:60]!r}); "
+            raise DataError(f"{where}: question {qid}: answer {trimmed[:60]!r} not found in the context at "
+                            f"answer_start {start} (found {context[start:start + len(trimmed)][:60]!r}); "
                             "fix the file or pass --skip-bad-answers")
     return answers
 
@@ -208,3 +210,19 @@ def _hub_example(row: dict, name: str, config: QADataConfig) -> QAExample | None
     if raw and not answers:
         return None
     return QAExample(str(row["id"]), row["question"], row["context"], tuple(answers), row.get("title") or "")
+
+
+def write_squad_json(examples: list[QAExample], path: Path) -> Path:
+    """Write examples as a SQuAD v2.0-style file (one article per title, one paragraph per context)."""
+    articles: dict[str, dict[str, list]] = {}
+    for e in examples:
+        paragraphs = articles.setdefault(e.title, {})
+        paragraphs.setdefault(e.context, []).append({
+            "id": e.id, "question": e.question, "is_impossible": e.is_impossible,
+            "answers": [{"text": a.text, "answer_start": a.start} for a in e.answers]})
+    data = [{"title": title, "paragraphs": [{"context": c, "qas": qas} for c, qas in paragraphs.items()]}
+            for title, paragraphs in articles.items()]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"version": "v2.0", "data": data}, ensure_ascii=False), encoding="utf-8")
+    return path

@@ -79,3 +79,18 @@ def test_surrounding_spaces_in_answer_text_are_trimmed(tmp_path):
     example = read_squad_json(tiny_squad.write_squad(tmp_path / "spaces.json", document))[1]
     assert example.answers[0].text == "basel"
     assert example.context[example.answers[0].start:].startswith("basel")
+
+
+def test_leading_space_with_answer_start_at_the_text(tmp_path):
+    document = tiny_squad.squad_document()
+    answer = document["data"][0]["paragraphs"][0]["qas"][1]["answers"][0]
+    answer.update(text=" basel")  # answer_start still points at "basel" (as in COVID-QA)
+    example = read_squad_json(tiny_squad.write_squad(tmp_path / "lead.json", document))[1]
+    assert example.context[example.answers[0].start:].startswith("basel ")
+
+
+def test_written_squad_json_reads_back(tmp_path, squad_v1):
+    from distill.tasks.qa_data import write_squad_json
+
+    examples = read_squad_json(squad_v1) + [QAExample("none", "who ?", "the sea .", (), "Sea")]
+    assert read_squad_json(write_squad_json(examples, tmp_path / "out.json")) == examples
