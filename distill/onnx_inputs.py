@@ -7,12 +7,13 @@ padded length differs from batch to batch.
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from distill.jsonl import iter_jsonl
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,7 @@ def read_validation(path: Path, labels: list[str], limit: int | None = None) -> 
     index = {name: i for i, name in enumerate(labels)}
     texts: list[str] = []
     ids: list[int] = []
-    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for number, row in iter_jsonl(path):
         if row["label"] not in index:
             raise ValueError(f"{path}:{number}: label {row['label']!r} is not one of {labels}")
         texts.append(row["text"])

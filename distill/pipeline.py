@@ -18,6 +18,7 @@ from transformers import AutoModelForSequenceClassification, set_seed
 from distill import report as reporting
 from distill.data import DataConfig, LabelledData, Split, load_data
 from distill.evaluate import EvalConfig, evaluate_model
+from distill.jsonl import read_jsonl, write_jsonl
 from distill.losses import LossWeights
 from distill.student import build_student
 from distill.tasks.classification import TASK
@@ -120,9 +121,7 @@ def save_student(model, teacher: Teacher, data: LabelledData, outcome: StudentRe
     folder = outcome.folder
     model.save_pretrained(str(folder))
     teacher.tokenizer.save_pretrained(str(folder))
-    with open(folder / "validation.jsonl", "w", encoding="utf-8") as handle:
-        for row in data.validation_rows():
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    write_jsonl(folder / "validation.jsonl", data.validation_rows())
     info = {
         "task": TASK, "teacher": teacher.name,
         "teacher_dir": str(teacher.checkpoint) if teacher.checkpoint else None,
@@ -134,7 +133,7 @@ def save_student(model, teacher: Teacher, data: LabelledData, outcome: StudentRe
 
 def read_validation(student_dir: Path, label_names: list[str]) -> Split:
     index = {name: i for i, name in enumerate(label_names)}
-    rows = [json.loads(line) for line in (Path(student_dir) / "validation.jsonl").read_text("utf-8").splitlines() if line]
+    rows = read_jsonl(Path(student_dir) / "validation.jsonl")
     return Split([r["text"] for r in rows], [index[r["label"]] for r in rows])
 
 
