@@ -9,9 +9,10 @@ from typer.testing import CliRunner
 from tests import tiny
 from tests.qa import tiny_squad
 
-QUICK = ["--task", "question-answering", "--epochs", "2", "--teacher-epochs", "2", "--batch-size", "4",
-         "--max-seq-len", "48", "--doc-stride", "16", "--max-question-len", "16", "--logging-steps", "1",
-         "--validation-fraction", "0.34"]
+# options shared by `distill teacher`, `student` and `run`; `run` also takes --teacher-epochs
+COMMON = ["--task", "question-answering", "--epochs", "2", "--batch-size", "4", "--max-seq-len", "48",
+          "--doc-stride", "16", "--max-question-len", "16", "--logging-steps", "1", "--validation-fraction", "0.34"]
+QUICK = [*COMMON, "--teacher-epochs", "2"]
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -6,7 +6,7 @@ import json
 from typer.testing import CliRunner
 
 from distill.cli import app
-from tests.qa.conftest import QUICK
+from tests.qa.conftest import COMMON, QUICK
 
 runner = CliRunner()
 
@@ -54,3 +54,29 @@ def test_qa_needs_squad_data_and_a_known_task(qa_teacher, tmp_path):
     missing = runner.invoke(app, ["run", "--teacher", str(qa_teacher), "--data", str(tmp_path / "none.json"),
                                   "-o", str(tmp_path), *QUICK])
     assert missing.exit_code == 2 and "SQuAD file not found" in missing.output
+
+
+def test_teacher_then_student_commands(qa_teacher, squad_v1, tmp_path):
+    args = ["--data", str(squad_v1), "-o", str(tmp_path), *COMMON]
+    refused = runner.invoke(app, ["student", "--teacher", str(qa_teacher), *args])
+    assert refused.exit_code == 2 and "no question-answering head" in refused.output
+    result = runner.invoke(app, ["teacher", "--teacher", str(qa_teacher), *args])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["student", "--teacher", str(tmp_path / "teacher"), "--student-layers", "1", *args])
+    assert result.exit_code == 0, result.output
+    info = json.loads((tmp_path / "student" / "distill_info.json").read_text())
+    assert info["task"] == "question-answering" and info["layer_map"] == [0]
+    assert (tmp_path / "student" / "validation_qa.jsonl").is_file()
+
+
+def test_unanswerable_questions_switch_on_the_empty_answer(tmp_path, squad_v1):
+    from distill.qa_pipeline import QAOptions, with_impossible
+    from distill.tasks.qa_data import QADataConfig, load_qa_data
+    from tests.qa import tiny_squad
+
+    v2 = tiny_squad.write_squad(tmp_path / "v2.json", tiny_squad.squad_document(impossible=[
+        ("Moon", "the moon circles the earth .", "who built the moon ?")]))
+    plain = load_qa_data(QADataConfig(str(squad_v1), validation_source=str(squad_v1)))
+    with_none = load_qa_data(QADataConfig(str(v2), validation_source=str(v2)))
+    assert not with_impossible(QAOptions(), plain).spans.allow_impossible
+    assert with_impossible(QAOptions(), with_none).spans.allow_impossible
