@@ -58,6 +58,10 @@ def covid_split(path: Path, fraction: float, output: Path) -> tuple[Path, list]:
     return write_squad_json(train, output / "covid-qa-train.json"), held_out
 
 
+def _pct(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{100 * ratio:.1f}%"  # None: the teacher scored 0
+
+
 def _row(row: dict) -> str:
     return (f"| {row['name']} | {100 * row['exact_match']:.1f} | {100 * row['f1']:.1f} | {row['parameters']:,} | "
             + " | ".join(f"{row['latency_ms'][s]:.1f}" for s in ("1", "32") if s in row["latency_ms"]) + " |")
@@ -75,8 +79,7 @@ def section(report: dict, covid_rows: list[dict], command: str, wall: float, con
         "| model | dev EM | dev F1 | parameters | latency b=1 (ms) | latency b=32 (ms) |",
         "|---|---|---|---|---|---|",
         *(_row(row) for row in report["models"][:2]), "",
-        f"- F1 retention: {100 * (report['retention']['f1'] or 0):.1f}%, "
-        f"EM retention: {100 * (report['retention']['exact_match'] or 0):.1f}%",
+        f"- F1 retention: {_pct(report['retention']['f1'])}, EM retention: {_pct(report['retention']['exact_match'])}",
         f"- parameter reduction: {100 * report['parameter_reduction']:.1f}%",
         f"- PyTorch speed-up: " + ", ".join(f"{v:.2f}x at batch {k}" for k, v in report["speedup"].items()),
         "- paper anchors (full SQuAD v1.1 dev, 88k training questions): BERT-base 81.2/88.5, "
