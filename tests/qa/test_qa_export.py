@@ -62,3 +62,24 @@ def test_report_has_the_chain_with_qa_metrics(qa_folder):
         assert {"exact_match", "f1"} <= set(row) and "accuracy" not in row
     assert set(report["retention"]) == {"exact_match", "f1"}
     assert "| model | exact match | F1 |" in (qa_folder / "report.md").read_text()
+
+
+def test_service_runtime_runs_the_qa_folder(qa_folder, qa_run):
+    """The seam with the service: its runtime loads the folder and reproduces the student's spans."""
+    import torch
+    from transformers import AutoModelForQuestionAnswering
+
+    from service.runtime import load_runtime
+    from service.settings import Settings
+
+    runtime = load_runtime(qa_folder, Settings(model_repository=qa_folder.parent, variant="fp32", intra_op_threads=1))
+    pairs = [("where does the rhine reach the sea ?", "the rhine flows through basel before it reaches the north sea ."),
+             ("who wrote the tune ?", "a tune by mozart .")]
+    ids = [e.ids for e in runtime.encode_pairs(pairs)]
+    spans = runtime.run(ids)
+    model = AutoModelForQuestionAnswering.from_pretrained(str(qa_run / "student")).eval()
+    for row, sequence in enumerate(ids):
+        with torch.inference_mode():
+            out = model(input_ids=torch.tensor([sequence]), attention_mask=torch.ones(1, len(sequence), dtype=torch.long))
+        expected = np.stack([out.start_logits[0].numpy(), out.end_logits[0].numpy()])
+        assert np.max(np.abs(spans[row, :, : len(sequence)] - expected)) <= 1e-4
