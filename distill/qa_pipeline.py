@@ -17,6 +17,7 @@ from transformers import AutoModelForQuestionAnswering, set_seed
 
 from distill import report as reporting
 from distill.evaluate import EvalConfig
+from distill.jsonl import read_jsonl, write_jsonl
 from distill.pipeline import (
     StudentConfig, StudentResult, Teacher, _barrier, finish_run, is_main_process, save_teacher,
 )
@@ -112,9 +113,7 @@ def save_span_student(model, teacher: Teacher, data: QAData, options: QAOptions,
     folder = outcome.folder
     model.save_pretrained(str(folder))
     teacher.tokenizer.save_pretrained(str(folder))
-    with open(folder / VALIDATION_FILE, "w", encoding="utf-8") as handle:
-        for example in data.validation:
-            handle.write(json.dumps(example.as_record(), ensure_ascii=False) + "\n")
+    write_jsonl(folder / VALIDATION_FILE, (example.as_record() for example in data.validation))
     info = {
         "task": TASK, "teacher": teacher.name,
         "teacher_dir": str(teacher.checkpoint) if teacher.checkpoint else None,
@@ -125,8 +124,7 @@ def save_span_student(model, teacher: Teacher, data: QAData, options: QAOptions,
 
 
 def read_qa_validation(student_dir: Path, limit: int | None = None) -> list[QAExample]:
-    lines = (Path(student_dir) / VALIDATION_FILE).read_text("utf-8").splitlines()
-    examples = [QAExample.from_record(json.loads(line)) for line in lines if line.strip()]
+    examples = [QAExample.from_record(record) for record in read_jsonl(Path(student_dir) / VALIDATION_FILE)]
     return examples[:limit] if limit is not None else examples
 
 
