@@ -11,6 +11,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Extra arguments for `distill build-default` (e.g. DEFAULT_ARGS="--epochs 1").
 DEFAULT_ARGS ?=
+# Optional SQuAD-format data for a question-answering model in $(MODEL_REPOSITORY)/qa:
+# a hub name or JSON path(s), comma separated; QA_MAX_TRAIN caps the training questions.
+QA_DATA ?=
+QA_MAX_TRAIN ?=
+QA_ARGS := --qa-data $(QA_DATA) $(if $(QA_MAX_TRAIN),--qa-max-train-examples $(QA_MAX_TRAIN))
 
 .PHONY: run test venv models clean bench
 
@@ -26,7 +31,10 @@ venv: $(VENV)/.stamp-install
 $(MODEL_REPOSITORY)/sentiment/manifest.json: | $(VENV)/.stamp-install
 	$(BIN)/distill build-default --output $(MODEL_REPOSITORY) $(DEFAULT_ARGS)
 
-models: $(MODEL_REPOSITORY)/sentiment/manifest.json
+$(MODEL_REPOSITORY)/qa/manifest.json: | $(MODEL_REPOSITORY)/sentiment/manifest.json $(VENV)/.stamp-install
+	$(BIN)/distill build-default --output $(MODEL_REPOSITORY) $(QA_ARGS)
+
+models: $(MODEL_REPOSITORY)/sentiment/manifest.json $(if $(QA_DATA),$(MODEL_REPOSITORY)/qa/manifest.json)
 
 run: venv models
 	$(BIN)/serve --model-repository $(MODEL_REPOSITORY) --host $(HOST) --port $(PORT)
