@@ -191,8 +191,15 @@ def make_manifest(name: str, student: Student, variants: dict[str, BuiltVariant]
         "student_layers": info.get("student_layers"),
         "layer_map": info.get("layer_map"),
         "metrics": info.get("metrics", {}),
+        "qa": _qa_defaults(info) if student.task == QUESTION_ANSWERING else None,
         "package_version": package_version(),
     })
+
+
+def _qa_defaults(info: dict) -> dict:
+    """The window and span settings of a QA student's training, for the service's defaults."""
+    keys = ("doc_stride", "max_question_len", "max_answer_len", "handle_impossible_answer")
+    return {key: info[key] for key in keys}
 
 
 def copy_tokenizer(student_dir: Path, folder: Path) -> None:

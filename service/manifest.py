@@ -63,6 +63,18 @@ class Variant(BaseModel):
     fusions: dict[str, int] = Field(default_factory=dict)  # optimiser fusions that applied
 
 
+class QADefaults(BaseModel):
+    """Question answering: the window and span settings the model was trained and evaluated with.
+    The service uses them for every request field left out."""
+
+    model_config = ConfigDict(extra="allow")
+
+    doc_stride: int = Field(ge=0)  # tokens shared by neighbouring windows
+    max_question_len: int = Field(gt=0)  # questions are cut to this many tokens
+    max_answer_len: int = Field(gt=0)  # longest answer span in tokens
+    handle_impossible_answer: bool = False  # the empty answer competes (SQuAD v2 data)
+
+
 class Manifest(BaseModel):
     """The content of `manifest.json`."""
 
@@ -81,6 +93,7 @@ class Manifest(BaseModel):
     teacher: str | None = None
     student_layers: int | None = None
     metrics: dict[str, Any] = Field(default_factory=dict)  # distillation / evaluation results
+    qa: QADefaults | None = None  # question-answering models only
     created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     package_version: str = "0.0.0"
 

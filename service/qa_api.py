@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from service.api import INFERENCE_ERRORS, State, infer, require_api_key, timing_headers
 from service.errors import InputTooLong, InvalidInput
 from service.qa import best_answers, window_spans
-from service.qa_windows import PairTokens, Window, WindowError, split_pair
+from service.qa_windows import DEFAULT_DOC_STRIDE, PairTokens, Window, WindowError, split_pair
 from service.runtime import ModelRuntime
 from service.schemas import QARequest, QAResponse
 from service.settings import Settings
@@ -35,6 +35,37 @@ class Pair:
     question: str
     context: str
     prefix: str  # how the request names the pair's fields: "" or "inputs[i]."
+
+
+@dataclass(frozen=True)
+class Options:
+    """The request's QA parameters, with the model's training values (manifest) as defaults."""
+
+    top_k: int
+    max_answer_len: int
+    doc_stride: int | None  # None: default_stride capped at half a window's context
+    default_stride: int
+    max_question_len: int
+    handle_impossible_answer: bool
+
+
+FALLBACKS = {"max_answer_len": 15, "max_question_len": 64, "handle_impossible_answer": False}
+
+
+def request_options(body: QARequest, runtime: ModelRuntime) -> Options:
+    trained = runtime.manifest.qa
+
+    def pick(name: str):
+        given = getattr(body, name)
+        if given is not None:
+            return given
+        return getattr(trained, name) if trained is not None else FALLBACKS[name]
+
+    return Options(
+        top_k=body.top_k, max_answer_len=pick("max_answer_len"), doc_stride=body.doc_stride,
+        default_stride=trained.doc_stride if trained is not None else DEFAULT_DOC_STRIDE,
+        max_question_len=pick("max_question_len"), handle_impossible_answer=pick("handle_impossible_answer"),
+    )
 
 
 def request_pairs(body: QARequest, settings: Settings) -> tuple[list[Pair], bool]:
@@ -66,7 +97,7 @@ def _too_long(state: ServiceState, model: str, field: str, message: str) -> Inpu
     return InputTooLong(f"{field}: {message}", field=field)
 
 
-def pair_windows(runtime: ModelRuntime, pairs: list[Pair], body: QARequest, state: ServiceState,
+def pair_windows(runtime: ModelRuntime, pairs: list[Pair], options: Options, state: ServiceState,
                  single: bool) -> list[list[Window]]:
     """The windows of every pair; 422 when a question or the window count passes a limit."""
     started = time.perf_counter()
@@ -80,7 +111,8 @@ def pair_windows(runtime: ModelRuntime, pairs: list[Pair], body: QARequest, stat
             raise _too_long(state, name, f"{pair.prefix}question",
                             f"{tokens.question_tokens} tokens, at most {settings.qa_max_question_tokens}")
         try:
-            windows.append(split_pair(tokens, runtime.max_seq_len, body.max_question_len, body.doc_stride))
+            windows.append(split_pair(tokens, runtime.max_seq_len, options.max_question_len, options.doc_stride,
+                                      options.default_stride))
         except WindowError as exc:
             field = exc.parameter if exc.parameter == "doc_stride" else f"{pair.prefix}{exc.parameter}"
             raise InvalidInput(f"{field}: {exc}", field=field) from None
@@ -93,16 +125,16 @@ def pair_windows(runtime: ModelRuntime, pairs: list[Pair], body: QARequest, stat
 
 
 def decode_answers(pairs: list[Pair], windows: list[list[Window]], outputs: list[np.ndarray],
-                   body: QARequest) -> list[list[dict]]:
+                   options: Options) -> list[list[dict]]:
     """Best answers per pair from the (2, length) start/end logits of each window, in order."""
     answers, row = [], 0
     for pair, own in zip(pairs, windows):
         spans = [
-            window_spans(out[0], out[1], w.is_context, w.offsets, body.top_k, body.max_answer_len)
+            window_spans(out[0], out[1], w.is_context, w.offsets, options.top_k, options.max_answer_len)
             for w, out in zip(own, outputs[row: row + len(own)])
         ]
         row += len(own)
-        answers.append(best_answers(pair.context, spans, body.top_k, body.handle_impossible_answer))
+        answers.append(best_answers(pair.context, spans, options.top_k, options.handle_impossible_answer))
     return answers
 
 
@@ -116,8 +148,9 @@ async def question_answering(body: QARequest, request: Request, state: State) ->
     request.state.model = name
     runtime, batcher = state.runtime(name, QUESTION_ANSWERING)
     pairs, single = request_pairs(body, state.settings)
-    windows = pair_windows(runtime, pairs, body, state, single)
+    options = request_options(body, runtime)
+    windows = pair_windows(runtime, pairs, options, state, single)
     results = await infer(request, state, batcher, [w.ids for own in windows for w in own], started)
-    answers = decode_answers(pairs, windows, [r.output for r in results], body)
+    answers = decode_answers(pairs, windows, [r.output for r in results], options)
     shaped = [a[0] if body.top_k == 1 else a for a in answers]
     return JSONResponse(shaped[0] if single else shaped, headers=timing_headers(results))

@@ -92,13 +92,13 @@ def _prefix_and_suffix(tokens: PairTokens, max_question_len: int) -> tuple[np.nd
     return prefix, np.arange(last + 1, n)
 
 
-def resolve_stride(doc_stride: int | None, room: int) -> int:
-    """The overlap to use: the given one, or 128 capped at half the context room of a window."""
-    return min(DEFAULT_DOC_STRIDE, room // 2) if doc_stride is None else doc_stride
+def resolve_stride(doc_stride: int | None, room: int, default: int = DEFAULT_DOC_STRIDE) -> int:
+    """The overlap to use: the requested one, or `default` capped at half the context room of a window."""
+    return min(default, room // 2) if doc_stride is None else doc_stride
 
 
 def split_pair(tokens: PairTokens, max_seq_len: int, max_question_len: int,
-               doc_stride: int | None) -> list[Window]:
+               doc_stride: int | None, default_stride: int = DEFAULT_DOC_STRIDE) -> list[Window]:
     """The windows of one pair, in context order. Raises WindowError naming the parameter."""
     prefix, suffix = _prefix_and_suffix(tokens, max_question_len)
     room = max_seq_len - len(prefix) - len(suffix)
@@ -108,7 +108,7 @@ def split_pair(tokens: PairTokens, max_seq_len: int, max_question_len: int,
             "question", f"{kept} tokens leave no room for the context in the model's windows of "
             f"{max_seq_len} tokens; send a shorter question or a lower max_question_len",
         )
-    stride = resolve_stride(doc_stride, room)
+    stride = resolve_stride(doc_stride, room, default_stride)
     if stride >= room:
         raise WindowError(
             "doc_stride", f"{stride} must be below the {room} context tokens of a window "

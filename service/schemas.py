@@ -126,15 +126,20 @@ class QARequest(BaseModel):
     )
     top_k: int = Field(1, ge=1, description="How many answers per question, best first; above 1 "
                        "each question's answers come as a list.")
-    max_answer_len: int = Field(15, ge=1, description="Longest answer in tokens.")
-    doc_stride: int | None = Field(
-        None, ge=0, description="Tokens shared by neighbouring windows of a long context; default "
-        "128, or half the context tokens of a window when that is less.",
+    max_answer_len: int | None = Field(
+        None, ge=1, description="Longest answer in tokens; default: the model's (its manifest), else 15."
     )
-    max_question_len: int = Field(64, ge=1, description="The question is cut to this many tokens.")
-    handle_impossible_answer: bool = Field(
-        False, description="Let the empty answer (no answer in the context) compete, scored by "
-        "the CLS token; it comes as {answer: \"\", start: 0, end: 0}.",
+    doc_stride: int | None = Field(
+        None, ge=0, description="Tokens shared by neighbouring windows of a long context; default: "
+        "the model's (its manifest), else 128 -- in both cases at most half the context tokens of a window.",
+    )
+    max_question_len: int | None = Field(
+        None, ge=1, description="The question is cut to this many tokens; default: the model's, else 64."
+    )
+    handle_impossible_answer: bool | None = Field(
+        None, description="Let the empty answer (no answer in the context) compete, scored by "
+        "the CLS token; it comes as {answer: \"\", start: 0, end: 0}. Default: the model's "
+        "(true when it was trained on SQuAD v2-style data), else false.",
     )
 
 

@@ -30,8 +30,12 @@ def qa_folder(qa_run, tmp_path_factory):
     return target
 
 
-def test_model_folder_is_a_qa_model_for_the_service(qa_folder):
+def test_model_folder_is_a_qa_model_for_the_service(qa_folder, qa_run):
     manifest = load_model_folder(qa_folder)
+    info = json.loads((qa_run / "student" / "distill_info.json").read_text())
+    assert manifest.qa is not None  # the service's request defaults are the training settings
+    for key in ("doc_stride", "max_question_len", "max_answer_len", "handle_impossible_answer"):
+        assert getattr(manifest.qa, key) == info[key], key
     assert manifest.task == "question-answering" and manifest.outputs == ["start_logits", "end_logits"]
     assert manifest.max_seq_len == 48 and manifest.labels == [] and manifest.inputs == ["input_ids", "attention_mask"]
     assert set(manifest.variants) == {"fp32", "int8", "fp16"}

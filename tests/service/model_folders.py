@@ -130,8 +130,9 @@ def _lookup_graph(path: Path, start_table, end_table) -> None:
     onnx.save(model, str(path))
 
 
-def build_rule_qa_folder(folder: Path, max_seq_len: int = 32) -> Path:
-    """A question-answering folder whose answers follow QA_START_WEIGHTS / QA_END_WEIGHTS."""
+def build_rule_qa_folder(folder: Path, max_seq_len: int = 32, qa_defaults: dict | None = None) -> Path:
+    """A question-answering folder whose answers follow QA_START_WEIGHTS / QA_END_WEIGHTS;
+    `qa_defaults` become the manifest's `qa` block (the training-time request defaults)."""
     import numpy as np
 
     folder = Path(folder)
@@ -143,7 +144,7 @@ def build_rule_qa_folder(folder: Path, max_seq_len: int = 32) -> Path:
             table[vocab[word]] = weight
     _lookup_graph(folder / "model.onnx", *tables)
     variants = {"fp32": _variant(folder, "model.onnx", "fp32", "rule graph: logits by token id")}
-    _write_manifest(folder, "question-answering", max_seq_len, variants)
+    _write_manifest(folder, "question-answering", max_seq_len, variants, qa=qa_defaults)
     return folder
 
 

@@ -11,7 +11,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from tests.service.conftest import serving
-from tests.service.model_folders import NULL_WEIGHT
+from tests.service.model_folders import NULL_WEIGHT, build_rule_qa_folder
 from tests.service.test_api import error_of
 
 QUESTION = "where is the museum ?"  # 5 tokens: with [CLS], [SEP], [SEP] 8 of the model's 32
@@ -234,3 +234,22 @@ def test_a_random_distilbert_qa_model_answers_substrings(qa_repository):
     assert [a["score"] for a in answers] == sorted((a["score"] for a in answers), reverse=True)
     for a in answers:
         assert 0.0 <= a["score"] <= 1.0 and context[a["start"]: a["end"]] == a["answer"] != ""
+
+
+def test_left_out_fields_take_the_models_training_values(tmp_path):
+    """The manifest's `qa` block (written by the export from the training settings) gives the
+    defaults; a field the request sends still wins."""
+    trained = {"doc_stride": 2, "max_question_len": 64, "max_answer_len": 4, "handle_impossible_answer": True}
+    build_rule_qa_folder(tmp_path / "trained", qa_defaults=trained)
+    with serving(tmp_path, models=["trained"]) as client:
+        assert ask(client, "the museum is by the river")["answer"] == ""
+        assert ask(client, "the museum is by the river", handle_impossible_answer=False)["answer"] != ""
+        context = "begin cafe zurich river end"
+        assert ask(client, context)["answer"] != context  # 5 tokens > max_answer_len 4
+        assert ask(client, context, max_answer_len=5)["answer"] == context
+        long = " ".join([FILLER] * 22 + ["begin", "cafe", "zurich", "end"] + [FILLER] * 20)
+        before = items_processed(client, "trained")
+        ask(client, long)
+        # room 24 context tokens of 46: stride 2 (manifest) gives [0, 24), [22, 46); the service's
+        # own default (12, half the room) would give three windows
+        assert items_processed(client, "trained") - before == 2
