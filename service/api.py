@@ -176,6 +176,7 @@ def _model_info(runtime: ModelRuntime) -> ModelInfo:
         name=runtime.name, task=m.task, labels=m.labels, max_seq_len=m.max_seq_len,
         variant=runtime.variant, provider=runtime.provider, variants=variants, teacher=m.teacher,
         student_layers=m.student_layers, metrics=m.metrics, created_at=m.created_at,
+        qa=m.qa.model_dump() if m.qa is not None else None,
     )
 
 

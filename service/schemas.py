@@ -66,6 +66,9 @@ class ModelInfo(BaseModel):
     teacher: str | None = None
     student_layers: int | None = None
     metrics: dict[str, Any] = Field(default_factory=dict)
+    qa: dict[str, Any] | None = Field(
+        None, description="Question answering: the request defaults (the model's training settings)."
+    )
     created_at: str | None = None
 
 

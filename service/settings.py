@@ -80,14 +80,14 @@ class Settings(BaseSettings):
 
     # question answering (/v1/qa)
     qa_max_context_chars: int = Field(
-        20_000, ge=1, description="Longest question-answering context in characters; beyond it: 422."
+        100_000, ge=1, description="Longest question-answering context in characters; beyond it: 422."
     )
     qa_max_question_tokens: int = Field(
         256, ge=1,
         description="Longest question in tokens (before max_question_len cuts it); beyond it: 422.",
     )
     qa_max_windows: int = Field(
-        64, ge=1,
+        256, ge=1,
         description="Most model windows (question + part of the context) in one /v1/qa request, "
         "over all its questions (queue_limit when that is lower); beyond it: 422.",
     )

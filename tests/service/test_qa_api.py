@@ -242,6 +242,7 @@ def test_left_out_fields_take_the_models_training_values(tmp_path):
     trained = {"doc_stride": 2, "max_question_len": 64, "max_answer_len": 4, "handle_impossible_answer": True}
     build_rule_qa_folder(tmp_path / "trained", qa_defaults=trained)
     with serving(tmp_path, models=["trained"]) as client:
+        assert client.get("/v1/models/trained").json()["qa"] == trained
         assert ask(client, "the museum is by the river")["answer"] == ""
         assert ask(client, "the museum is by the river", handle_impossible_answer=False)["answer"] != ""
         context = "begin cafe zurich river end"

@@ -1,0 +1,152 @@
+"""Benchmark (not a test): answering questions over long contexts through the server.
+
+    .venv/bin/python bench/qa_load.py --model-repository models --model qa
+        [--data ../shared/data/covid-qa/covid-qa-v1.json] [--concurrency 1,4,16] [--seconds 30]
+
+Every COVID-QA question is sent with its whole article as the context (median about 21,000
+characters), so the service cuts each request into dozens of windows and batches the windows of
+all concurrent requests together. wrk drives `POST /v1/qa` closed-loop at each concurrency level;
+the service's own `serve_items_processed_total` counter, read before and after each level, gives
+the windows per second. Writes docs/qa_load.json and the section "## Question answering over long
+contexts (COVID-QA)" of docs/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shlex
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.load_procs import child_server  # noqa: E402
+from bench.load_wrk import require_wrk, run_wrk  # noqa: E402
+from bench.results_md import RESULTS, write_section  # noqa: E402
+
+HEADING = "## Question answering over long contexts (COVID-QA)"
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "covid-qa" / "covid-qa-v1.json"
+
+
+def read_pairs(path: Path, limit: int | None) -> list[dict]:
+    """{question, context} of every question in a SQuAD-format file, in file order."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    pairs = [{"question": qa["question"], "context": paragraph["context"]}
+             for article in document["data"] for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
+    return pairs[:limit] if limit else pairs
+
+
+def windows_processed(url: str, model: str) -> float:
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    match = re.search(rf'^serve_items_processed_total\{{model="{re.escape(model)}"\}} ([0-9.e+]+)$', text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def model_info(url: str, model: str) -> dict:
+    with urllib.request.urlopen(f"{url}/v1/models/{model}", timeout=10) as response:
+        return json.load(response)
+
+
+def preflight(url: str, body: dict) -> None:
+    """One request first, so a refusal (a limit, a wrong model name) stops the run with its message."""
+    request = urllib.request.Request(f"{url}/v1/qa", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=300) as response:
+            response.read()
+    except urllib.error.HTTPError as error:
+        raise SystemExit(f"/v1/qa refused the first question: {error.code} {error.read().decode()}") from None
+
+
+def sweep(url: str, model: str, bodies: Path, levels: list[int], seconds: float) -> list[dict]:
+    run_wrk(f"{url}/v1/qa", bodies, max(levels), min(seconds, 5.0), timeout_s=120)  # warm-up
+    rows = []
+    for level in levels:
+        before = windows_processed(url, model)
+        result = run_wrk(f"{url}/v1/qa", bodies, level, seconds, timeout_s=120)
+        windows = windows_processed(url, model) - before
+        row = {**result.as_dict(), "windows": windows, "windows_per_s": windows / result.seconds}
+        print(f"  c={level:<3} {result.throughput:6.2f} req/s  {row['windows_per_s']:7.1f} windows/s  "
+              f"p50 {result.p50_ms:8.1f} ms  p95 {result.p95_ms:8.1f} ms  errors {result.errors}", flush=True)
+        rows.append(row)
+    return rows
+
+
+def render(report: dict) -> str:
+    lines = [
+        HEADING, "",
+        f"Command: `{report['command']}`", "",
+        f"Model `{report['model']}` ({report['variant']} on {report['provider']}, max_seq_len "
+        f"{report['max_seq_len']}, doc_stride {report['doc_stride']}), {report['pairs']} COVID-QA questions "
+        f"each sent with its whole article (context median {report['context_chars_median']:,} characters, "
+        f"max {report['context_chars_max']:,}); {report['seconds_per_level']:g} s per level; "
+        f"{report['machine']['cpus']} CPUs; measured {report['measured_at']}.", "",
+        "| connections | requests/s | windows/s | p50 (ms) | p95 (ms) | p99 (ms) | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in report["results"]:
+        lines.append(f"| {row['concurrency']} | {row['throughput']:.2f} | {row['windows_per_s']:.1f} | "
+                     f"{row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {row['p99_ms']:.0f} | {row['errors']} |")
+    return "\n".join(lines) + "\n"
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model-repository", type=Path, required=True, help="Repository holding the QA model.")
+    parser.add_argument("--model", default="qa", help="QA model folder name.")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="SQuAD-format file with long contexts.")
+    parser.add_argument("--limit", type=int, default=None, help="Use only the first N questions.")
+    parser.add_argument("--concurrency", default="1,4,16", help="Comma-separated connection counts.")
+    parser.add_argument("--seconds", type=float, default=30.0, help="Measured seconds per level.")
+    parser.add_argument("--server-args", default="", help="Extra flags for the service.")
+    parser.add_argument("--output-dir", type=Path, default=RESULTS.parent, help="Where qa_load.json goes.")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="Markdown file to update.")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments(argv)
+    require_wrk()
+    levels = [int(level) for level in args.concurrency.split(",")]
+    pairs = read_pairs(args.data, args.limit)
+    if not pairs:
+        raise SystemExit(f"{args.data}: no questions")
+    work = Path(tempfile.mkdtemp(prefix="qa-load-"))
+    bodies = work / "bodies.jsonl"
+    bodies.write_text("".join(json.dumps({"model": args.model, **pair}) + "\n" for pair in pairs))
+    lengths = sorted(len(pair["context"]) for pair in pairs)
+    serve = ["-m", "service", "--model-repository", str(args.model_repository), "--models", args.model,
+             "--log-level", "warning", "--qa-max-context-chars", str(lengths[-1]), *shlex.split(args.server_args)]
+    print(f"{len(pairs)} questions from {args.data}; logs in {work}", flush=True)
+    with child_server(serve, work / "service.log") as url:
+        info = model_info(url, args.model)
+        preflight(url, {"model": args.model, **pairs[0]})
+        results = sweep(url, args.model, bodies, levels, args.seconds)
+    qa_defaults = info.get("qa") or {}
+    report = {
+        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
+        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
+        "data": str(args.data), "pairs": len(pairs), "seconds_per_level": args.seconds,
+        "context_chars_median": lengths[len(lengths) // 2], "context_chars_max": lengths[-1],
+        "model": args.model, "variant": info["variant"], "provider": info["provider"],
+        "max_seq_len": info["max_seq_len"], "doc_stride": qa_defaults.get("doc_stride", "default"),
+        "server_args": serve[2:], "results": results,
+    }
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    (args.output_dir / "qa_load.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_section(HEADING, render(report), args.results)
+    print(render(report))
+
+
+if __name__ == "__main__":
+    main()
