@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 VariantChoice = Literal["auto", "fp32", "int8", "fp16"]
 
@@ -31,17 +32,17 @@ class Settings(BaseSettings):
     model_repository: Path = Field(
         Path("models"), description="Directory holding one sub-folder per model (manifest.json inside)."
     )
-    models: list[str] | None = Field(
-        None, description="Names (sub-folder names) of the models to load; default: every folder."
+    models: Annotated[list[str] | None, NoDecode] = Field(
+        None, description="Names (sub-folder names) of the models to load, comma separated; default: every folder."
     )
     variant: VariantChoice = Field(
         "auto",
         description="ONNX variant to run. auto: fp16 on CUDA, int8 on CPU, fp32 as the fallback; "
         "variants marked recommended=false are skipped by auto.",
     )
-    providers: list[str] | None = Field(
+    providers: Annotated[list[str] | None, NoDecode] = Field(
         None,
-        description="ONNX Runtime execution providers in order of preference; default (auto): "
+        description="ONNX Runtime execution providers in order of preference, comma separated; default (auto): "
         "CUDAExecutionProvider when available, then CPUExecutionProvider.",
     )
     intra_op_threads: int = Field(0, ge=0, description="ONNX Runtime intra-op threads (0: its default).")
@@ -91,6 +92,17 @@ class Settings(BaseSettings):
         description="Most model windows (question + part of the context) in one /v1/qa request, "
         "over all its questions (queue_limit when that is lower); beyond it: 422.",
     )
+
+    @field_validator("models", "providers", mode="before")
+    @classmethod
+    def _comma_list(cls, value):
+        """'a,b' or a JSON list '["a", "b"]' (environment variables), or a list (flags, code)."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()] or None
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":

@@ -48,6 +48,14 @@ def test_flags_override_environment(monkeypatch):
         9100, 3.0, ["a", "b"], True)
 
 
+@pytest.mark.parametrize("value", ["sentiment,qa", " sentiment , qa ", '["sentiment", "qa"]'])
+def test_list_settings_from_the_environment(monkeypatch, value):
+    monkeypatch.setenv("SERVE_MODELS", value)
+    monkeypatch.setenv("SERVE_PROVIDERS", "CPUExecutionProvider")
+    settings = settings_from_cli([])
+    assert settings.models == ["sentiment", "qa"] and settings.providers == ["CPUExecutionProvider"]
+
+
 def test_bad_model_folder_fails_start_up_naming_folder_and_problem(broken_repository):
     result = run_serve("--model-repository", str(broken_repository), "--port", "1")
     assert result.returncode == 1
