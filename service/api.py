@@ -26,7 +26,9 @@ from service.tasks import classification_scores
 CLASSIFICATION = "text-classification"
 
 
-def get_state(request: Request) -> ServiceState:
+# Dependencies are `async def` on purpose: FastAPI runs plain `def` dependencies in its thread
+# pool, two thread hops per request that cost more than the work they do.
+async def get_state(request: Request) -> ServiceState:
     return request.app.state.service
 
 
@@ -34,7 +36,7 @@ State = Annotated[ServiceState, Depends(get_state)]
 bearer = HTTPBearer(auto_error=False, description="Needed when the server has an API key.")
 
 
-def require_api_key(
+async def require_api_key(
     state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> None:
     key = state.settings.api_key

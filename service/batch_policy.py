@@ -9,6 +9,10 @@ Rules of `select_batch`:
    (ties: older first), so items of similar length run together and padding waste stays low.
 3. A batch never holds more than `max_items` items, and never more than `max_tokens` padded
    tokens (longest length x items) -- except a single item, which always forms a batch.
+4. An item joins only if the batch's padding ratio (padding / padded tokens) stays at most
+   `max_padding`. On a CPU a model call costs about its padded tokens, so a batch of 32 texts
+   padded to the longest one can cost twice a well-grouped one; the items left out run together
+   in the next batch instead. 1.0 turns the rule off (GPUs, where bigger batches matter more).
 
 Rule of `wait_time`: run now when a full batch is available (the limits left items behind or
 `max_items` is reached); otherwise wait until the oldest item has waited `max_wait_s`.
@@ -34,9 +38,10 @@ class BatchLimits:
     max_items: int  # most items in one model call
     max_tokens: int  # most padded tokens (longest length x items) in one model call
     max_wait_s: float  # longest wait after the oldest item's arrival before a partial batch runs
+    max_padding: float = 1.0  # highest share of padding in a batch of two or more items
 
     def __post_init__(self) -> None:
-        if self.max_items < 1 or self.max_tokens < 1 or self.max_wait_s < 0:
+        if self.max_items < 1 or self.max_tokens < 1 or self.max_wait_s < 0 or not 0 <= self.max_padding <= 1:
             raise ValueError(f"invalid batch limits: {self}")
 
 
@@ -84,15 +89,16 @@ def select_batch(pending: Sequence[PendingItem], limits: BatchLimits) -> Batch |
     others = [item for item in pending if item is not head]
     others.sort(key=lambda item: (abs(item.length - head.length), item.enqueued_at))
     chosen = [head]
-    longest = head.length
+    longest, real = head.length, head.length
     for item in others:
         if len(chosen) >= limits.max_items:
             break
         new_longest = max(longest, item.length)
-        if new_longest * (len(chosen) + 1) > limits.max_tokens:
-            continue  # a shorter item further on may still fit
+        padded = new_longest * (len(chosen) + 1)
+        if padded > limits.max_tokens or 1.0 - (real + item.length) / padded > limits.max_padding:
+            continue  # a closer-fitting item further on may still join
         chosen.append(item)
-        longest = new_longest
+        longest, real = new_longest, real + item.length
     chosen.sort(key=lambda item: item.enqueued_at)
     return Batch(tuple(chosen))
 
@@ -105,6 +111,6 @@ def wait_time(pending: Sequence[PendingItem], limits: BatchLimits, now: float) -
         return 0.0
     batch = select_batch(pending, limits)
     assert batch is not None
-    if batch.size < len(pending):  # the token limit left items behind: the batch is full
+    if batch.size < len(pending):  # the token or padding limit left items behind: the batch is full
         return 0.0
     return max(0.0, _oldest(pending).enqueued_at + limits.max_wait_s - now)

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     max_batch_tokens: int = Field(
         8192, ge=1, description="Most padded tokens (longest item x items) in one model call."
     )
+    max_batch_padding: float = Field(
+        0.2, ge=0, le=1,
+        description="Highest share of padding tokens in a batch: items that would pad it more wait "
+        "for the next batch (lower pads less, which pays on CPU; 1 turns it off, e.g. for GPUs).",
+    )
     max_wait_ms: float = Field(
         5.0, ge=0, description="Longest wait after the first pending item before a partial batch runs."
     )

@@ -73,7 +73,7 @@ class ServiceState:
     def start(self) -> None:
         limits = BatchLimits(
             self.settings.max_batch_items, self.settings.max_batch_tokens,
-            self.settings.max_wait_ms / 1000.0,
+            self.settings.max_wait_ms / 1000.0, self.settings.max_batch_padding,
         )
         for name, runtime in self.models.runtimes.items():
             batcher = Batcher(name, runtime.run, limits, self.settings.queue_limit, self.metrics)

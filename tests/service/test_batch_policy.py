@@ -20,7 +20,7 @@ def random_pending(rng: random.Random, n: int, max_len: int = 64) -> list[Pendin
 def random_limits(rng: random.Random, max_len: int = 64) -> BatchLimits:
     return BatchLimits(
         max_items=rng.randint(1, 40), max_tokens=rng.randint(max_len, 40 * max_len),
-        max_wait_s=rng.choice([0.0, 0.002, 0.01]),
+        max_wait_s=rng.choice([0.0, 0.002, 0.01]), max_padding=rng.choice([0.0, 0.1, 0.2, 0.5, 1.0]),
     )
 
 
@@ -60,7 +60,7 @@ def test_batch_value():
 
 
 def test_limits_are_checked():
-    for bad in [(0, 10, 0.0), (1, 0, 0.0), (1, 1, -1.0)]:
+    for bad in [(0, 10, 0.0), (1, 0, 0.0), (1, 1, -1.0), (1, 1, 0.0, -0.1), (1, 1, 0.0, 1.5)]:
         with pytest.raises(ValueError):
             BatchLimits(*bad)
 
@@ -74,6 +74,7 @@ def test_never_exceeds_limits_and_always_takes_the_oldest():
         assert oldest in batch.items
         assert batch.size <= limits.max_items
         assert batch.size == 1 or batch.padded_tokens <= limits.max_tokens
+        assert batch.size == 1 or batch.padding_ratio <= limits.max_padding + 1e-12
         assert set(batch.items) <= set(pending)
         assert list(batch.items) == sorted(batch.items, key=lambda i: i.enqueued_at)
 
@@ -154,3 +155,30 @@ def test_wait_time_never_exceeds_max_wait():
         oldest = min(i.enqueued_at for i in pending)
         assert 0.0 <= delay <= limits.max_wait_s
         assert delay == 0.0 or now + delay == pytest.approx(oldest + limits.max_wait_s)
+
+
+def test_padding_limit_keeps_outliers_for_the_next_batch():
+    """Oldest item 60 tokens long, others 10 or 58: with at most 10% padding only the 58s join it
+    (one 10 would make it 244 real of 300 padded tokens, 19% padding);
+    the short ones then run together with no padding at all."""
+    pending = [PendingItem(0, 60, 0.0)] + [PendingItem(i, 10, 0.1 * i) for i in range(1, 6)] + [
+        PendingItem(i, 58, 0.1 * i) for i in range(6, 9)]
+    limits = BatchLimits(max_items=32, max_tokens=10_000, max_wait_s=0.01, max_padding=0.1)
+    first = select_batch(pending, limits)
+    assert first.ids == [0, 6, 7, 8]
+    assert wait_time(pending, limits, now=0.0) == 0.0  # items left behind: the batch is full
+    (second,) = drain([i for i in pending if i.id not in first.ids], limits)
+    assert second.ids == [1, 2, 3, 4, 5] and second.padding_ratio == 0.0
+    unbounded = select_batch(pending, BatchLimits(32, 10_000, 0.01, max_padding=1.0))
+    assert unbounded.size == len(pending) and unbounded.padding_ratio > 0.3
+
+
+def test_lower_padding_limit_never_pads_more_in_total():
+    rng = random.Random(3)
+    for _ in range(50):
+        pending = random_pending(rng, 64)
+        padded = {}
+        for bound in (0.1, 1.0):
+            batches = drain(pending, BatchLimits(32, 64 * 32, 0.0, max_padding=bound))
+            padded[bound] = sum(b.padded_tokens for b in batches)
+        assert padded[0.1] <= padded[1.0]

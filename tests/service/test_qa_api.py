@@ -197,7 +197,8 @@ def test_windows_of_concurrent_requests_share_batches(qa_repository):
     """Three requests of two windows each; a batch runs once 6 windows wait (max_batch_items 6),
     long before the 5 s max wait: all six windows run as one batch."""
     context = " ".join([FILLER] * 10 + ["begin", "cafe", "end"] + [FILLER] * 17)  # 30 tokens
-    with serving(qa_repository, models=["qa"], max_batch_items=6, max_wait_ms=5000.0) as c:
+    # the last window of a context is shorter: padding is allowed so that all six share one batch
+    with serving(qa_repository, models=["qa"], max_batch_items=6, max_wait_ms=5000.0, max_batch_padding=1.0) as c:
         batcher = c.app.state.service.batchers["qa"]
         with concurrent.futures.ThreadPoolExecutor(3) as pool:
             results = list(pool.map(lambda _: ask(c, context, doc_stride=4), range(3)))
