@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     systems = run_systems(args, args.model_repository, bodies, levels, work)
     report = {
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(["python", "bench/load.py", *(argv if argv is not None else sys.argv[1:])]),
         "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
         "data": str(args.data), "sentences": len(texts), "seconds_per_level": args.seconds,
         "model_repository": str(args.model_repository), "model": args.model,

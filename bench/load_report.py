@@ -86,13 +86,13 @@ def render(report: dict, png: str) -> str:
     lines = [
         SECTION, "",
         f"Measured {report['measured_at']} on {machine['cpus']} CPUs ({machine['processor']}), "
-        f"`python bench/load.py`: {report['sentences']} SST-2 dev sentences from `{report['data']}`, "
+        f"`{report.get('command', 'python bench/load.py')}`: {report['sentences']} SST-2 dev sentences from `{report['data']}`, "
         f"one sentence per request to `POST /v1/sentiment`, closed loop with wrk (1 thread, N "
         f"connections, {report['seconds_per_level']:g} s per level after a warm-up); load "
         f"generator and server on the same machine.",
         "",
         f"- Service: model `{report['model']}` from `{report['model_repository']}`, variant "
-        f"`{service['variant']}` on `{service['provider']}`; command `python {' '.join(service['args'])}`.",
+        f"`{service['variant']}` on `{service['provider']}`; command `python -m service {' '.join(service['args'])}`.",
     ]
     if "baseline" in report["systems"]:
         lines.append(f"- Baseline: `bench/baseline_app.py`, the PyTorch teacher `{report['teacher_dir']}` "
