@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import re
 import shlex
 import sys
@@ -36,19 +37,28 @@ HEADING = "## Question answering over long contexts (COVID-QA)"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "covid-qa" / "covid-qa-v1.json"
 
 
-def read_pairs(path: Path, limit: int | None) -> list[dict]:
-    """{question, context} of every question in a SQuAD-format file, in file order."""
+def read_pairs(path: Path, limit: int | None, seed: int = 0) -> list[dict]:
+    """{question, context} of every question in a SQuAD-format file, in a seeded random order:
+    wrk sends the lines in turn, and in file order a short run would see one or two articles."""
     document = json.loads(path.read_text(encoding="utf-8"))
     pairs = [{"question": qa["question"], "context": paragraph["context"]}
              for article in document["data"] for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
+    random.Random(seed).shuffle(pairs)
     return pairs[:limit] if limit else pairs
 
 
-def windows_processed(url: str, model: str) -> float:
+def counters(url: str, model: str) -> dict[str, float]:
+    """The service's own counts: windows run through the model, requests refused as queue-full."""
     with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
         text = response.read().decode()
-    match = re.search(rf'^serve_items_processed_total\{{model="{re.escape(model)}"\}} ([0-9.e+]+)$', text, re.M)
-    return float(match.group(1)) if match else 0.0
+
+    def value(pattern: str) -> float:
+        match = re.search(pattern + r" ([0-9.e+]+)$", text, re.M)
+        return float(match.group(1)) if match else 0.0
+
+    name = re.escape(model)
+    return {"windows": value(rf'^serve_items_processed_total\{{model="{name}"\}}'),
+            "queue_full": value(rf'^serve_rejections_total\{{model="{name}",reason="queue_full"\}}')}
 
 
 def model_info(url: str, model: str) -> dict:
@@ -71,12 +81,15 @@ def sweep(url: str, model: str, bodies: Path, levels: list[int], seconds: float)
     run_wrk(f"{url}/v1/qa", bodies, max(levels), min(seconds, 5.0), timeout_s=120)  # warm-up
     rows = []
     for level in levels:
-        before = windows_processed(url, model)
+        before = counters(url, model)
         result = run_wrk(f"{url}/v1/qa", bodies, level, seconds, timeout_s=120)
-        windows = windows_processed(url, model) - before
-        row = {**result.as_dict(), "windows": windows, "windows_per_s": windows / result.seconds}
+        after = counters(url, model)
+        windows, refused = after["windows"] - before["windows"], after["queue_full"] - before["queue_full"]
+        row = {**result.as_dict(), "windows": windows, "windows_per_s": windows / result.seconds,
+               "queue_full": refused}
         print(f"  c={level:<3} {result.throughput:6.2f} req/s  {row['windows_per_s']:7.1f} windows/s  "
-              f"p50 {result.p50_ms:8.1f} ms  p95 {result.p95_ms:8.1f} ms  errors {result.errors}", flush=True)
+              f"p50 {result.p50_ms:8.1f} ms  p95 {result.p95_ms:8.1f} ms  errors {result.errors} "
+              f"(429 queue full: {refused:.0f})", flush=True)
         rows.append(row)
     return rows
 
@@ -88,14 +101,15 @@ def render(report: dict) -> str:
         f"Model `{report['model']}` ({report['variant']} on {report['provider']}, max_seq_len "
         f"{report['max_seq_len']}, doc_stride {report['doc_stride']}), {report['pairs']} COVID-QA questions "
         f"each sent with its whole article (context median {report['context_chars_median']:,} characters, "
-        f"max {report['context_chars_max']:,}); {report['seconds_per_level']:g} s per level; "
+        f"max {report['context_chars_max']:,}) in a seeded random order; {report['seconds_per_level']:g} s per level; "
         f"{report['machine']['cpus']} CPUs; measured {report['measured_at']}.", "",
-        "| connections | requests/s | windows/s | p50 (ms) | p95 (ms) | p99 (ms) | errors |",
-        "|---|---|---|---|---|---|---|",
+        "| connections | requests/s | windows/s | p50 (ms) | p95 (ms) | p99 (ms) | errors | of which 429 |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in report["results"]:
         lines.append(f"| {row['concurrency']} | {row['throughput']:.2f} | {row['windows_per_s']:.1f} | "
-                     f"{row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {row['p99_ms']:.0f} | {row['errors']} |")
+                     f"{row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {row['p99_ms']:.0f} | {row['errors']} | "
+                     f"{row['queue_full']:.0f} |")
     return "\n".join(lines) + "\n"
 
 
