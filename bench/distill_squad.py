@@ -81,7 +81,7 @@ def section(report: dict, covid_rows: list[dict], command: str, wall: float, con
         *(_row(row) for row in report["models"][:2]), "",
         f"- F1 retention: {_pct(report['retention']['f1'])}, EM retention: {_pct(report['retention']['exact_match'])}",
         f"- parameter reduction: {100 * report['parameter_reduction']:.1f}%",
-        f"- PyTorch speed-up: " + ", ".join(f"{v:.2f}x at batch {k}" for k, v in report["speedup"].items()),
+        "- PyTorch speed-up: " + ", ".join(f"{v:.2f}x at batch {k}" for k, v in report["speedup"].items()),
         "- paper anchors (full SQuAD v1.1 dev, 88k training questions): BERT-base 81.2/88.5, "
         "DistilBERT 77.7/85.8 EM/F1",
         f"- total wall time: {wall / 60:.1f} min", "",

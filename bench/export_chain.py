@@ -19,8 +19,11 @@ import platform
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.results_md import RESULTS, write_section  # noqa: E402
+
 HEADING = "## Export chain (SST-2)"
-RESULTS = Path(__file__).resolve().parent.parent / "docs" / "RESULTS.md"
 TEACHER = "teacher (PyTorch)"
 FP32 = "student fp32 (ONNX Runtime)"
 INT8 = "student INT8 (ONNX Runtime)"
@@ -95,19 +98,6 @@ def section(report: dict, manifest, args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_results(path: Path, text: str) -> None:
-    """Replace the section under HEADING (up to the next `## `) or append it."""
-    old = path.read_text() if path.is_file() else "# Results\n"
-    start = old.find(HEADING)
-    if start < 0:
-        new = old.rstrip() + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(HEADING))
-        rest = "" if end < 0 else "\n" + old[end + 1:]
-        new = old[:start] + text + rest
-    path.write_text(new)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not (args.run_dir / "student" / "distill_info.json").is_file():
@@ -118,11 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     text = section(report, manifest, args)
     print(text)
     if not args.print_only:
-        update_results(args.results, text)
+        write_section(HEADING, text, args.results)
         print(f"wrote {HEADING!r} into {args.results}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     raise SystemExit(main())

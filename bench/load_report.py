@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from bench.results_md import write_section as replace_section
 
 SECTION = "## Serving load (SST-2 dev)"
 TARGET_SPEEDUP = 5.0
@@ -104,15 +105,6 @@ def render(report: dict, png: str) -> str:
 
 
 def write_section(report: dict, results: Path, png_name: str) -> None:
-    """Replace (or append) this section in `results`, keeping every other section as it is."""
-    results = Path(results)
-    png = os.path.relpath(results.parent / png_name, results.parent) if results.parent else png_name
-    section = render(report, png)
-    text = results.read_text() if results.exists() else "# Results\n"
-    start = text.find(SECTION)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
-    results.write_text(text)
+    """Replace (or append) this section in `results`, keeping every other section as it is;
+    the plot `png_name` lies next to it."""
+    replace_section(SECTION, render(report, png_name), Path(results))

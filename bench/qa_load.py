@@ -29,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.load import model_info  # noqa: E402
 from bench.load_procs import child_server  # noqa: E402
 from bench.load_wrk import require_wrk, run_wrk  # noqa: E402
 from bench.results_md import RESULTS, write_section  # noqa: E402
@@ -59,11 +60,6 @@ def counters(url: str, model: str) -> dict[str, float]:
     name = re.escape(model)
     return {"windows": value(rf'^serve_items_processed_total\{{model="{name}"\}}'),
             "queue_full": value(rf'^serve_rejections_total\{{model="{name}",reason="queue_full"\}}')}
-
-
-def model_info(url: str, model: str) -> dict:
-    with urllib.request.urlopen(f"{url}/v1/models/{model}", timeout=10) as response:
-        return json.load(response)
 
 
 def preflight(url: str, body: dict) -> None:

@@ -11,7 +11,6 @@ import contextlib
 import math
 import shutil
 import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
