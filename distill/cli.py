@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +15,7 @@ from distill.cli_default import build_default
 from distill.data import DataError, load_data
 from distill.evaluate import EvalConfig
 from distill.student import StudentError
+from distill.student_info import info_path, read_info
 from distill.teacher import TeacherError, needs_finetuning, resolve_teacher
 
 QA = "question-answering"
@@ -122,10 +122,9 @@ def evaluate(
 
     folder = student_dir or output / "student"
     with user_errors():
-        info_path = folder / "distill_info.json"
-        if not info_path.is_file():
+        if not info_path(folder).is_file():
             raise TeacherError(f"{folder} is not a student folder (no distill_info.json)")
-        info = json.loads(info_path.read_text("utf-8"))
+        info = read_info(folder)
         location = resolve_teacher(teacher or info["teacher_dir"] or info["teacher"])
         if info.get("task") == QA:
             _print_summary(cli_qa.evaluate(folder, info, location, output))
@@ -199,7 +198,7 @@ def run(
 
 
 def _teacher_dir(output: Path) -> Path | None:
-    info = json.loads((output / "student" / "distill_info.json").read_text("utf-8"))
+    info = read_info(output / "student")
     return Path(info["teacher_dir"]) if info.get("teacher_dir") else None
 
 
@@ -226,7 +225,7 @@ def export(
     max_validation_examples: opt.MaxValidation = None,
 ) -> None:
     """Export a student to an ONNX model folder with its manifest, checked against PyTorch."""
-    if not (student_dir / "distill_info.json").is_file():
+    if not info_path(student_dir).is_file():
         raise typer.BadParameter(f"{student_dir} is not a student folder (no distill_info.json)", param_hint="--student-dir")
     _export(student_dir, output_dir, name, opt.variants_tuple(variants), teacher_dir, report_dir, max_validation_examples)
 

@@ -12,7 +12,6 @@ How the ONNX files are produced (and why not optimum) is explained in `distill.o
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import tempfile
@@ -32,6 +31,7 @@ from distill.onnx_inputs import (
 )
 from distill.onnx_variants import BuiltVariant, Reference, VariantSettings
 from distill.parity import ParityError, collect
+from distill.student_info import info_path, read_info
 
 if TYPE_CHECKING:
     from service.manifest import Manifest
@@ -84,13 +84,13 @@ def load_student(folder: Path) -> Student:
     from transformers import AutoModelForQuestionAnswering, AutoModelForSequenceClassification
 
     folder = Path(folder)
-    info_path = folder / "distill_info.json"
-    if not info_path.is_file():
-        raise FileNotFoundError(f"{info_path}: missing (not a student checkpoint?)")
-    info = json.loads(info_path.read_text())
+    path = info_path(folder)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing (not a student checkpoint?)")
+    info = read_info(folder)
     task = info.get("task", "text-classification")
     if task not in (CLASSIFICATION, QUESTION_ANSWERING):
-        raise NotImplementedError(f"{info_path}: exporting task {task!r} is not supported")
+        raise NotImplementedError(f"{path}: exporting task {task!r} is not supported")
     # Eager attention traces to the MatMul/Softmax pattern that ONNX Runtime fuses into
     # `Attention`; the SDPA graph gets no attention fusion. Both match PyTorch in eval mode.
     if task == QUESTION_ANSWERING:
@@ -102,7 +102,7 @@ def load_student(folder: Path) -> Student:
     id2label = model.config.id2label
     labels = [id2label[i] for i in range(model.config.num_labels)]
     if info.get("labels") and list(info["labels"]) != labels:
-        raise ValueError(f"{info_path}: labels {info['labels']} differ from config {labels}")
+        raise ValueError(f"{path}: labels {info['labels']} differ from config {labels}")
     return Student(folder, model, info, labels, int(info["max_seq_len"]), task)
 
 

@@ -6,7 +6,6 @@ Under torchrun every process trains, and only the main process writes files and 
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from distill import report as reporting
 from distill.data import DataConfig, LabelledData, Split, load_data
 from distill.evaluate import EvalConfig, evaluate_model
 from distill.jsonl import read_jsonl, write_jsonl
+from distill.student_info import read_info, write_info
 from distill.losses import LossWeights
 from distill.student import build_student
 from distill.tasks.classification import TASK
@@ -128,7 +128,7 @@ def save_student(model, teacher: Teacher, data: LabelledData, outcome: StudentRe
         "student_layers": len(outcome.layer_map), "layer_map": outcome.layer_map,
         "max_seq_len": max_seq_len, "labels": data.label_names, "metrics": outcome.metrics,
     }
-    (folder / "distill_info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    write_info(folder, info)
 
 
 def read_validation(student_dir: Path, label_names: list[str]) -> Split:
@@ -162,14 +162,14 @@ def build_report(info: dict, data_description: dict, rows: list[dict], training:
     return report
 
 
-def update_student_metrics(student_dir: Path, rows: list[dict]) -> None:
-    """Record the evaluated quality in the student's distill_info.json."""
-    path = Path(student_dir) / "distill_info.json"
-    info = json.loads(path.read_text("utf-8"))
+def update_student_metrics(student_dir: Path, rows: list[dict]) -> dict:
+    """Record the evaluated quality in the student's distill_info.json; returns the updated info."""
+    info = read_info(student_dir)
     teacher_row, student_row = rows
     keys = reporting.metric_keys(info.get("task", TASK))
     info["metrics"] = {**{k: student_row[k] for k in keys}, **{f"teacher_{k}": teacher_row[k] for k in keys}}
-    path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    write_info(student_dir, info)
+    return info
 
 
 def run(config: RunConfig) -> dict | None:
@@ -193,13 +193,12 @@ def run(config: RunConfig) -> dict | None:
 def finish_run(teacher: Teacher, outcome: StudentResult, rows: list[dict], data_description: dict, out: Path,
                start: float) -> dict:
     """Record the evaluated rows in the student and write the run's report (any task)."""
-    update_student_metrics(outcome.folder, rows)
+    info = update_student_metrics(outcome.folder, rows)
     training = {"student": _training_summary(outcome.training)}
     histories = {"student": outcome.training.history}
     if teacher.training is not None:
         training["teacher"] = _training_summary(teacher.training)
         histories["teacher"] = teacher.training.history
-    info = json.loads((outcome.folder / "distill_info.json").read_text("utf-8"))
     report = build_report(info, data_description, rows, training, out, histories)
     report["wall_seconds"] = round(time.perf_counter() - start, 1)
     reporting.write_report(report, out)

@@ -7,7 +7,6 @@ The run directory and the report follow docs/CONTRACTS.md; the student folder ho
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,6 +17,7 @@ from transformers import AutoModelForQuestionAnswering, set_seed
 from distill import report as reporting
 from distill.evaluate import EvalConfig
 from distill.jsonl import read_jsonl, write_jsonl
+from distill.student_info import write_info
 from distill.pipeline import (
     StudentConfig, StudentResult, Teacher, _barrier, finish_run, is_main_process, save_teacher,
 )
@@ -120,7 +120,7 @@ def save_span_student(model, teacher: Teacher, data: QAData, options: QAOptions,
         "student_layers": len(outcome.layer_map), "layer_map": outcome.layer_map,
         **span_info(options), "metrics": outcome.metrics,
     }
-    (folder / "distill_info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    write_info(folder, info)
 
 
 def read_qa_validation(student_dir: Path, limit: int | None = None) -> list[QAExample]:
