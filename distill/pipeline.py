@@ -14,13 +14,14 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForSequenceClassification, set_seed
 
+from distill import onnx_inputs
 from distill import report as reporting
 from distill.data import DataConfig, LabelledData, Split, load_data
 from distill.evaluate import EvalConfig, evaluate_model
-from distill.jsonl import read_jsonl, write_jsonl
-from distill.student_info import read_info, write_info
+from distill.jsonl import write_jsonl
 from distill.losses import LossWeights
 from distill.student import build_student
+from distill.student_info import read_info, write_info
 from distill.tasks.classification import TASK
 from distill.teacher import load_classifier, load_tokenizer, needs_finetuning, resolve_teacher
 from distill.trainer import TrainConfig, TrainResult, train_model
@@ -132,9 +133,9 @@ def save_student(model, teacher: Teacher, data: LabelledData, outcome: StudentRe
 
 
 def read_validation(student_dir: Path, label_names: list[str]) -> Split:
-    index = {name: i for i, name in enumerate(label_names)}
-    rows = read_jsonl(Path(student_dir) / "validation.jsonl")
-    return Split([r["text"] for r in rows], [index[r["label"]] for r in rows])
+    """The student's validation split, read by the same reader the export uses."""
+    validation = onnx_inputs.read_validation(Path(student_dir) / "validation.jsonl", label_names)
+    return Split(validation.texts, validation.labels.tolist())
 
 
 def evaluate_pair(teacher, student, tokenizer, split: Split, label_names: list[str], config: EvalConfig) -> list[dict]:
