@@ -7,7 +7,7 @@ import typer
 from typer.testing import CliRunner
 
 from distill.cli import app
-from tests import tiny
+from tests import golden, tiny
 
 runner = CliRunner()
 QUICK = ["--epochs", "2", "--batch-size", "8", "--max-seq-len", "32", "--validation-fraction", "0.25",
@@ -36,6 +36,11 @@ def test_run_writes_report_and_plots(run_dir):
         assert (run_dir / name).read_bytes()[:4] == b"\x89PNG"
     assert "| student (PyTorch) |" in (run_dir / "report.md").read_text()
     assert any((run_dir / "logs" / "student").iterdir())
+
+
+def test_run_reproduces_the_recorded_fingerprint(run_dir):
+    # same seed, same tiny data: the same student weights and report metrics as recorded
+    assert golden.differences(golden.recorded("text-classification"), golden.fingerprint(run_dir)) == []
 
 
 def test_run_leaves_a_student_per_contract(run_dir):

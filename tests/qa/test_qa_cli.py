@@ -6,6 +6,7 @@ import json
 from typer.testing import CliRunner
 
 from distill.cli import app
+from tests import golden
 from tests.qa.conftest import COMMON, QUICK
 
 runner = CliRunner()
@@ -22,6 +23,11 @@ def test_run_writes_a_qa_report(qa_run):
     assert report["student_layers"] == 2 and report["layer_map"] == [0, 3]
     assert report["data"]["validation_examples"] == 4
     assert "| model | exact match | F1 |" in (qa_run / "report.md").read_text()
+
+
+def test_run_reproduces_the_recorded_fingerprint(qa_run):
+    # same seed, same tiny data: the same student weights and report metrics as recorded
+    assert golden.differences(golden.recorded("question-answering"), golden.fingerprint(qa_run)) == []
 
 
 def test_run_leaves_a_span_student_per_contract(qa_run):
