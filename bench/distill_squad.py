@@ -17,17 +17,20 @@ import argparse
 import shlex
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.results_md import RESULTS, write_section  # noqa: E402
 from distill.evaluate import EvalConfig  # noqa: E402
-from distill.pipeline import StudentConfig  # noqa: E402
-from distill.qa_evaluate import QAEvalConfig  # noqa: E402
-from distill.qa_pipeline import QAOptions, QARunConfig, evaluate_span_pair, run_qa  # noqa: E402
-from distill.tasks.qa_data import QADataConfig, read_squad_json, split_by_article, write_squad_json  # noqa: E402
-from distill.tasks.qa_features import WindowConfig  # noqa: E402
+from distill.pipeline import RunConfig, StudentConfig, evaluate_pair, run  # noqa: E402
+from distill.tasks.question_answering.data import (  # noqa: E402
+    QAData, QADataConfig, read_squad_json, split_by_article, write_squad_json,
+)
+from distill.tasks.question_answering.features import WindowConfig  # noqa: E402
+from distill.tasks.question_answering.options import QAOptions  # noqa: E402
+from distill.tasks.registry import get_task  # noqa: E402
 from distill.trainer import TrainConfig  # noqa: E402
 
 HEADING = "## Question answering (SQuAD subset)"
@@ -67,8 +70,8 @@ def _row(row: dict) -> str:
             + " | ".join(f"{row['latency_ms'][s]:.1f}" for s in ("1", "32") if s in row["latency_ms"]) + " |")
 
 
-def section(report: dict, covid_rows: list[dict], command: str, wall: float, config: QARunConfig) -> str:
-    data, w = report["data"], config.qa.windows
+def section(report: dict, covid_rows: list[dict], command: str, wall: float, config: RunConfig) -> str:
+    data, w = report["data"], config.options.windows
     lines = [
         HEADING, "",
         f"Command: `{command}`", "",
@@ -93,15 +96,15 @@ def section(report: dict, covid_rows: list[dict], command: str, wall: float, con
     return "\n".join(lines)
 
 
-def evaluate_covid(output: Path, examples: list, config: QARunConfig) -> list[dict]:
+def evaluate_covid(output: Path, examples: list, config: RunConfig) -> list[dict]:
     from transformers import AutoModelForQuestionAnswering
 
     from distill.teacher import load_tokenizer
 
     teacher = AutoModelForQuestionAnswering.from_pretrained(str(output / "teacher"))
     student = AutoModelForQuestionAnswering.from_pretrained(str(output / "student"))
-    evaluation = QAEvalConfig(config.qa.windows, config.qa.spans, EvalConfig(latency_batch_sizes=(1,)))
-    return evaluate_span_pair(teacher, student, load_tokenizer(str(output / "student")), examples, evaluation)
+    return evaluate_pair(get_task(config.task), teacher, student, load_tokenizer(str(output / "student")),
+                         QAData([], examples), config.options, EvalConfig(latency_batch_sizes=(1,)))
 
 
 def main() -> None:
@@ -110,18 +113,17 @@ def main() -> None:
     if args.covid_qa:
         covid_train, held_out = covid_split(args.covid_qa, args.covid_eval_fraction, args.output / "data")
         sources.append(str(covid_train))
-    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, max_seq_len=args.max_seq_len,
-                        logging_steps=10)
-    config = QARunConfig(
-        teacher="minilm", output=args.output,
+    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, logging_steps=10)
+    config = RunConfig(
+        teacher="minilm", output=args.output, task="question-answering",
         data=QADataConfig(source=",".join(sources), validation_source=str(args.dev), skip_bad_answers=True,
                           max_train_examples=args.max_train_examples, max_eval_examples=args.max_eval_examples),
-        qa=QAOptions(WindowConfig(args.max_seq_len, args.doc_stride)),
-        train=train, teacher_train=TrainConfig(**{**train.__dict__, "epochs": args.teacher_epochs}),
+        options=QAOptions(WindowConfig(args.max_seq_len, args.doc_stride)),
+        train=train, teacher_train=replace(train, epochs=args.teacher_epochs),
         student=StudentConfig(layers=3),
     )
     start = time.perf_counter()
-    report = run_qa(config)
+    report = run(config)
     covid_rows = evaluate_covid(args.output, held_out, config) if held_out else []
     wall = time.perf_counter() - start
     command = " ".join(shlex.quote(a) for a in [".venv/bin/python", "bench/distill_squad.py", *sys.argv[1:]])

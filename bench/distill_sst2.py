@@ -13,13 +13,15 @@ import argparse
 import shlex
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.results_md import write_section  # noqa: E402
-from distill.data import DataConfig  # noqa: E402
 from distill.pipeline import RunConfig, StudentConfig, run  # noqa: E402
+from distill.tasks.classification.data import DataConfig  # noqa: E402
+from distill.tasks.classification.task import TextOptions  # noqa: E402
 from distill.trainer import TrainConfig  # noqa: E402
 
 HEADING = "## Distillation (SST-2)"
@@ -65,13 +67,13 @@ def section(report: dict, command: str, wall: float) -> str:
 
 def main() -> None:
     args = arguments()
-    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, max_seq_len=args.max_seq_len, logging_steps=25)
+    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, logging_steps=25)
     config = RunConfig(
-        teacher="minilm", output=args.output,
+        teacher="minilm", output=args.output, options=TextOptions(args.max_seq_len),
         data=DataConfig(source=str(args.data / "train.tsv"), validation_source=str(args.data / "dev.tsv"),
                         text_column="sentence", max_train_examples=args.max_train_examples),
         train=train,
-        teacher_train=TrainConfig(**{**train.__dict__, "epochs": args.teacher_epochs}),
+        teacher_train=replace(train, epochs=args.teacher_epochs),
         student=StudentConfig(layers=3),
     )
     start = time.perf_counter()

@@ -3,7 +3,7 @@
     .venv/bin/python bench/export_chain.py RUN_DIR [--output DIR] [--results FILE] [--print-only]
 
 RUN_DIR is the `--output` folder of `distill run` (teacher/, student/, report.json). The student is
-exported with `distill.export.export_model_folder`, which re-measures the PyTorch teacher and
+exported with `distill.export.folder.export_model_folder`, which re-measures the PyTorch teacher and
 student next to the ONNX variants on the same inputs; this script prints the chain table, checks
 the targets (INT8 within 1.0 accuracy point of fp32; INT8 at least 5x faster than the PyTorch
 teacher at batch 32) and writes the table into docs/RESULTS.md (or --results FILE) under the
@@ -47,7 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run_export(args: argparse.Namespace) -> tuple[dict, object]:
-    from distill.export import ExportConfig, export_model_folder
+    from distill.export.config import ExportConfig
+    from distill.export.folder import export_model_folder
     from distill.latency import LatencyConfig
 
     output = args.output or args.run_dir / "export-chain" / "sentiment"
@@ -76,7 +77,8 @@ def targets(report: dict) -> list[str]:
 
 
 def section(report: dict, manifest, args: argparse.Namespace) -> str:
-    from distill.export_report import render_chain
+    from distill.export.report import render_chain
+    from distill.tasks.registry import get_task
 
     chain = {**report, "models": [r for r in report["models"] if r.get("measured_in") == "export"]}
     fp32 = manifest.variants["fp32"].validation
@@ -88,7 +90,7 @@ def section(report: dict, manifest, args: argparse.Namespace) -> str:
         f"{export['threads']} thread(s)); latency is the median of {args.repeats} calls on the "
         f"first validation examples (batch 1 and 32), accuracy on {export['validation_examples']} "
         "validation examples.", "",
-        render_chain(chain).rstrip(), "",
+        render_chain(chain, get_task(report.get("task")).metrics).rstrip(), "",
         f"fp32 ONNX vs PyTorch student: max |logit diff| {fp32.max_abs_diff:.2e}, "
         f"label agreement {fp32.label_agreement:.2%}. Fusions: "
         + ", ".join(f"{k} {v}" for k, v in manifest.variants["fp32"].fusions.items()) + ".", "",

@@ -15,6 +15,9 @@ Defaults (see `LossWeights`):
 
 from __future__ import annotations
 
+import functools
+import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -59,23 +62,34 @@ def hidden_cosine_loss(
     return torch.stack(per_layer).mean()
 
 
+Logits = torch.Tensor | Sequence[torch.Tensor]  # one output, or one per output head (start, end)
+Hidden = tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor]  # student, mapped teacher, mask
+
+
 def distillation_loss(
-    weights: LossWeights,
-    student_logits: torch.Tensor,
-    teacher_logits: torch.Tensor,
-    labels: torch.Tensor,
-    hidden: tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor] | None = None,
+    weights: LossWeights, student_logits: Logits, teacher_logits: Logits, labels: Logits, hidden: Hidden | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """The weighted sum of the three terms, and each term's value for logging."""
-    kd = soft_target_loss(student_logits, teacher_logits, weights.temperature)
-    ce = hard_label_loss(student_logits, labels)
+    """The weighted sum of the three terms, and each term's value for logging.
+
+    A task with several output heads (question answering: start and end logits over positions)
+    passes one tensor per head; the soft-target and the hard term are then the mean over heads."""
+    students, teachers, golds = _heads(student_logits), _heads(teacher_logits), _heads(labels)
+    kd = _mean([soft_target_loss(s, t.to(s.dtype), weights.temperature)
+                for s, t in zip(students, teachers, strict=True)])
+    ce = _mean([hard_label_loss(s, y) for s, y in zip(students, golds, strict=True)])
     return combine(weights, kd, ce, hidden)
 
 
-def combine(
-    weights: LossWeights, kd: torch.Tensor, ce: torch.Tensor,
-    hidden: tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor] | None = None,
-) -> tuple[torch.Tensor, dict[str, float]]:
+def _heads(value: Logits) -> list[torch.Tensor]:
+    return [value] if isinstance(value, torch.Tensor) else list(value)
+
+
+def _mean(terms: list[torch.Tensor]) -> torch.Tensor:
+    return functools.reduce(operator.add, terms) / len(terms)
+
+
+def combine(weights: LossWeights, kd: torch.Tensor, ce: torch.Tensor,
+            hidden: Hidden | None = None) -> tuple[torch.Tensor, dict[str, float]]:
     """alpha_kd * kd + alpha_ce * ce (+ alpha_cos * hidden cosine), and each term for logging."""
     total = weights.alpha_kd * kd + weights.alpha_ce * ce
     parts = {"loss_kd": kd.item(), "loss_ce": ce.item()}
@@ -84,42 +98,3 @@ def combine(
         total = total + weights.alpha_cos * cos
         parts["loss_cos"] = cos.item()
     return total, parts
-
-
-PADDING_LOGIT = -1e4
-
-
-def mask_padding(logits: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Position logits with padding positions pushed to -1e4, so no softmax puts mass there."""
-    return logits.masked_fill(attention_mask == 0, PADDING_LOGIT)
-
-
-def span_soft_target_loss(student: tuple[torch.Tensor, torch.Tensor], teacher: tuple[torch.Tensor, torch.Tensor],
-                          temperature: float, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Mean over start and end of KL(teacher_T || student_T) * T^2 over the positions of each
-    window (padding excluded), averaged over the batch."""
-    terms = [soft_target_loss(mask_padding(s, attention_mask), mask_padding(t.to(s.dtype), attention_mask), temperature)
-             for s, t in zip(student, teacher, strict=True)]
-    return (terms[0] + terms[1]) / 2
-
-
-def span_hard_loss(student: tuple[torch.Tensor, torch.Tensor], positions: tuple[torch.Tensor, torch.Tensor],
-                   attention_mask: torch.Tensor) -> torch.Tensor:
-    """Mean over start and end of the cross-entropy with the gold token positions (CLS = 0 when
-    the window holds no answer), as BERT's SQuAD head is trained."""
-    terms = [hard_label_loss(mask_padding(s, attention_mask), p) for s, p in zip(student, positions, strict=True)]
-    return (terms[0] + terms[1]) / 2
-
-
-def span_distillation_loss(
-    weights: LossWeights,
-    student: tuple[torch.Tensor, torch.Tensor],
-    teacher: tuple[torch.Tensor, torch.Tensor],
-    positions: tuple[torch.Tensor, torch.Tensor],
-    attention_mask: torch.Tensor,
-    hidden: tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor] | None = None,
-) -> tuple[torch.Tensor, dict[str, float]]:
-    """Question answering: the three terms of `distillation_loss` on (start, end) logit pairs."""
-    kd = span_soft_target_loss(student, teacher, weights.temperature, attention_mask)
-    ce = span_hard_loss(student, positions, attention_mask)
-    return combine(weights, kd, ce, hidden)

@@ -1,7 +1,7 @@
-"""The steps behind the CLI: fine-tune the teacher, distil the student, evaluate both, report.
-
-Each step takes typed configs and paths and returns values; the CLI only parses options.
-Under torchrun every process trains, and only the main process writes files and evaluates.
+"""The steps behind the CLI, for every task: fine-tune the teacher, distil the student, evaluate
+both, report. Each step takes the task (`distill.tasks`), typed configs and paths and returns
+values; the CLI only parses options. Under torchrun every process trains, and only the main
+process writes files and evaluates.
 """
 
 from __future__ import annotations
@@ -10,21 +10,19 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
-from transformers import AutoModelForSequenceClassification, set_seed
+from transformers import set_seed
 
-from distill import onnx_inputs
 from distill import report as reporting
-from distill.data import DataConfig, LabelledData, Split, load_data
-from distill.evaluate import EvalConfig, evaluate_model
-from distill.jsonl import write_jsonl
+from distill.evaluate import EvalConfig
 from distill.losses import LossWeights
-from distill.student import build_student
 from distill.student_info import read_info, write_info
-from distill.tasks.classification import TASK
-from distill.teacher import load_classifier, load_tokenizer, needs_finetuning, resolve_teacher
-from distill.trainer import TrainConfig, TrainResult, train_model
+from distill.tasks.base import OptionValues, Task, TaskData
+from distill.tasks.registry import get_task
+from distill.teacher import load_tokenizer, resolve_teacher
+from distill.trainer import TrainConfig, TrainResult, train
 
 
 @dataclass(frozen=True)
@@ -36,8 +34,10 @@ class StudentConfig:
 @dataclass(frozen=True)
 class RunConfig:
     teacher: str
-    data: DataConfig
+    data: Any  # the task's data config (`Task.data_config`)
     output: Path
+    task: str | None = None  # a name of `distill.tasks.registry`; None: text classification
+    options: Any = None  # the task's settings (`Task.make_options`); None: its defaults
     train: TrainConfig = TrainConfig()  # the student's distillation
     teacher_train: TrainConfig = TrainConfig()  # the teacher's fine-tuning, when it needs one
     student: StudentConfig = StudentConfig()
@@ -70,15 +70,16 @@ def _barrier() -> None:
         torch.distributed.barrier()
 
 
-def finetune_teacher(name: str, data: LabelledData, config: TrainConfig, output: Path) -> Teacher:
-    """Fine-tune `name` on the data's labels (a new head) and save it into `output`."""
+def finetune_teacher(task: Task, name: str, data: TaskData, options: Any, config: TrainConfig,
+                     output: Path) -> Teacher:
+    """Train the teacher's task head (new when it has none) and save it into `output`."""
     location = resolve_teacher(name)
     tokenizer = load_tokenizer(location)
     set_seed(config.seed)
-    model = load_classifier(location, data.label_names)
+    model = task.load_teacher(location, data)
     output = Path(output)
-    result = train_model(model, tokenizer, data.train, data.validation, config,
-                         output.parent / "checkpoints" / "teacher", output.parent / "logs" / "teacher")
+    result = train(task, model, tokenizer, task.datasets(tokenizer, data, options, config.seed), config,
+                   output.parent / "checkpoints" / "teacher", output.parent / "logs" / "teacher")
     return save_teacher(Teacher(model, tokenizer, name, output.resolve(), result))
 
 
@@ -91,83 +92,85 @@ def save_teacher(teacher: Teacher) -> Teacher:
     return teacher
 
 
-def obtain_teacher(name: str, data: LabelledData, config: TrainConfig, output: Path) -> Teacher:
-    """The teacher as-is when its head matches the data's labels, else a fine-tuned copy in `output`."""
+def obtain_teacher(task: Task, name: str, data: TaskData, options: Any, config: TrainConfig,
+                   output: Path) -> Teacher:
+    """The teacher as-is when it already has the task's head, else a fine-tuned copy in `output`."""
     location = resolve_teacher(name)
-    if needs_finetuning(location, data.label_names):
-        return finetune_teacher(name, data, config, output)
-    model = AutoModelForSequenceClassification.from_pretrained(location)
+    if not task.teacher_has_head(location, data):
+        return finetune_teacher(task, name, data, options, config, output)
     checkpoint = Path(location) if Path(location).is_dir() else None
-    return Teacher(model, load_tokenizer(location), name, checkpoint)
+    return Teacher(task.load_model(location), load_tokenizer(location), name, checkpoint)
 
 
-def distill_student(teacher: Teacher, data: LabelledData, config: TrainConfig, student: StudentConfig,
-                    output: Path, run_dir: Path) -> StudentResult:
+def distill_student(task: Task, teacher: Teacher, data: TaskData, options: Any, config: TrainConfig,
+                    student: StudentConfig, output: Path, run_dir: Path) -> StudentResult:
     """Build the student from the teacher, distil it, and save it per the student contract."""
     set_seed(config.seed)
     layers = student.layers or max(1, teacher.model.config.num_hidden_layers // 2)
-    model, mapping = build_student(teacher.model, layers, data.label_names)
-    result = train_model(model, teacher.tokenizer, data.train, data.validation, config,
-                         run_dir / "checkpoints" / "student", run_dir / "logs" / "student",
-                         teacher=teacher.model, weights=student.weights, layer_map=mapping)
-    evaluations = [h["eval_accuracy"] for h in result.history if "eval_accuracy" in h]
-    outcome = StudentResult(Path(output), mapping, result, {"accuracy": evaluations[-1]} if evaluations else {})
+    model, mapping = task.build_student(teacher.model, layers, data)
+    result = train(task, model, teacher.tokenizer, task.datasets(teacher.tokenizer, data, options, config.seed),
+                   config, run_dir / "checkpoints" / "student", run_dir / "logs" / "student",
+                   teacher=teacher.model, weights=student.weights, layer_map=mapping)
+    outcome = StudentResult(Path(output), mapping, result, _last_evaluation(task, result))
     if is_main_process():
-        save_student(model, teacher, data, outcome, config.max_seq_len)
+        save_student(task, model, teacher, data, options, outcome)
     _barrier()
     return outcome
 
 
-def save_student(model, teacher: Teacher, data: LabelledData, outcome: StudentResult, max_seq_len: int) -> None:
+def _last_evaluation(task: Task, result: TrainResult) -> dict:
+    """The task metrics of the last evaluation during training (when the task evaluates then)."""
+    found = {}
+    for key, _ in task.metrics:
+        values = [h[f"eval_{key}"] for h in result.history if f"eval_{key}" in h]
+        if values:
+            found[key] = values[-1]
+    return found
+
+
+def save_student(task: Task, model, teacher: Teacher, data: TaskData, options: Any, outcome: StudentResult) -> None:
     folder = outcome.folder
     model.save_pretrained(str(folder))
     teacher.tokenizer.save_pretrained(str(folder))
-    write_jsonl(folder / "validation.jsonl", data.validation_rows())
+    task.write_validation(folder, data)
     info = {
-        "task": TASK, "teacher": teacher.name,
+        "task": task.name, "teacher": teacher.name,
         "teacher_dir": str(teacher.checkpoint) if teacher.checkpoint else None,
         "student_layers": len(outcome.layer_map), "layer_map": outcome.layer_map,
-        "max_seq_len": max_seq_len, "labels": data.label_names, "metrics": outcome.metrics,
+        **task.info(options, data), "metrics": outcome.metrics,
     }
     write_info(folder, info)
 
 
-def read_validation(student_dir: Path, label_names: list[str]) -> Split:
-    """The student's validation split, read by the same reader the export uses."""
-    validation = onnx_inputs.read_validation(Path(student_dir) / "validation.jsonl", label_names)
-    return Split(validation.texts, validation.labels.tolist())
+def evaluate_pair(task: Task, teacher, student, tokenizer, data: TaskData, options: Any,
+                  config: EvalConfig) -> list[dict]:
+    """The teacher's and the student's report rows on the validation split."""
+    models = [(reporting.TEACHER_ROW, teacher), (reporting.STUDENT_ROW, student)]
+    return task.evaluate(models, tokenizer, data, options, config)
 
 
-def evaluate_pair(teacher, student, tokenizer, split: Split, label_names: list[str], config: EvalConfig) -> list[dict]:
-    rows = []
-    for name, model in ((reporting.TEACHER_ROW, teacher), (reporting.STUDENT_ROW, student)):
-        rows.append(evaluate_model(name, model, tokenizer, split, len(label_names), config))
-    return rows
-
-
-def build_report(info: dict, data_description: dict, rows: list[dict], training: dict, folder: Path,
+def build_report(task: Task, info: dict, data_description: dict, rows: list[dict], training: dict, folder: Path,
                  histories: dict[str, list[dict]]) -> dict:
     """Assemble report.json's content, draw the plots, write report.json and report.md."""
     folder.mkdir(parents=True, exist_ok=True)
-    task = info.get("task", TASK)
-    metrics = reporting.metric_keys(task)
-    plots = [reporting.plot_comparison(rows, folder, metrics[0])]
+    keys = reporting.keys(task.metrics)
+    plots = [reporting.plot_comparison(rows, folder, keys[0])]
     if any(histories.values()):
         plots.insert(0, reporting.plot_curves(histories, folder))
     report = {
-        "task": task, "teacher": info["teacher"], "data": data_description,
+        "task": task.name, "teacher": info["teacher"], "data": data_description,
         "student_layers": info["student_layers"], "layer_map": info["layer_map"], "models": rows,
-        **reporting.summarise(rows[0], rows[1], metrics), "training": training, "plots": plots,
+        **reporting.summarise(rows[0], rows[1], keys), "training": training, "plots": plots,
     }
-    reporting.write_report(report, folder)
+    reporting.write_report(report, folder, task.metrics)
     return report
 
 
-def update_student_metrics(student_dir: Path, rows: list[dict]) -> dict:
+def update_student_metrics(task: Task, student_dir: Path, rows: list[dict]) -> dict:
     """Record the evaluated quality in the student's distill_info.json; returns the updated info."""
     info = read_info(student_dir)
     teacher_row, student_row = rows
-    keys = reporting.metric_keys(info.get("task", TASK))
+    keys = reporting.keys(task.metrics)
     info["metrics"] = {**{k: student_row[k] for k in keys}, **{f"teacher_{k}": teacher_row[k] for k in keys}}
     write_info(student_dir, info)
     return info
@@ -175,34 +178,34 @@ def update_student_metrics(student_dir: Path, rows: list[dict]) -> dict:
 
 def run(config: RunConfig) -> dict | None:
     """teacher (fine-tuned if needed) -> student -> evaluation -> report, all under config.output."""
+    task = get_task(config.task)
     out = Path(config.output)
     start = time.perf_counter()
-    data = load_data(config.data)
-    teacher = obtain_teacher(config.teacher, data, config.teacher_train, out / "teacher")
-    outcome = distill_student(teacher, data, config.train, config.student, out / "student", out)
+    data = task.load_data(config.data)
+    options = task.adapt_options(config.options or task.make_options(OptionValues()), data)
+    teacher = obtain_teacher(task, config.teacher, data, options, config.teacher_train, out / "teacher")
+    outcome = distill_student(task, teacher, data, options, config.train, config.student, out / "student", out)
     if not is_main_process():
         return None
-    evaluation = EvalConfig(config.train.max_seq_len, config.evaluation.batch_size,
-                            config.evaluation.latency_batch_sizes, config.evaluation.latency)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    student = AutoModelForSequenceClassification.from_pretrained(str(outcome.folder)).to(device)
-    rows = evaluate_pair(teacher.model.float().to(device), student, teacher.tokenizer, data.validation,
-                         data.label_names, evaluation)
-    return finish_run(teacher, outcome, rows, data.description, out, start)
+    student = task.load_model(str(outcome.folder)).to(device)
+    rows = evaluate_pair(task, teacher.model.float().to(device), student, teacher.tokenizer, data, options,
+                         config.evaluation)
+    return finish_run(task, teacher, outcome, rows, data.description, out, start)
 
 
-def finish_run(teacher: Teacher, outcome: StudentResult, rows: list[dict], data_description: dict, out: Path,
-               start: float) -> dict:
-    """Record the evaluated rows in the student and write the run's report (any task)."""
-    info = update_student_metrics(outcome.folder, rows)
+def finish_run(task: Task, teacher: Teacher, outcome: StudentResult, rows: list[dict], data_description: dict,
+               out: Path, start: float) -> dict:
+    """Record the evaluated rows in the student and write the run's report."""
+    info = update_student_metrics(task, outcome.folder, rows)
     training = {"student": _training_summary(outcome.training)}
     histories = {"student": outcome.training.history}
     if teacher.training is not None:
         training["teacher"] = _training_summary(teacher.training)
         histories["teacher"] = teacher.training.history
-    report = build_report(info, data_description, rows, training, out, histories)
+    report = build_report(task, info, data_description, rows, training, out, histories)
     report["wall_seconds"] = round(time.perf_counter() - start, 1)
-    reporting.write_report(report, out)
+    reporting.write_report(report, out, task.metrics)
     return report
 
 

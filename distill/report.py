@@ -1,25 +1,25 @@
-"""report.json, report.md and the PNG plots of a distillation run (schema in docs/CONTRACTS.md)."""
+"""report.json, report.md and the PNG plots of a distillation run (schema in docs/CONTRACTS.md).
+
+The quality metrics of the rows are the task's (`Task.metrics`: row key and name for people),
+passed in by the caller; without them, the classification metrics."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from distill.tasks.classification.metrics import METRICS as CLASSIFICATION_METRICS
+
 TEACHER_ROW = "teacher (PyTorch)"
 STUDENT_ROW = "student (PyTorch)"
-# The two quality metrics of a task's report rows: (key in the row, name for people).
-TASK_METRICS = {
-    "text-classification": (("accuracy", "accuracy"), ("macro_f1", "macro-F1")),
-    "question-answering": (("exact_match", "exact match"), ("f1", "F1")),
-}
+Metrics = tuple[tuple[str, str], ...]  # (key in a row, name for people), as `Task.metrics`
 
 
-def metric_keys(task: str | None) -> tuple[str, ...]:
-    """The row keys of the task's quality metrics (classification's when the task is unknown)."""
-    return tuple(key for key, _ in TASK_METRICS.get(task or "", TASK_METRICS["text-classification"]))
+def keys(metrics: Metrics) -> tuple[str, ...]:
+    return tuple(key for key, _ in metrics)
 
 
-def summarise(teacher_row: dict, student_row: dict, metrics: tuple[str, ...] = ("accuracy", "macro_f1")) -> dict:
+def summarise(teacher_row: dict, student_row: dict, metrics: tuple[str, ...] = keys(CLASSIFICATION_METRICS)) -> dict:
     """Retention, speed-up and parameter reduction of the student relative to the teacher."""
     def ratio(a, b):
         return round(a / b, 4) if b else None
@@ -34,12 +34,12 @@ def summarise(teacher_row: dict, student_row: dict, metrics: tuple[str, ...] = (
     }
 
 
-def write_report(report: dict, folder: Path) -> None:
+def write_report(report: dict, folder: Path, metrics: Metrics = CLASSIFICATION_METRICS) -> None:
     """Write report.json and report.md into `folder` (created if missing)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    (folder / "report.md").write_text(render_markdown(report), encoding="utf-8")
+    (folder / "report.md").write_text(render_markdown(report, metrics), encoding="utf-8")
 
 
 def _cell(value) -> str:
@@ -50,13 +50,8 @@ def _cell(value) -> str:
     return str(value)
 
 
-def _task_metrics(task: str | None) -> tuple[tuple[str, str], ...]:
-    return TASK_METRICS.get(task or "", TASK_METRICS["text-classification"])
-
-
-def _models_table(models: list[dict], task: str | None = None) -> list[str]:
+def _models_table(models: list[dict], metrics: Metrics) -> list[str]:
     sizes = sorted({s for row in models for s in (row.get("latency_ms") or {})}, key=int)
-    metrics = _task_metrics(task)
     header = ["model", *(name for _, name in metrics), "parameters", "size (bytes)"] + [
         f"latency b={s} (ms)" for s in sizes]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -68,7 +63,7 @@ def _models_table(models: list[dict], task: str | None = None) -> list[str]:
     return lines
 
 
-def render_markdown(report: dict) -> str:
+def render_markdown(report: dict, metrics: Metrics = CLASSIFICATION_METRICS) -> str:
     """The report for people: one table holding every row of `models`, then the summary ratios."""
     data = report.get("data", {})
     lines = [
@@ -79,12 +74,12 @@ def render_markdown(report: dict) -> str:
         f"{data.get('train_examples')} train / {data.get('validation_examples')} validation examples",
         f"- student layers: {report.get('student_layers')}, layer map {report.get('layer_map')}", "",
         "## Models (validation split)", "",
-        *_models_table(report.get("models", []), report.get("task")), "",
+        *_models_table(report.get("models", []), metrics), "",
         "## Student vs teacher", "",
     ]
     retention = report.get("retention") or {}
     lines += ["- retention: " + ", ".join(f"{name} {_pct(retention.get(key))}"
-                                         for key, name in _task_metrics(report.get("task")))]
+                                         for key, name in metrics)]
     speedup = report.get("speedup") or {}
     lines += ["- PyTorch speed-up: " + ", ".join(f"{v}x at batch {k}" for k, v in speedup.items())]
     lines += [f"- parameter reduction: {_pct(report.get('parameter_reduction'))}"]

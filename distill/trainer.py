@@ -1,5 +1,5 @@
-"""One training loop for both steps: teacher fine-tuning (plain cross-entropy) and student
-distillation (the losses of `distill.losses` against a frozen teacher).
+"""One training loop for every task and both steps: teacher fine-tuning (the model's own loss)
+and student distillation (the task maps the outputs onto `distill.losses` against a frozen teacher).
 
 It is a `transformers.Trainer` subclass, so multi-GPU (torchrun / accelerate launch), bf16/fp16,
 gradient accumulation, checkpoints and resuming, progress bars and TensorBoard logs come with it.
@@ -16,12 +16,10 @@ import numpy as np
 import torch
 from transformers import DataCollatorWithPadding, PreTrainedModel, Trainer, TrainingArguments
 from transformers.integrations import TensorBoardCallback
-from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.trainer_utils import get_last_checkpoint
 
-from distill.data import Split
-from distill.losses import LossWeights, distillation_loss
-from distill.tasks.classification import accuracy
+from distill.losses import LossWeights
+from distill.tasks.base import Task
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -34,7 +32,6 @@ class TrainConfig:
     learning_rate: float = 5e-5
     warmup_ratio: float = 0.1  # fraction of the steps with a linear learning-rate warm-up
     weight_decay: float = 0.01
-    max_seq_len: int = 128  # longer texts are truncated
     seed: int = 42
     precision: str = "auto"  # auto: bf16 on GPUs that support it, else fp16 on GPU, fp32 on CPU
     logging_steps: int = 10
@@ -51,24 +48,6 @@ class TrainResult:
     seconds: float = 0.0
 
 
-class TextDataset(torch.utils.data.Dataset):
-    """Tokenised examples (no padding; the collator pads each batch to its longest text)."""
-
-    def __init__(self, tokenizer, split: Split, max_seq_len: int):
-        self.encodings = tokenizer(
-            split.texts, truncation=True, max_length=max_seq_len, return_token_type_ids=False
-        )
-        self.labels = split.labels
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int) -> dict:
-        item = {key: values[i] for key, values in self.encodings.items()}
-        item["labels"] = self.labels[i]
-        return item
-
-
 def resolve_precision(precision: str) -> str:
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
@@ -80,11 +59,13 @@ def resolve_precision(precision: str) -> str:
 
 
 class DistillationTrainer(Trainer):
-    """Plain fine-tuning when `teacher` is None, else knowledge distillation from `teacher`."""
+    """Plain fine-tuning when `teacher` is None, else knowledge distillation from `teacher`; the
+    task says which batch entries are labels and how the outputs feed the losses."""
 
-    def __init__(self, *args, teacher: PreTrainedModel | None = None, weights: LossWeights = LossWeights(),
-                 layer_map: list[int] | None = None, **kwargs):
+    def __init__(self, *args, task: Task, teacher: PreTrainedModel | None = None,
+                 weights: LossWeights = LossWeights(), layer_map: list[int] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.task = task
         self.teacher = teacher
         self.weights = weights
         self.layer_map = layer_map or []
@@ -96,14 +77,13 @@ class DistillationTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if self.teacher is None:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-        labels = inputs.pop("labels")
+        labels = {key: inputs.pop(key) for key in self.task.label_keys}
         outputs, teacher_out, hidden = self.forward_pair(model, inputs)
-        loss, parts = distillation_loss(
-            self.weights, outputs.logits, teacher_out.logits.to(outputs.logits.dtype), labels, hidden
-        )
+        loss, parts = self.task.distillation_loss(self.weights, outputs, teacher_out, labels,
+                                                  inputs["attention_mask"], hidden)
         self.record(model, parts)
-        # hand back only the logits, so evaluation does not gather every hidden state
-        return (loss, SequenceClassifierOutput(logits=outputs.logits)) if return_outputs else loss
+        # hand back only the task's outputs, so evaluation does not gather every hidden state
+        return (loss, self.task.eval_outputs(outputs)) if return_outputs else loss
 
     def forward_pair(self, model, inputs: dict):
         """Student and (frozen) teacher outputs on the same inputs, and the hidden-state triple
@@ -136,11 +116,6 @@ class DistillationTrainer(Trainer):
             logs.update({name: float(np.mean(values)) for name, values in self._parts.items()})
             self._parts = {}
         super().log(logs, start_time)
-
-
-def _metrics(prediction) -> dict[str, float]:
-    logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-    return {"accuracy": accuracy(np.asarray(prediction.label_ids), np.argmax(logits, axis=-1))}
 
 
 def _distributed_on_cpu() -> bool:
@@ -176,42 +151,24 @@ def training_arguments(config: TrainConfig, work_dir: Path, has_eval: bool) -> T
     )
 
 
-def train_model(
-    model: PreTrainedModel,
-    tokenizer,
-    train: Split,
-    validation: Split | None,
-    config: TrainConfig,
-    work_dir: Path,
-    log_dir: Path,
-    teacher: PreTrainedModel | None = None,
-    weights: LossWeights = LossWeights(),
-    layer_map: list[int] | None = None,
-) -> TrainResult:
-    """Train `model` in place (checkpoints under `work_dir`, TensorBoard events under `log_dir`)."""
-    trainer = build_trainer(
-        DistillationTrainer, model, tokenizer, config, work_dir,
-        TextDataset(tokenizer, train, config.max_seq_len),
-        TextDataset(tokenizer, validation, config.max_seq_len) if validation else None,
-        _metrics, teacher=teacher, weights=weights, layer_map=layer_map,
-    )
-    return fit(trainer, config, work_dir, log_dir)
-
-
-def build_trainer(trainer_class: type[DistillationTrainer], model: PreTrainedModel, tokenizer, config: TrainConfig,
-                  work_dir: Path, train_dataset, eval_dataset=None, compute_metrics=None, **distillation):
-    """A trainer of `trainer_class` with the run's arguments, batches padded per batch;
-    `distillation` holds teacher, weights and layer_map (no teacher: plain fine-tuning)."""
-    return trainer_class(
+def train(task: Task, model: PreTrainedModel, tokenizer, datasets: tuple, config: TrainConfig, work_dir: Path,
+          log_dir: Path, teacher: PreTrainedModel | None = None, weights: LossWeights = LossWeights(),
+          layer_map: list[int] | None = None) -> TrainResult:
+    """Train `model` in place on the task's (train, validation or None) datasets, batches padded
+    per batch; checkpoints under `work_dir`, TensorBoard events under `log_dir`. Without a
+    teacher this is fine-tuning on the model's own loss."""
+    train_dataset, eval_dataset = datasets
+    trainer = DistillationTrainer(
         model=model,
         args=training_arguments(config, work_dir, eval_dataset is not None),
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         data_collator=DataCollatorWithPadding(tokenizer),
         processing_class=tokenizer,
-        compute_metrics=compute_metrics,
-        **distillation,
+        compute_metrics=task.trainer_metrics if eval_dataset is not None else None,
+        task=task, teacher=teacher, weights=weights, layer_map=layer_map,
     )
+    return fit(trainer, config, work_dir, log_dir)
 
 
 def fit(trainer: Trainer, config: TrainConfig, work_dir: Path, log_dir: Path) -> TrainResult:

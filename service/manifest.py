@@ -19,15 +19,18 @@ SCHEMA_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 TOKENIZER_FILE = "tokenizer.json"
 
+# The task names of the contract; `distill.tasks` has one implementation per name.
+CLASSIFICATION = "text-classification"
+QUESTION_ANSWERING = "question-answering"
 Task = Literal["text-classification", "question-answering"]
-TASKS: tuple[str, ...] = ("text-classification", "question-answering")
+TASKS: tuple[str, ...] = (CLASSIFICATION, QUESTION_ANSWERING)
 Precision = Literal["fp32", "int8", "fp16"]
 ValidationStatus = Literal["passed", "failed", "unvalidated"]
 
 # Output names per task, in the order the ONNX graph returns them.
 TASK_OUTPUTS: dict[str, list[str]] = {
-    "text-classification": ["logits"],
-    "question-answering": ["start_logits", "end_logits"],
+    CLASSIFICATION: ["logits"],
+    QUESTION_ANSWERING: ["start_logits", "end_logits"],
 }
 
 

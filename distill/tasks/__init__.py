@@ -1,1 +1,2 @@
-"""Per-task pieces (features, metrics) of the distillation pipeline."""
+"""The tasks `distill` knows, one sub-package each, found by name through `registry`; the hooks
+every task implements are listed in `base.Task`."""

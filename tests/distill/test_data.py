@@ -2,7 +2,8 @@
 
 import pytest
 
-from distill.data import DataConfig, DataError, load_data, split_rows
+from distill.data import DataError
+from distill.tasks.classification.data import DataConfig, load_data, split_rows
 from tests import tiny
 
 

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from transformers import AutoModelForSequenceClassification
 
 from distill.cli import app
-from distill.student import build_student
+from distill.tasks.classification.models import build_student
 
 ARGS = ["--epochs", "2", "--max-seq-len", "32", "--validation-fraction", "0.3333", "--student-layers", "2",
         "--logging-steps", "1", "--learning-rate", "1e-3", "--seed", "3"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from distill.jsonl import JsonlError, read_jsonl, write_jsonl
-from distill.onnx_inputs import read_validation
+from distill.tasks.classification.export import read_validation
 
 AWKWARD = ["a line\u2028separator", "next\x85line", "form\x0cfeed", "tab\tand \"quotes\"", "Zürich ✓"]
 

@@ -4,8 +4,8 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification
 
-from distill.student import StudentError, build_student, layer_map, student_config
-from distill.teacher import load_classifier
+from distill.student import StudentError, layer_map, student_config
+from distill.tasks.classification.models import build_student, load_classifier
 
 LABELS = ["negative", "positive"]
 

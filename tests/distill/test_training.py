@@ -3,15 +3,23 @@
 import torch
 from transformers import AutoModelForSequenceClassification
 
-from distill.data import DataConfig, load_data
+from distill.tasks.classification.data import DataConfig, load_data
 from distill.losses import LossWeights
-from distill.student import build_student
-from distill.teacher import load_classifier, load_tokenizer
-from distill.trainer import TrainConfig, train_model
+from distill.tasks.classification.models import build_student
+from distill.tasks.classification.models import load_classifier
+from distill.teacher import load_tokenizer
+from distill.tasks.classification.features import TextDataset
+from distill.tasks.registry import get_task
+from distill.trainer import TrainConfig, train
 
 # 18 training examples in one batch; a random tiny BERT needs a high rate to leave its plateau quickly.
 FAST = TrainConfig(epochs=30, batch_size=18, learning_rate=5e-3, warmup_ratio=0.0, logging_steps=1,
-                   evaluate_each_epoch=False, max_seq_len=32)
+                   evaluate_each_epoch=False)
+TASK = get_task("text-classification")
+
+
+def _datasets(tokenizer, data):
+    return TextDataset(tokenizer, data.train, 32), None
 
 
 def _losses(result):
@@ -22,8 +30,8 @@ def test_finetuning_lowers_the_loss(headless_teacher, reviews_csv, tmp_path):
     data = load_data(DataConfig(source=str(reviews_csv), validation_fraction=0.25))
     torch.manual_seed(0)
     model = load_classifier(str(headless_teacher), data.label_names)
-    result = train_model(model, load_tokenizer(str(headless_teacher)), data.train, None, FAST,
-                         tmp_path / "work", tmp_path / "logs")
+    tokenizer = load_tokenizer(str(headless_teacher))
+    result = train(TASK, model, tokenizer, _datasets(tokenizer, data), FAST, tmp_path / "work", tmp_path / "logs")
     losses = _losses(result)
     assert result.steps == 30
     assert sum(losses[-3:]) / 3 < 0.5 * sum(losses[:3]) / 3
@@ -35,8 +43,9 @@ def test_distillation_lowers_the_loss_and_records_parts(headed_teacher, reviews_
     teacher = AutoModelForSequenceClassification.from_pretrained(str(headed_teacher))
     torch.manual_seed(0)
     student, mapping = build_student(teacher, 2, data.label_names)
-    result = train_model(student, load_tokenizer(str(headed_teacher)), data.train, None, FAST,
-                         tmp_path / "work", tmp_path / "logs", teacher=teacher, weights=LossWeights(), layer_map=mapping)
+    tokenizer = load_tokenizer(str(headed_teacher))
+    result = train(TASK, student, tokenizer, _datasets(tokenizer, data), FAST, tmp_path / "work", tmp_path / "logs",
+                   teacher=teacher, weights=LossWeights(), layer_map=mapping)
     logged = [h for h in result.history if "loss" in h]
     assert {"loss_kd", "loss_ce", "loss_cos"} <= set(logged[0])
     assert logged[-1]["loss"] < logged[0]["loss"]

@@ -52,7 +52,7 @@ def run_dir(tmp_path_factory) -> Path:
 
 
 def fast_config(run_dir: Path, output: Path, **overrides):
-    from distill.export import ExportConfig
+    from distill.export.config import ExportConfig
     from distill.latency import LatencyConfig
 
     options = {"latency": LatencyConfig(warmup=1, repeats=3), "threads": 1}
@@ -63,7 +63,7 @@ def fast_config(run_dir: Path, output: Path, **overrides):
 @pytest.fixture(scope="session")
 def exported(run_dir, tmp_path_factory) -> Path:
     """The model folder exported from the tiny student (all three variants)."""
-    from distill.export import export_model_folder
+    from distill.export.folder import export_model_folder
 
     output = tmp_path_factory.mktemp("models") / "sentiment"
     export_model_folder(fast_config(run_dir, output))

@@ -9,8 +9,9 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
-from distill.onnx_inputs import fixed_batch, make_batches
-from distill.parity import Outputs, ParityError, check, collect, compare, macro_f1
+from distill.export.inputs import fixed_batch, make_batches
+from distill.export.parity import Outputs, ParityError, check, collect, compare
+from distill.tasks.classification.metrics import macro_f1
 from tests.export.conftest import fast_config
 
 
@@ -73,7 +74,7 @@ def _perturb_classifier_bias(path: Path, delta: float) -> None:
 
 
 def _expect_parity_error(run_dir: Path, tmp_path: Path, variant: str) -> ParityError:
-    from distill.export import export_model_folder
+    from distill.export.folder import export_model_folder
 
     target = tmp_path / "models" / "broken"
     with pytest.raises(ParityError) as info:
@@ -86,7 +87,7 @@ def _expect_parity_error(run_dir: Path, tmp_path: Path, variant: str) -> ParityE
 
 
 def test_broken_traced_graph_raises(run_dir: Path, tmp_path: Path, monkeypatch):
-    from distill import onnx_graph
+    from distill.export import graph as onnx_graph
 
     real = onnx_graph.export_torch
 
@@ -100,7 +101,7 @@ def test_broken_traced_graph_raises(run_dir: Path, tmp_path: Path, monkeypatch):
 
 
 def test_broken_optimised_graph_raises(run_dir: Path, tmp_path: Path, monkeypatch):
-    from distill import onnx_graph
+    from distill.export import graph as onnx_graph
 
     real = onnx_graph.optimize_bert
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from distill.onnx_graph import cuda_available
-from distill.onnx_variants import AccuracyDropWarning, VariantSettings
+from distill.export.graph import cuda_available
+from distill.export.variants import AccuracyDropWarning, VariantSettings
 from service.manifest import load_model_folder
 from tests.export.conftest import fast_config
 
@@ -51,7 +51,7 @@ def test_fp16_unvalidated_on_cpu(exported: Path):
 def test_int8_drop_is_reported_loudly(run_dir: Path, tmp_path: Path):
     """A stricter bound than the drop INT8 really has makes the export flag it: warning, not
     recommended, a note in the manifest and in the report."""
-    from distill.export import export_model_folder
+    from distill.export.folder import export_model_folder
 
     target = tmp_path / "strict"
     settings = VariantSettings(max_accuracy_drop=-0.5)  # any INT8 result counts as a drop

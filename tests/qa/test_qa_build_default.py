@@ -4,7 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from distill.cli import app
-from distill.cli_default import qa_expected_seconds
+from distill.cli.default import qa_expected_seconds
 
 runner = CliRunner()
 

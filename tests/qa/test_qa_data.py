@@ -5,7 +5,7 @@ import json
 import pytest
 
 from distill.data import DataError
-from distill.tasks.qa_data import QADataConfig, QAExample, load_qa_data, read_squad_json
+from distill.tasks.question_answering.data import QADataConfig, QAExample, load_qa_data, read_squad_json
 from tests.qa import tiny_squad
 
 
@@ -90,7 +90,7 @@ def test_leading_space_with_answer_start_at_the_text(tmp_path):
 
 
 def test_written_squad_json_reads_back(tmp_path, squad_v1):
-    from distill.tasks.qa_data import write_squad_json
+    from distill.tasks.question_answering.data import write_squad_json
 
     examples = read_squad_json(squad_v1) + [QAExample("none", "who ?", "the sea .", (), "Sea")]
     assert read_squad_json(write_squad_json(examples, tmp_path / "out.json")) == examples

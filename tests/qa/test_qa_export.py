@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from distill.onnx_qa import span_array
+from distill.tasks.question_answering.export import span_array
 from service.manifest import load_model_folder
 
 
@@ -21,7 +21,8 @@ def test_span_array_packs_both_outputs_and_hides_padding():
 
 @pytest.fixture(scope="module")
 def qa_folder(qa_run, tmp_path_factory):
-    from distill.export import ExportConfig, export_model_folder
+    from distill.export.config import ExportConfig
+    from distill.export.folder import export_model_folder
     from distill.latency import LatencyConfig
 
     target = tmp_path_factory.mktemp("models") / "qa"

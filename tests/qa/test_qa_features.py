@@ -4,8 +4,8 @@ non-ASCII contexts; answers outside a window (or none) point at CLS."""
 import pytest
 
 from distill.data import DataError
-from distill.tasks.qa_data import Answer, QAExample, read_squad_json
-from distill.tasks.qa_features import WindowConfig, drop_answerless, make_windows
+from distill.tasks.question_answering.data import Answer, QAExample, read_squad_json
+from distill.tasks.question_answering.features import WindowConfig, drop_answerless, make_windows
 
 
 def _span_text(windows, examples, w):

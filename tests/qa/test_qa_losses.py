@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from distill.losses import LossWeights, span_distillation_loss, span_hard_loss, span_soft_target_loss
+from distill.losses import LossWeights
+from distill.tasks.question_answering.losses import span_distillation_loss, span_hard_loss, span_soft_target_loss
 
 LN3 = math.log(3.0)
 MASK = torch.tensor([[1, 1, 0]])  # the third position is padding and must not count

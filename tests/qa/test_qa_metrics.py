@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from distill.tasks.qa_data import Answer, QAExample
-from distill.tasks.qa_features import Windows
-from distill.tasks.qa_metrics import (
+from distill.tasks.question_answering.data import Answer, QAExample
+from distill.tasks.question_answering.features import Windows
+from distill.tasks.question_answering.metrics import (
     SpanConfig, best_answers, exact_match, f1_score, normalize_answer, squad_metrics,
 )
 

@@ -3,7 +3,7 @@
 import torch
 from transformers import BertForQuestionAnswering, BertModel
 
-from distill.student import build_span_student
+from distill.tasks.question_answering.models import build_span_student
 from tests import tiny
 
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from distill.onnx_inputs import Batch
+from distill.export.inputs import Batch
 
 FP32_TOLERANCE = 1e-4
 
@@ -84,19 +84,3 @@ def check(variant: str, comparison: Comparison, tolerance: float = FP32_TOLERANC
         raise ParityError(variant, comparison.max_abs_diff, tolerance,
                           comparison.label_agreement, comparison.examples)
     return comparison
-
-
-def accuracy(predictions: np.ndarray, labels: np.ndarray) -> float:
-    return float(np.mean(predictions == labels))
-
-
-def macro_f1(predictions: np.ndarray, labels: np.ndarray, num_labels: int) -> float:
-    scores = []
-    for label in range(num_labels):
-        tp = float(np.sum((predictions == label) & (labels == label)))
-        fp = float(np.sum((predictions == label) & (labels != label)))
-        fn = float(np.sum((predictions != label) & (labels == label)))
-        if tp + fp + fn == 0:
-            continue
-        scores.append(2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(scores)) if scores else 0.0

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from distill.data import DataError, load_hub_splits
+from distill.data import DataError, check_fraction, load_hub_splits, subsample
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,8 @@ def load_qa_data(config: QADataConfig) -> QAData:
         raise DataError(f"the question-answering data {config.source!r} has no questions")
     if evaluation is None:
         train, evaluation = split_by_article(train, config.validation_fraction, config.seed)
-    train = _subsample(train, config.max_train_examples, config.seed)
-    evaluation = _subsample(evaluation, config.max_eval_examples, config.seed + 1)
+    train = subsample(train, config.max_train_examples, config.seed)
+    evaluation = subsample(evaluation, config.max_eval_examples, config.seed + 1)
     if not evaluation:
         raise DataError("the question-answering validation split is empty")
     description = {
@@ -93,8 +93,7 @@ def load_qa_data(config: QADataConfig) -> QAData:
 
 def split_by_article(examples: list[QAExample], fraction: float, seed: int) -> tuple[list, list]:
     """Seeded split that keeps every question of an article (or context) on the same side."""
-    if not 0.0 < fraction < 1.0:
-        raise DataError(f"--validation-fraction must be between 0 and 1, got {fraction}")
+    check_fraction(fraction)
     groups = sorted({e.title or e.context for e in examples})
     random.Random(seed).shuffle(groups)
     held = set(groups[:max(1, round(len(groups) * fraction))])
@@ -103,13 +102,6 @@ def split_by_article(examples: list[QAExample], fraction: float, seed: int) -> t
                         "give --validation-data")
     return ([e for e in examples if (e.title or e.context) not in held],
             [e for e in examples if (e.title or e.context) in held])
-
-
-def _subsample(examples: list[QAExample], cap: int | None, seed: int) -> list[QAExample]:
-    if cap is None or len(examples) <= cap:
-        return examples
-    keep = sorted(random.Random(seed).sample(range(len(examples)), cap))
-    return [examples[i] for i in keep]
 
 
 def _read_sources(sources: str, config: QADataConfig) -> tuple[list[QAExample], list[QAExample] | None]:

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from distill.tasks.qa_data import QAExample
-from distill.tasks.qa_features import Windows
+from distill.tasks.question_answering.data import QAExample
+from distill.tasks.question_answering.features import Windows
 
-TASK = "question-answering"
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 _PUNCTUATION = set(string.punctuation)
 

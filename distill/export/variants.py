@@ -17,13 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from distill import onnx_graph as graph
-from distill.onnx_inputs import Batch
-from distill.parity import Comparison, Outputs, accuracy, check, collect, compare
+from distill.export import graph
+from distill.export.inputs import Batch
+from distill.export.parity import Comparison, Outputs, check, collect, compare
 
 log = logging.getLogger(__name__)
 
 FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx", "fp16": "model.fp16.onnx"}
+VARIANTS = tuple(FILES)  # fp32, int8, fp16
 PROVIDERS = {
     "fp32": [graph.CPU, graph.CUDA],
     "int8": [graph.CPU],
@@ -32,7 +33,7 @@ PROVIDERS = {
 
 
 class AccuracyDropWarning(UserWarning):
-    """A reduced-precision variant loses more accuracy than allowed against fp32."""
+    """A reduced-precision variant loses more of the task metric than allowed against fp32."""
 
 
 @dataclass(frozen=True)
@@ -70,34 +71,26 @@ class BuiltVariant:
 
 @dataclass(frozen=True)
 class Reference:
-    """The PyTorch student and its outputs on the validation batches.
-
-    Classification compares the `output` logits and scores accuracy against `labels`; a task
-    with several outputs (question answering) gives their names, how to run a session into one
-    `Outputs` array, and its own quality metrics, `metric` being the one the verdicts use."""
+    """The PyTorch student and its outputs on the validation batches, as its task sees them: the
+    graph's output names, how to run a session into one `Outputs` array (several outputs are
+    packed into one), and the task's quality metrics, `metric` being the one the verdicts use."""
 
     model: Any
-    output: str
     batches: Sequence[Batch]
-    labels: np.ndarray
     outputs: Outputs
-    output_names: tuple[str, ...] = ()  # default: (output,)
-    session_runner: Callable[[Any], Callable[[Batch], np.ndarray]] | None = None
-    quality: Callable[[Outputs], dict[str, float]] | None = None
-    metric: str = "accuracy"
+    output_names: tuple[str, ...]
+    session_runner: Callable[[Any], Callable[[Batch], np.ndarray]]
+    quality: Callable[[Outputs], dict[str, float]]
+    metric: str
 
     def names(self) -> list[str]:
-        return list(self.output_names or (self.output,))
+        return list(self.output_names)
 
     def runner(self, session: Any) -> Callable[[Batch], np.ndarray]:
-        if self.session_runner is not None:
-            return self.session_runner(session)
-        return graph.ort_runner(session, self.output)
+        return self.session_runner(session)
 
     def scores(self, outputs: Outputs) -> dict[str, float]:
-        if self.quality is not None:
-            return self.quality(outputs)
-        return {"accuracy": accuracy(outputs.predictions, self.labels)}
+        return self.quality(outputs)
 
 
 def _validated(ref: Reference, path: Path, providers: list[str], threads: int | None):

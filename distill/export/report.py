@@ -2,8 +2,8 @@
 student ONNX variants, each with accuracy and latency measured side by side in one run.
 
 Rows follow the `report.json` schema of docs/CONTRACTS.md; rows this step measured carry
-`"measured_in": "export"`. report.md is rendered with `distill.report.render_markdown` when
-that module is present, followed by a section on the export.
+`"measured_in": "export"`. report.md is rendered with `distill.report.render_markdown`, followed
+by a section on the export.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from distill import report as reporting
+from distill.export.inputs import Batch
 from distill.latency import LatencyConfig, measure
-from distill.onnx_inputs import Batch
-from distill.parity import accuracy, macro_f1
 
 
 @dataclass
@@ -40,13 +40,6 @@ def latency_ms(entry: ChainEntry, config: LatencyConfig) -> dict[str, float]:
         str(size): round(measure(lambda b=batch: entry.run(b), config).median_ms, 4)
         for size, batch in sorted(entry.timing_batches.items())
     }
-
-
-def chain_row(entry: ChainEntry, labels: np.ndarray, num_labels: int,
-              config: LatencyConfig | None) -> dict[str, Any]:
-    quality = {"accuracy": accuracy(entry.predictions, labels),
-               "macro_f1": macro_f1(entry.predictions, labels, num_labels)}
-    return quality_row(entry, quality, config)
 
 
 def quality_row(entry: ChainEntry, quality: dict[str, float], config: LatencyConfig | None) -> dict[str, Any]:
@@ -99,19 +92,16 @@ def base_report(report_dir: Path | None, info: dict[str, Any]) -> dict[str, Any]
     return {**{k: info.get(k) for k in keys}, "models": []}
 
 
-def render_chain(report: dict[str, Any]) -> str:
-    """Markdown table of the export chain (the rows measured by the export)."""
+def render_chain(report: dict[str, Any], metrics: reporting.Metrics) -> str:
+    """Markdown table of the chain's rows: the task's quality metrics, size and latency."""
     sizes = sorted({s for r in report["models"] for s in r.get("latency_ms", {})}, key=int)
-    head = ["model", "accuracy", "macro F1", "size (MB)"] + [f"latency b={s} (ms)" for s in sizes]
+    head = ["model", *(name for _, name in metrics), "size (MB)"] + [f"latency b={s} (ms)" for s in sizes]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in report["models"]:
         size = row.get("size_bytes")
-        cells = [
-            row["name"],
-            _fmt(row.get("accuracy"), ".4f"),
-            _fmt(row.get("macro_f1"), ".4f"),
-            _fmt(size / 1e6 if size else None, ".2f"),
-        ] + [_fmt(row.get("latency_ms", {}).get(s), ".2f") for s in sizes]
+        cells = [row["name"], *(_fmt(row.get(key), ".4f") for key, _ in metrics),
+                 _fmt(size / 1e6 if size else None, ".2f")]
+        cells += [_fmt(row.get("latency_ms", {}).get(s), ".2f") for s in sizes]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -134,24 +124,13 @@ def render_export_section(report: dict[str, Any]) -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
-def _render_fallback(report: dict[str, Any]) -> str:
-    parts = ["# Distillation and export report", "", f"- task: {report.get('task')}",
-             f"- teacher: {report.get('teacher')}", "", "## Models", "", render_chain(report)]
-    return "\n".join(parts)
-
-
-def refresh_summary(report: dict[str, Any]) -> dict[str, Any]:
+def refresh_summary(report: dict[str, Any], metrics: reporting.Metrics) -> dict[str, Any]:
     """Recompute retention / speed-up from the re-measured PyTorch rows (shared `summarise`)."""
-    try:
-        from distill.report import STUDENT_ROW, TEACHER_ROW, metric_keys, summarise
-    except ImportError:
-        return report
     rows = {r.get("name"): r for r in report.get("models", [])}
-    teacher, student = rows.get(TEACHER_ROW), rows.get(STUDENT_ROW)
-    metrics = metric_keys(report.get("task"))
-    needed = (*metrics, "latency_ms", "parameters")
+    teacher, student = rows.get(reporting.TEACHER_ROW), rows.get(reporting.STUDENT_ROW)
+    needed = (*reporting.keys(metrics), "latency_ms", "parameters")
     if teacher and student and all(teacher.get(k) and student.get(k) for k in needed):
-        report = {**report, **summarise(teacher, student, metrics)}
+        report = {**report, **reporting.summarise(teacher, student, reporting.keys(metrics))}
     return report
 
 
@@ -166,27 +145,18 @@ def copy_plots(report: dict[str, Any], source: Path | None, folder: Path) -> dic
     return {**report, "plots": kept} if "plots" in report else report
 
 
-def replot_comparison(report: dict[str, Any], folder: Path) -> None:
+def replot_comparison(report: dict[str, Any], folder: Path, metrics: reporting.Metrics) -> None:
     """Redraw the run's teacher-vs-student comparison plot with the whole chain in it."""
-    try:
-        from distill.report import metric_keys, plot_comparison
-    except ImportError:
-        return
-    metric = metric_keys(report.get("task"))[0]
+    metric = metrics[0][0]
     rows = [r for r in report["models"] if r.get(metric) is not None]
     timed = all(r.get("latency_ms") for r in rows)
     if "comparison.png" not in (report.get("plots") or []) or not rows or not timed:
         return  # nothing new to draw (timing switched off): the run's plot stays
-    plot_comparison(rows, folder, metric)
+    reporting.plot_comparison(rows, folder, metric)
 
 
-def write_report(report: dict[str, Any], folder: Path) -> None:
-    """report.json + report.md into `folder`: the shared renderer when available (the export
-    section appended), otherwise a small table of its own."""
-    try:
-        from distill.report import render_markdown
-    except ImportError:
-        render_markdown = _render_fallback
+def write_report(report: dict[str, Any], folder: Path, metrics: reporting.Metrics) -> None:
+    """report.json + report.md into `folder`: the run's report with the export section appended."""
     Path(folder, "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    text = render_markdown(report).rstrip() + "\n\n" + render_export_section(report)
+    text = reporting.render_markdown(report, metrics).rstrip() + "\n\n" + render_export_section(report)
     Path(folder, "report.md").write_text(text)

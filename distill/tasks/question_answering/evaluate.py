@@ -4,23 +4,14 @@ inference latency (the same timing as classification, on windows)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import torch
 from tqdm.auto import tqdm
 
-from distill.evaluate import EvalConfig, parameter_count, time_batches
-from distill.onnx_inputs import pad_batch
-from distill.tasks.qa_data import QAExample
-from distill.tasks.qa_features import WindowConfig, Windows
-from distill.tasks.qa_metrics import SpanConfig, best_answers, squad_metrics
-
-
-@dataclass(frozen=True)
-class QAEvalConfig:
-    windows: WindowConfig = field(default_factory=WindowConfig)
-    spans: SpanConfig = field(default_factory=SpanConfig)
-    evaluation: EvalConfig = field(default_factory=EvalConfig)  # batch size and latency settings
+from distill.evaluate import EvalConfig, device_of, model_row, time_batches
+from distill.export.inputs import pad_batch
+from distill.tasks.question_answering.data import QAExample
+from distill.tasks.question_answering.features import Windows
+from distill.tasks.question_answering.metrics import SpanConfig, best_answers, squad_metrics
 
 
 def window_batch(windows: Windows, indices: list[int], pad_id: int) -> dict[str, torch.Tensor]:
@@ -33,7 +24,7 @@ def window_batch(windows: Windows, indices: list[int], pad_id: int) -> dict[str,
 def predict_spans(model, windows: Windows, batch_size: int, pad_id: int, desc: str = "predict"):
     """(start logits, end logits) per window, each cut to the window's own length."""
     model.eval()
-    device = next(model.parameters()).device
+    device = device_of(model)
     starts, ends = [], []
     for first in tqdm(range(0, len(windows), batch_size), desc=desc, leave=False):
         indices = list(range(first, min(first + batch_size, len(windows))))
@@ -54,15 +45,8 @@ def span_latency_ms(model, windows: Windows, pad_id: int, config: EvalConfig) ->
 
 
 def evaluate_span_model(name: str, model, examples: list[QAExample], windows: Windows, pad_id: int,
-                        config: QAEvalConfig) -> dict:
+                        spans: SpanConfig, config: EvalConfig) -> dict:
     """One row of report.json's `models` list, with exact_match and f1 (fractions)."""
-    starts, ends = predict_spans(model, windows, config.evaluation.batch_size, pad_id, desc=f"evaluate {name}")
-    metrics = squad_metrics(examples, best_answers(examples, windows, starts, ends, config.spans))
-    return {
-        "name": name,
-        "exact_match": round(metrics["exact_match"], 6),
-        "f1": round(metrics["f1"], 6),
-        "parameters": parameter_count(model),
-        "size_bytes": None,
-        "latency_ms": span_latency_ms(model, windows, pad_id, config.evaluation),
-    }
+    starts, ends = predict_spans(model, windows, config.batch_size, pad_id, desc=f"evaluate {name}")
+    metrics = squad_metrics(examples, best_answers(examples, windows, starts, ends, spans))
+    return model_row(name, model, metrics, span_latency_ms(model, windows, pad_id, config))

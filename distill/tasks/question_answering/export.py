@@ -12,26 +12,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from distill.export_report import ChainEntry, quality_row
-from distill.losses import PADDING_LOGIT
-from distill.onnx_chain import (
-    NAMES, _parameters, _timing, _weights_size, chain_of, finish_chain_report,
-)
-from distill.onnx_graph import CUDA, open_session
-from distill.onnx_inputs import Batch, make_batches
-from distill.parity import Outputs, collect
-from distill.qa_pipeline import QAOptions, options_of, read_qa_validation
-from distill.tasks.qa_data import QAExample
-from distill.tasks.qa_features import Windows, make_windows
-from distill.tasks.qa_metrics import best_answers, squad_metrics
-
-if TYPE_CHECKING:
-    from distill.export import ExportConfig, Student
-    from distill.onnx_variants import BuiltVariant, Reference
+from distill.export.chain import chain_of, onnx_entry, pytorch_entry, timing_batches
+from distill.export.config import ExportConfig, Student
+from distill.export.inputs import Batch, make_batches
+from distill.export.parity import Outputs, collect
+from distill.export.report import quality_row
+from distill.export.variants import Reference
+from distill.tasks.question_answering.data import QAExample
+from distill.tasks.question_answering.features import Windows, make_windows
+from distill.tasks.question_answering.losses import PADDING_LOGIT
+from distill.tasks.question_answering.metrics import best_answers, squad_metrics
+from distill.tasks.question_answering.options import QAOptions
+from distill.teacher import load_tokenizer
 
 QA_OUTPUTS = ("start_logits", "end_logits")
 
@@ -46,14 +42,11 @@ class QAInputs:
     pad_id: int
 
 
-def prepare_qa_inputs(student: Student, config: ExportConfig) -> QAInputs:
-    """The windows of the student's validation_qa.jsonl questions, in mixed-length batches."""
-    from distill.teacher import load_tokenizer
-
-    examples = read_qa_validation(student.folder, config.max_validation_examples)
+def prepare_qa_inputs(student: Student, examples: list[QAExample], options: QAOptions,
+                      config: ExportConfig) -> QAInputs:
+    """The windows of the student's validation questions, in mixed-length batches."""
     if not examples:
         raise ValueError(f"{student.folder}: no validation questions")
-    options = options_of(student.info)
     tokenizer = load_tokenizer(str(student.folder))
     windows = make_windows(tokenizer, examples, options.windows)
     pad_id = tokenizer.pad_token_id or 0
@@ -107,41 +100,27 @@ def span_quality(inputs: QAInputs) -> Callable[[Outputs], dict[str, float]]:
 
 
 def qa_reference(student: Student, inputs: QAInputs) -> Reference:
-    from distill.onnx_variants import Reference
-
     width = student.max_seq_len
     outputs = collect(torch_span_runner(student.model, width), inputs.batches)
-    return Reference(student.model, QA_OUTPUTS[0], inputs.batches, np.zeros(0, dtype=np.int64), outputs,
-                     output_names=QA_OUTPUTS, session_runner=ort_span_runner(width),
-                     quality=span_quality(inputs), metric="f1")
+    return Reference(student.model, inputs.batches, outputs, QA_OUTPUTS, ort_span_runner(width),
+                     span_quality(inputs), "f1")
 
 
-def _pytorch_entry(name: str, folder: Path, inputs: QAInputs, config: ExportConfig, width: int):
-    from transformers import AutoModelForQuestionAnswering
-
-    model = AutoModelForQuestionAnswering.from_pretrained(str(folder)).eval()
+def _pytorch(name: str, folder: Path, student: Student, inputs: QAInputs, config: ExportConfig, width: int):
+    model = student.task.load_model(str(folder)).eval()
     run = torch_span_runner(model, width)
     outputs = collect(run, inputs.batches)
-    entry = ChainEntry(name, run, outputs.predictions, _parameters(model), _weights_size(folder),
-                       _timing(inputs.encoded, inputs.pad_id, config.latency_batch_sizes))
-    return entry, outputs
+    timing = timing_batches(inputs.encoded, inputs.pad_id, config.latency_batch_sizes)
+    return pytorch_entry(name, model, folder, run, outputs.predictions, timing), outputs
 
 
-def _onnx_entry(built: BuiltVariant, inputs: QAInputs, config: ExportConfig, width: int):
-    providers = [CUDA] if built.name == "fp16" else ["CPUExecutionProvider"]
-    session = built.session or open_session(built.path, providers, config.threads)
-    entry = ChainEntry(NAMES[built.name], ort_span_runner(width)(session), built.outputs.predictions, None,
-                       built.path.stat().st_size, _timing(inputs.encoded, inputs.pad_id, config.latency_batch_sizes))
-    return entry, built.outputs
-
-
-def write_qa_chain_report(folder: Path, student: Student, inputs: QAInputs,
-                          variants: dict[str, BuiltVariant], config: ExportConfig) -> dict[str, Any]:
+def chain_rows(student: Student, inputs: QAInputs, variants: dict, config: ExportConfig) -> tuple[list[dict], int]:
     """teacher -> student -> ONNX variants on the same windows: EM/F1 and latency per model."""
     width = student.max_seq_len
+    timing = timing_batches(inputs.encoded, inputs.pad_id, config.latency_batch_sizes)
     measured = chain_of(student, variants, config,
-                        lambda name, model_dir: _pytorch_entry(name, model_dir, inputs, config, width),
-                        lambda built: _onnx_entry(built, inputs, config, width))
+                        lambda name, folder: _pytorch(name, folder, student, inputs, config, width),
+                        lambda built: (onnx_entry(built, ort_span_runner(width), timing, config.threads), built.outputs))
     quality = span_quality(inputs)
     rows = [quality_row(entry, quality(outputs), config.latency) for entry, outputs in measured]
-    return finish_chain_report(folder, student, rows, len(inputs.examples), variants, config)
+    return rows, len(inputs.examples)

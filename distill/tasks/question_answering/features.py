@@ -11,8 +11,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+import torch
+
 from distill.data import DataError
-from distill.tasks.qa_data import QAExample
+from distill.tasks.question_answering.data import QAExample
 
 CLS_INDEX = 0
 
@@ -104,3 +106,25 @@ def drop_answerless(windows: Windows, keep_fraction: float, seed: int) -> Window
     rng = random.Random(seed)
     keep = [i for i, s in enumerate(windows.start_positions) if s != CLS_INDEX or rng.random() < keep_fraction]
     return windows.select(keep)
+
+
+def training_windows(tokenizer, examples: list[QAExample], config: WindowConfig, keep_answerless: float,
+                     seed: int) -> Windows:
+    """The labelled windows a model trains on: every window of every example, with a seeded share
+    of the answerless ones kept."""
+    return drop_answerless(make_windows(tokenizer, examples, config), keep_answerless, seed)
+
+
+class WindowDataset(torch.utils.data.Dataset):
+    """Labelled windows for the trainer (no padding; the collator pads each batch to its longest)."""
+
+    def __init__(self, windows: Windows):
+        self.windows = windows
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def __getitem__(self, i: int) -> dict:
+        w = self.windows
+        return {"input_ids": w.input_ids[i], "attention_mask": w.attention_mask[i],
+                "start_positions": w.start_positions[i], "end_positions": w.end_positions[i]}

@@ -1,5 +1,6 @@
-"""The inputs every export check runs on: the student's validation split, tokenised the way the
-service will tokenise it (`tokenizers` alone, from `tokenizer.json`), in right-padded batches.
+"""The inputs every export check runs on: the student's validation examples (read by its task),
+tokenised the way the service will tokenise them (`tokenizers` alone, from `tokenizer.json`), in
+right-padded batches.
 
 Batches are drawn from a seeded shuffle, so each batch mixes short and long examples and the
 padded length differs from batch to batch.
@@ -13,13 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-from distill.jsonl import iter_jsonl
-
-
-@dataclass(frozen=True)
-class ValidationSet:
-    texts: list[str]
-    labels: np.ndarray  # label index (logits order) per text
 
 
 @dataclass(frozen=True)
@@ -30,23 +24,6 @@ class Batch:
 
     def feeds(self) -> dict[str, np.ndarray]:
         return {"input_ids": self.input_ids, "attention_mask": self.attention_mask}
-
-
-def read_validation(path: Path, labels: list[str], limit: int | None = None) -> ValidationSet:
-    """Read `validation.jsonl` ({"text", "label"} per line); label names map to logits indices."""
-    index = {name: i for i, name in enumerate(labels)}
-    texts: list[str] = []
-    ids: list[int] = []
-    for number, row in iter_jsonl(path):
-        if row["label"] not in index:
-            raise ValueError(f"{path}:{number}: label {row['label']!r} is not one of {labels}")
-        texts.append(row["text"])
-        ids.append(index[row["label"]])
-        if limit is not None and len(texts) >= limit:
-            break
-    if not texts:
-        raise ValueError(f"{path}: no validation examples")
-    return ValidationSet(texts=texts, labels=np.asarray(ids, dtype=np.int64))
 
 
 def load_tokenizer(path: Path, max_seq_len: int):

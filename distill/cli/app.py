@@ -1,0 +1,17 @@
+"""`distill`: fine-tune a BERT teacher, distil a DistilBERT student, evaluate, report and export."""
+
+from __future__ import annotations
+
+import typer
+
+from distill.cli import commands
+from distill.cli.default import build_default
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, rich_markup_mode=None)
+for command in (commands.teacher, commands.student, commands.evaluate, commands.run, commands.export):
+    app.command()(command)
+app.command("build-default")(build_default)
+
+
+def main() -> None:
+    app()

