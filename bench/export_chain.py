@@ -76,8 +76,25 @@ def targets(report: dict) -> list[str]:
     return lines
 
 
+def render_chain(report: dict, metrics: tuple) -> str:
+    """Markdown table of the chain's rows: the task's quality metrics, size and latency."""
+    sizes = sorted({s for r in report["models"] for s in r.get("latency_ms", {})}, key=int)
+    head = ["model", *(name for _, name in metrics), "size (MB)"] + [f"latency b={s} (ms)" for s in sizes]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in report["models"]:
+        size = row.get("size_bytes")
+        cells = [row["name"], *(_fmt(row.get(key), ".4f") for key, _ in metrics),
+                 _fmt(size / 1e6 if size else None, ".2f")]
+        cells += [_fmt(row.get("latency_ms", {}).get(s), ".2f") for s in sizes]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
+
+
 def section(report: dict, manifest, args: argparse.Namespace) -> str:
-    from distill.export.report import render_chain
     from distill.tasks.registry import get_task
 
     chain = {**report, "models": [r for r in report["models"] if r.get("measured_in") == "export"]}

@@ -4,8 +4,8 @@ splitting and subsampling (the same seed gives the same examples on every machin
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -36,8 +36,9 @@ def check_columns(columns: list[str], wanted: tuple[str, ...], where: str) -> No
             raise DataError(f"column {name!r} not found in {where}; columns are: {', '.join(columns)}")
 
 
-def load_hub_splits(name: str, subset: str | None):
-    """`datasets.load_dataset(name, subset)` (needs network), which must have a train split."""
+def read_hub(name: str, subset: str | None, columns: tuple[str, ...], convert: Callable[[Any], list]):
+    """(train, validation or None) of the `datasets` hub data set `name` (needs network): each split
+    checked for `columns` and turned into examples by `convert(split)`."""
     import datasets
 
     try:
@@ -46,4 +47,9 @@ def load_hub_splits(name: str, subset: str | None):
         raise DataError(f"cannot load data set {name!r}: {error}") from error
     if "train" not in loaded:
         raise DataError(f"data set {name!r} has no train split; splits are: {', '.join(loaded)}")
-    return loaded
+    splits = {}
+    for split in ("train", "validation"):
+        if split in loaded:
+            check_columns(list(loaded[split].column_names), columns, name)
+            splits[split] = convert(loaded[split])
+    return splits["train"], splits.get("validation")

@@ -3,9 +3,11 @@ forward passes (each model gets the same batches; the median of repeated calls i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+from tqdm.auto import tqdm
 
 from distill.latency import LatencyConfig, measure
 
@@ -23,6 +25,27 @@ def parameter_count(model: torch.nn.Module) -> int:
 
 def device_of(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
+
+
+Batch = dict[str, torch.Tensor]
+
+
+def forward_batches(model, count: int, batch_size: int, make_batch: Callable[[list[int]], Batch], desc: str):
+    """(indices, outputs) of the model (eval mode, no grad) over `count` examples in order,
+    `batch_size` at a time, each batch made by `make_batch(indices)`."""
+    model.eval()
+    device = device_of(model)
+    for first in tqdm(range(0, count, batch_size), desc=desc, leave=False):
+        indices = list(range(first, min(first + batch_size, count)))
+        with torch.inference_mode():
+            yield indices, model(**{k: v.to(device) for k, v in make_batch(indices).items()})
+
+
+def cycled_latency(model, count: int, make_batch: Callable[[list[int]], Batch], config: EvalConfig) -> dict[str, float]:
+    """Median forward time per batch size of the first examples (cycled when there are fewer);
+    every model gets the same batches."""
+    batches = {size: make_batch([i % count for i in range(size)]) for size in config.latency_batch_sizes}
+    return time_batches(model, batches, config.latency)
 
 
 def time_batches(model, batches: dict[int, dict[str, torch.Tensor]], latency: LatencyConfig) -> dict[str, float]:

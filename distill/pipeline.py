@@ -120,12 +120,8 @@ def distill_student(task: Task, teacher: Teacher, data: TaskData, options: Any, 
 
 def _last_evaluation(task: Task, result: TrainResult) -> dict:
     """The task metrics of the last evaluation during training (when the task evaluates then)."""
-    found = {}
-    for key, _ in task.metrics:
-        values = [h[f"eval_{key}"] for h in result.history if f"eval_{key}" in h]
-        if values:
-            found[key] = values[-1]
-    return found
+    logged = {key: [h[f"eval_{key}"] for h in result.history if f"eval_{key}" in h] for key, _ in task.metrics}
+    return {key: values[-1] for key, values in logged.items() if values}
 
 
 def save_student(task: Task, model, teacher: Teacher, data: TaskData, options: Any, outcome: StudentResult) -> None:

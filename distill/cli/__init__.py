@@ -1,6 +1,18 @@
-"""The `distill` command line: `app` holds the commands (`commands`, `default`), `options` the
-option declarations they share, `common` their error handling, summary and export call."""
+"""`distill`: fine-tune a BERT teacher, distil a DistilBERT student, evaluate, report and export.
+Commands in `commands` and `default`; their shared option groups in `options`, errors in `common`."""
 
-from distill.cli.app import app, main
+from __future__ import annotations
 
-__all__ = ["app", "main"]
+import typer
+
+from distill.cli import commands
+from distill.cli.default import build_default
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n")[0], rich_markup_mode=None)
+for command in (commands.teacher, commands.student, commands.evaluate, commands.run, commands.export):
+    app.command()(command)
+app.command("build-default")(build_default)
+
+
+def main() -> None:
+    app()

@@ -1,3 +1,3 @@
-from distill.cli.app import main
+from distill.cli import main
 
 main()

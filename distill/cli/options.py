@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from distill.losses import LossWeights
-from distill.tasks.base import DataOptions, OptionValues
+from distill.tasks.base import DataOptions, OptionValues, fields_of
 from distill.tasks.classification.task import TextOptions
 from distill.tasks.question_answering.features import WindowConfig
 from distill.tasks.question_answering.metrics import SpanConfig
@@ -153,34 +153,22 @@ def takes(*groups: list[inspect.Parameter]) -> Callable:
 
 
 def data_options(o: dict) -> DataOptions:
-    return DataOptions(
-        source=o["data"], subset=o["subset"],
-        validation_source=str(o["validation_data"]) if o["validation_data"] else None,
-        text_column=o["text_column"], label_column=o["label_column"], validation_fraction=o["validation_fraction"],
-        seed=o["seed"], max_train_examples=o["max_train_examples"], max_eval_examples=o["max_eval_examples"],
-        skip_bad_answers=o["skip_bad_answers"],
-    )
+    validation = str(o["validation_data"]) if o["validation_data"] else None
+    return DataOptions(**fields_of(DataOptions, o), source=o["data"], validation_source=validation)
 
 
 def train_config(o: dict) -> TrainConfig:
-    return TrainConfig(
-        epochs=o["epochs"], batch_size=o["batch_size"], gradient_accumulation=o["gradient_accumulation"],
-        learning_rate=o["learning_rate"], warmup_ratio=o["warmup_ratio"], weight_decay=o["weight_decay"],
-        seed=o["seed"], precision=o["precision"], max_steps=o["max_steps"], resume=o["resume"],
-        shuffle=not o["no_shuffle"], logging_steps=o["logging_steps"],
-    )
+    return TrainConfig(**fields_of(TrainConfig, o), shuffle=not o["no_shuffle"])
 
 
 def loss_weights(o: dict) -> LossWeights:
     if o["temperature"] <= 0:
         raise typer.BadParameter("must be positive", param_hint="--temperature")
-    return LossWeights(temperature=o["temperature"], alpha_kd=o["alpha_kd"], alpha_ce=o["alpha_ce"],
-                       alpha_cos=o["alpha_cos"])
+    return LossWeights(**fields_of(LossWeights, o))
 
 
 def option_values(o: dict) -> OptionValues:
-    return OptionValues(o["max_seq_len"], o["doc_stride"], o["max_question_len"], o["max_answer_len"],
-                        o["null_threshold"], o["keep_answerless"])
+    return OptionValues(**fields_of(OptionValues, o))
 
 
 def variants_tuple(text: str) -> tuple[str, ...]:

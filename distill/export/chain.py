@@ -1,10 +1,7 @@
-"""The models of the export chain, run on the same validation inputs in the same process:
-teacher (PyTorch) -> student (PyTorch) -> student ONNX variants, one report row each.
-
-This module is the same for every task: which model class to load, how to run it and how to score
-its outputs comes from the task's `chain_rows` (built from `pytorch_entry` and `onnx_entry` here).
-PyTorch models are timed as a user would load them (the default attention implementation);
-ONNX variants on the CPU provider, fp16 only where CUDA exists.
+"""The export chain, run on the same validation inputs in one process: teacher (PyTorch) ->
+student (PyTorch) -> student ONNX variants, one report row each. The task's `chain_rows` says how
+to load, run and score each model (with `pytorch_entry` / `onnx_entry` here). PyTorch models are
+timed as a user would load them; ONNX variants on the CPU provider, fp16 only where CUDA exists.
 """
 
 from __future__ import annotations

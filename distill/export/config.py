@@ -31,8 +31,7 @@ class ExportConfig:
 
 @dataclass
 class Student:
-    """A student checkpoint being exported: its model (eval mode, eager attention), its
-    distill_info.json, its labels (empty when the task has none) and its task (`distill.tasks`)."""
+    """A student being exported: model (eval mode), distill_info.json, labels (or none), task."""
 
     folder: Path
     model: Any

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -172,7 +172,5 @@ def export_model_folder(config: ExportConfig) -> Manifest:
 
 
 def _remove_if_empty(folder: Path) -> None:
-    try:
+    with suppress(OSError):  # another export is staging there, or it is already gone
         folder.rmdir()
-    except OSError:
-        pass  # another export is staging there, or it is already gone

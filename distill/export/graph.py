@@ -135,14 +135,9 @@ def open_session(path: Path, providers: list[str], threads: int | None = None) -
     return ort.InferenceSession(str(path), options, providers=providers)
 
 
-def run_session(session: Any, batch: dict[str, np.ndarray], output: str) -> np.ndarray:
-    feeds = {name: batch[name] for name in INPUT_NAMES}
-    return session.run([output], feeds)[0]
-
-
 def ort_runner(session: Any, output: str):
     """A callable running an ONNX Runtime session on a `Batch`, returning one output."""
-    return lambda batch: run_session(session, batch.feeds(), output)
+    return lambda batch: session.run([output], batch.feeds())[0]
 
 
 def torch_runner(model: Any, output: str):

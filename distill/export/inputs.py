@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 
 
-
 @dataclass(frozen=True)
 class Batch:
     input_ids: np.ndarray  # int64 [batch, padded length]

@@ -92,24 +92,6 @@ def base_report(report_dir: Path | None, info: dict[str, Any]) -> dict[str, Any]
     return {**{k: info.get(k) for k in keys}, "models": []}
 
 
-def render_chain(report: dict[str, Any], metrics: reporting.Metrics) -> str:
-    """Markdown table of the chain's rows: the task's quality metrics, size and latency."""
-    sizes = sorted({s for r in report["models"] for s in r.get("latency_ms", {})}, key=int)
-    head = ["model", *(name for _, name in metrics), "size (MB)"] + [f"latency b={s} (ms)" for s in sizes]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in report["models"]:
-        size = row.get("size_bytes")
-        cells = [row["name"], *(_fmt(row.get(key), ".4f") for key, _ in metrics),
-                 _fmt(size / 1e6 if size else None, ".2f")]
-        cells += [_fmt(row.get("latency_ms", {}).get(s), ".2f") for s in sizes]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _fmt(value: float | None, spec: str) -> str:
-    return "–" if value is None else format(value, spec)
-
-
 def render_export_section(report: dict[str, Any]) -> str:
     """Markdown for what only the export knows: speed-ups over the teacher and variant notes."""
     export = report.get("export", {})

@@ -83,19 +83,10 @@ class Reference:
     quality: Callable[[Outputs], dict[str, float]]
     metric: str
 
-    def names(self) -> list[str]:
-        return list(self.output_names)
-
-    def runner(self, session: Any) -> Callable[[Batch], np.ndarray]:
-        return self.session_runner(session)
-
-    def scores(self, outputs: Outputs) -> dict[str, float]:
-        return self.quality(outputs)
-
 
 def _validated(ref: Reference, path: Path, providers: list[str], threads: int | None):
     session = graph.open_session(path, providers, threads)
-    outputs = collect(ref.runner(session), ref.batches)
+    outputs = collect(ref.session_runner(session), ref.batches)
     comparison = compare(ref.outputs, outputs)
     log.info("%s on %s: max |onnx - torch| %.3g, label agreement %.4f over %d examples",
              path.name, providers[0], comparison.max_abs_diff, comparison.label_agreement,
@@ -114,7 +105,7 @@ def build_fp32(ref: Reference, folder: Path, sample: dict[str, np.ndarray], opse
                threads: int | None = None) -> BuiltVariant:
     """Trace, check, optimise, check again. Raises ParityError on either check."""
     raw = folder / "model.unoptimised.onnx"
-    graph.export_torch(ref.model, raw, ref.names(), sample, opset)
+    graph.export_torch(ref.model, raw, list(ref.output_names), sample, opset)
     _, _, traced = _validated(ref, raw, [graph.CPU], threads)
     check("fp32 (traced)", traced, settings.fp32_tolerance)
     path = folder / FILES["fp32"]
@@ -123,7 +114,7 @@ def build_fp32(ref: Reference, folder: Path, sample: dict[str, np.ndarray], opse
     raw.unlink()
     session, outputs, optimised = _validated(ref, path, [graph.CPU], threads)
     check("fp32 (optimised)", optimised, settings.fp32_tolerance)
-    validation = _validation(optimised, "passed", ref.scores(outputs))
+    validation = _validation(optimised, "passed", ref.quality(outputs))
     validation["traced_max_abs_diff"] = traced.max_abs_diff
     return BuiltVariant("fp32", path, validation, outputs, session, True, fusions)
 
@@ -146,7 +137,7 @@ def build_int8(ref: Reference, fp32: BuiltVariant, settings: VariantSettings,
     path = fp32.path.parent / FILES["int8"]
     graph.quantize_int8(fp32.path, path, settings.int8_per_channel)
     session, outputs, comparison = _validated(ref, path, [graph.CPU], threads)
-    scores = ref.scores(outputs)
+    scores = ref.quality(outputs)
     fp32_acc = fp32.validation[ref.metric]
     status, recommended, note = _accuracy_verdict("int8", scores[ref.metric], fp32_acc, settings, ref.metric)
     validation = _validation(comparison, status, scores, note)
@@ -162,7 +153,7 @@ def build_fp16(ref: Reference, fp32: BuiltVariant, settings: VariantSettings,
         return BuiltVariant("fp16", path, _cpu_smoke_check(ref, path, threads),
                             recommended=False)
     session, outputs, comparison = _validated(ref, path, [graph.CUDA], threads)
-    scores = ref.scores(outputs)
+    scores = ref.quality(outputs)
     status, recommended, note = _accuracy_verdict("fp16", scores[ref.metric], fp32.validation[ref.metric],
                                                   settings, ref.metric)
     if comparison.max_abs_diff > settings.fp16_tolerance:

@@ -20,10 +20,6 @@ def registry() -> dict[str, Task]:
     return {task.name: task for task in (ClassificationTask(), QuestionAnsweringTask())}
 
 
-def task_names() -> tuple[str, ...]:
-    return tuple(registry())
-
-
 def get_task(name: str | None) -> Task:
     """The task called `name` (the default task when None, as in files written before tasks were named)."""
     tasks = registry()

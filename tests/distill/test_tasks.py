@@ -10,7 +10,7 @@ from distill.data import DataError
 from distill.losses import LossWeights, distillation_loss, soft_target_loss
 from distill.tasks.base import Task
 from distill.tasks.classification.metrics import macro_f1
-from distill.tasks.registry import DEFAULT_TASK, UnknownTaskError, get_task, task_names
+from distill.tasks.registry import DEFAULT_TASK, UnknownTaskError, get_task, registry
 from service.manifest import TASKS
 
 HOOKS = [name for name, value in vars(Task).items() if inspect.isfunction(value) and not name.startswith("_")]
@@ -18,7 +18,7 @@ ATTRIBUTES = list(Task.__annotations__)
 
 
 def test_every_task_of_the_contract_has_one_implementation():
-    assert sorted(task_names()) == sorted(TASKS)
+    assert sorted(registry()) == sorted(TASKS)
     for name in TASKS:
         assert get_task(name).name == name
 

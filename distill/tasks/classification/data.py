@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from distill.data import DataError, check_columns, check_fraction, load_hub_splits, subsample
+from distill.data import DataError, check_columns, check_fraction, read_hub, subsample
 from distill.jsonl import JsonlError, read_jsonl
 
 BUILTIN_MOVIE_REVIEWS = "movie-reviews"
@@ -174,15 +174,9 @@ def _label_text(value) -> str:
 
 def _read_hub(config: DataConfig) -> tuple[Rows, Rows | None]:
     """A `datasets` hub name (needs network). Its validation split is used when it has one."""
-    loaded = load_hub_splits(config.source, config.subset)
-    splits = {}
-    for name in ("train", "validation"):
-        if name in loaded:
-            part = loaded[name]
-            check_columns(list(part.column_names), (config.text_column, config.label_column), config.source)
-            names = getattr(part.features[config.label_column], "names", None)
-            splits[name] = [
-                (str(t), names[y] if names else _label_text(y))
-                for t, y in zip(part[config.text_column], part[config.label_column])
-            ]
-    return splits["train"], splits.get("validation")
+    def rows(part) -> Rows:
+        names = getattr(part.features[config.label_column], "names", None)
+        return [(str(t), names[y] if names else _label_text(y))
+                for t, y in zip(part[config.text_column], part[config.label_column])]
+
+    return read_hub(config.source, config.subset, (config.text_column, config.label_column), rows)

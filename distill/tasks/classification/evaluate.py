@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
-
-from distill.evaluate import EvalConfig, device_of, model_row, time_batches
+from distill.evaluate import EvalConfig, cycled_latency, forward_batches, model_row
 from distill.tasks.classification.data import Split
 from distill.tasks.classification.metrics import classification_metrics
 
@@ -16,28 +14,13 @@ def _encode(tokenizer, texts: list[str], max_seq_len: int) -> dict[str, torch.Te
                      return_token_type_ids=False, return_tensors="pt")
 
 
-@torch.inference_mode()
-def predict_logits(model, tokenizer, texts: list[str], max_seq_len: int, batch_size: int,
-                   desc: str = "predict") -> np.ndarray:
-    model.eval()
-    device = device_of(model)
-    chunks = []
-    for start in tqdm(range(0, len(texts), batch_size), desc=desc, leave=False):
-        batch = _encode(tokenizer, texts[start:start + batch_size], max_seq_len)
-        chunks.append(model(**{k: v.to(device) for k, v in batch.items()}).logits.float().cpu().numpy())
-    return np.concatenate(chunks)
-
-
-def latency_ms(model, tokenizer, texts: list[str], max_seq_len: int, config: EvalConfig) -> dict[str, float]:
-    """Median forward time per batch size; every model gets the same texts in the same batches."""
-    batches = {size: _encode(tokenizer, [texts[i % len(texts)] for i in range(size)], max_seq_len)
-               for size in config.latency_batch_sizes}
-    return time_batches(model, batches, config.latency)
-
-
 def evaluate_model(name: str, model, tokenizer, split: Split, num_classes: int, max_seq_len: int,
                    config: EvalConfig) -> dict:
     """One row of report.json's `models` list."""
-    logits = predict_logits(model, tokenizer, split.texts, max_seq_len, config.batch_size, desc=f"evaluate {name}")
+    def make_batch(indices: list[int]) -> dict[str, torch.Tensor]:
+        return _encode(tokenizer, [split.texts[i] for i in indices], max_seq_len)
+
+    outputs = forward_batches(model, len(split), config.batch_size, make_batch, f"evaluate {name}")
+    logits = np.concatenate([out.logits.float().cpu().numpy() for _, out in outputs])
     metrics = classification_metrics(np.asarray(split.labels), logits.argmax(axis=-1), num_classes)
-    return model_row(name, model, metrics, latency_ms(model, tokenizer, split.texts, max_seq_len, config))
+    return model_row(name, model, metrics, cycled_latency(model, len(split), make_batch, config))

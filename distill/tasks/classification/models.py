@@ -11,17 +11,12 @@ from distill.student import initialise_student
 from distill.teacher import teacher_config
 
 
-def head_labels(location: str) -> list[str] | None:
-    """The teacher's classification labels in logits order, or None when it has no such head."""
-    config = teacher_config(location)
-    if not any(a.endswith("ForSequenceClassification") for a in config.architectures or []):
-        return None
-    return [config.id2label[i] for i in range(config.num_labels)]
-
-
 def needs_finetuning(location: str, label_names: list[str]) -> bool:
     """True when the teacher has no classification head or its labels differ from the data's."""
-    return head_labels(location) != list(label_names)
+    config = teacher_config(location)
+    if not any(a.endswith("ForSequenceClassification") for a in config.architectures or []):
+        return True
+    return [config.id2label[i] for i in range(config.num_labels)] != list(label_names)
 
 
 def load_classifier(location: str, label_names: list[str]) -> PreTrainedModel:

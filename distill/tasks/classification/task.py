@@ -12,7 +12,7 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 
 from distill.jsonl import write_jsonl
 from distill.losses import distillation_loss
-from distill.tasks.base import DataOptions, OptionValues
+from distill.tasks.base import DataOptions, OptionValues, fields_of
 from distill.tasks.classification import export, models
 from distill.tasks.classification.data import DataConfig, LabelledData, Split, load_data
 from distill.tasks.classification.evaluate import evaluate_model
@@ -36,15 +36,10 @@ class ClassificationTask:
     def make_options(self, values: OptionValues) -> TextOptions:
         return TextOptions() if values.max_seq_len is None else TextOptions(values.max_seq_len)
 
-    def data_config(self, o: DataOptions) -> DataConfig:
-        return DataConfig(
-            source=o.source, text_column=o.text_column, label_column=o.label_column, subset=o.subset,
-            validation_source=o.validation_source, validation_fraction=o.validation_fraction, seed=o.seed,
-            max_train_examples=o.max_train_examples, max_eval_examples=o.max_eval_examples,
-        )
+    def data_config(self, options: DataOptions) -> DataConfig:
+        return DataConfig(**fields_of(DataConfig, vars(options)))
 
-    def load_data(self, config: DataConfig) -> LabelledData:
-        return load_data(config)
+    load_data = staticmethod(load_data)
 
     def adapt_options(self, options: TextOptions, data: LabelledData) -> TextOptions:
         return options
@@ -110,11 +105,8 @@ class ClassificationTask:
     def export_inputs(self, staging: Path, student, config):
         return export.prepare_inputs(staging, student, self.validation_file, config)
 
-    def reference(self, student, inputs):
-        return export.reference(student, inputs)
-
-    def chain_rows(self, student, inputs, variants: dict, config):
-        return export.chain_rows(student, inputs, variants, config)
+    reference = staticmethod(export.reference)
+    chain_rows = staticmethod(export.chain_rows)
 
     def manifest_fields(self, info: dict) -> dict:
         return {}

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from distill.data import DataError, check_fraction, load_hub_splits, subsample
+from distill.data import DataError, check_fraction, read_hub, subsample
 
 
 @dataclass(frozen=True)
@@ -185,15 +185,10 @@ def checked_answers(raw: list[dict], context: str, qid: str, where, skip_bad: bo
 
 def _read_hub(name: str, config: QADataConfig) -> tuple[list[QAExample], list[QAExample] | None]:
     """A `datasets` hub name with SQuAD columns (id, title, context, question, answers); needs network."""
-    loaded = load_hub_splits(name, config.subset)
-    splits = {}
-    for split in ("train", "validation"):
-        if split in loaded:
-            missing = {"id", "context", "question", "answers"} - set(loaded[split].column_names)
-            if missing:
-                raise DataError(f"data set {name!r} lacks SQuAD columns {sorted(missing)}")
-            splits[split] = [e for e in (_hub_example(r, name, config) for r in loaded[split]) if e is not None]
-    return splits["train"], splits.get("validation")
+    def examples(part) -> list[QAExample]:
+        return [e for e in (_hub_example(row, name, config) for row in part) if e is not None]
+
+    return read_hub(name, config.subset, ("id", "context", "question", "answers"), examples)
 
 
 def _hub_example(row: dict, name: str, config: QADataConfig) -> QAExample | None:

