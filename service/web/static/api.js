@@ -64,7 +64,7 @@ export function el(tag, attributes = {}, ...children) {
     if (value === false || value === null || value === undefined) continue;
     node.setAttribute(name, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined) continue;
     node.append(child instanceof Node ? child : String(child));
   }

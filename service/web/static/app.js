@@ -84,6 +84,6 @@ async function watchReadiness() {
 keyForm();
 document.getElementById("model-select").addEventListener("change", (e) => choose(e.target.value));
 await readiness();
-if (!needsKey || apiKey()) await loadModels();
+await loadModels(); // without a needed key: the 401 as the service words it, next to the key form
 watchReadiness();
 startLive(page, refreshMs);

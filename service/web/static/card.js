@@ -55,7 +55,9 @@ export async function renderCard(container, name) {
   container.replaceChildren(el("p", {}, "loading…"));
   const result = await call(`v1/models/${encodeURIComponent(name)}/card`);
   if (!result.ok) {
-    container.replaceChildren(el("p", { class: "error", role: "alert" }, result.message));
+    // 404: the folder holds no report, which is no fault; other statuses are.
+    const attributes = result.status === 404 ? { class: "note" } : { class: "error", role: "alert" };
+    container.replaceChildren(el("p", attributes, result.message));
     return;
   }
   const card = result.data;

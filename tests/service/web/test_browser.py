@@ -19,6 +19,8 @@ pytestmark = pytest.mark.slow
 
 QA_CONTEXT = "the museum opens at first light . the cafe is by the river : begin at zurich end of day last"
 # Pretend the sentiment model takes sentence pairs, and record every request body the page sends.
+KEY = "browser-test-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
 PAIRS_AND_RECORD = """
 window.sentBodies = [];
 const realFetch = window.fetch.bind(window);
@@ -26,7 +28,7 @@ window.fetch = async (input, init) => {
   const url = String(input);
   if (init && init.body) window.sentBodies.push({url, body: JSON.parse(init.body)});
   const response = await realFetch(input, init);
-  if (!url.endsWith("v1/models")) return response;
+  if (!url.endsWith("v1/models") || !response.ok) return response;
   const data = await response.json();
   for (const m of data.models) if (m.name === "sentiment") m.pairs = true;
   return new Response(JSON.stringify(data), {status: response.status, headers: response.headers});
@@ -39,7 +41,7 @@ def server(web_repository, tmp_path_factory) -> Iterator[str]:
     reason = missing_browser()
     if reason is not None:
         pytest.skip(reason)
-    args = ["-m", "service", "--model-repository", str(web_repository), "--models", "sentiment,qa",
+    args = ["-m", "service", "--model-repository", str(web_repository), "--models", "sentiment,qa", "--api-key", KEY,
             "--intra-op-threads", "1", "--warmup-batches", "1", "--web-refresh-s", "0.5"]
     log = tmp_path_factory.mktemp("browser") / "serve.log"
     with child_server(args, log, ready_timeout=60) as url:
@@ -56,6 +58,22 @@ def texts(driver, selector: str) -> list[str]:
     from selenium.webdriver.common.by import By
 
     return [e.text for e in driver.find_elements(By.CSS_SELECTOR, selector)]
+
+
+def open_page(driver, server: str) -> None:
+    """Load the page; it asks for the API key, says why the models are missing, then takes the key."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(server + "/")
+    form = driver.find_element(By.ID, "key-form")
+    assert form.is_displayed()
+    refusal = httpx.get(f"{server}/v1/models").json()["error"]
+    assert wait(driver, lambda d: d.find_element(By.ID, "models-error").text, "no models without the key") == (
+        f"401 {refusal['type']}: {refusal['message']}")
+    driver.find_element(By.ID, "api-key").send_keys(KEY)
+    form.submit()
+    wait(driver, lambda d: not d.find_element(By.ID, "models-error").is_displayed(), "models with the key")
+    assert driver.execute_script("return sessionStorage.getItem('distilserve.apiKey')") == KEY
 
 
 def choose_model(driver, name: str) -> None:
@@ -84,9 +102,10 @@ def test_classification_card_qa_and_live_panel(server, tmp_path):
     from selenium.webdriver.common.keys import Keys
 
     text = "a wonderful and moving film"
-    expected = httpx.post(f"{server}/v1/classify", json={"model": "sentiment", "inputs": text, "top_k": None}).json()
+    expected = httpx.post(f"{server}/v1/classify", headers=AUTH,
+                          json={"model": "sentiment", "inputs": text, "top_k": None}).json()
     with chromium(tmp_path / "profile", width=390, height=844) as driver:
-        driver.get(server + "/")
+        open_page(driver, server)
         wait(driver, lambda d: "ready" == d.find_element(By.ID, "readiness").text, "the page says ready")
         rows = wait(driver, lambda d: texts(d, "#models tbody tr") if len(texts(d, "#models tbody tr")) == 2 else None,
                     "two model rows")
@@ -102,7 +121,7 @@ def test_classification_card_qa_and_live_panel(server, tmp_path):
         assert "batch size" in driver.find_element(By.CSS_SELECTOR, "#play-output .timing").text
 
         too_long = " ".join(["great"] * 50)
-        refusal = httpx.post(f"{server}/v1/classify", json={"model": "sentiment", "inputs": too_long}).json()["error"]
+        refusal = httpx.post(f"{server}/v1/classify", headers=AUTH, json={"model": "sentiment", "inputs": too_long}).json()["error"]
         classify_through_page(driver, too_long, top_k="1")
         shown = wait(driver, lambda d: d.find_element(By.ID, "play-error").text, "the service's error")
         assert shown == f"422 {refusal['type']}: {refusal['message']}"
@@ -110,13 +129,14 @@ def test_classification_card_qa_and_live_panel(server, tmp_path):
         card_rows = wait(driver, lambda d: texts(d, "#card-table tbody tr") or None, "the model card")
         report = classification_report()
         assert texts(driver, "#card-table tbody th") == [row["name"] for row in report["models"]]
+        assert "0, 2" in texts(driver, "#card .facts dd")  # the layer map
         assert "2.00×" in card_rows[1]  # teacher 5.0 ms / student 2.5 ms at batch 1 in the report
         wait(driver, lambda d: all(d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i)
                                    for i in d.find_elements(By.CSS_SELECTOR, "#card figure img")) and
              len(d.find_elements(By.CSS_SELECTOR, "#card figure img")) == 2, "both plots drawn")
 
         question = "where is the cafe"
-        answers = httpx.post(f"{server}/v1/qa", json={"question": question, "context": QA_CONTEXT, "top_k": 3}).json()
+        answers = httpx.post(f"{server}/v1/qa", headers=AUTH, json={"question": question, "context": QA_CONTEXT, "top_k": 3}).json()
         choose_model(driver, "qa")
         wait(driver, lambda d: d.find_elements(By.ID, "play-question"), "the QA form")
         driver.find_element(By.ID, "play-context").send_keys(QA_CONTEXT)
@@ -141,7 +161,7 @@ def _wait_for_live_rates(driver, server: str) -> None:
     def load() -> None:
         with httpx.Client() as client:
             while not stop.is_set():
-                client.post(f"{server}/v1/sentiment", json={"inputs": "a dull film"})
+                client.post(f"{server}/v1/sentiment", headers=AUTH, json={"inputs": "a dull film"})
 
     def live_row(d):
         for row in texts(d, "#live-routes tbody tr"):
@@ -164,7 +184,7 @@ def test_a_pair_model_gets_two_boxes_and_sends_text_pairs(server, tmp_path):
 
     with chromium(tmp_path / "profile") as driver:
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PAIRS_AND_RECORD})
-        driver.get(server + "/")
+        open_page(driver, server)
         choose_model(driver, "sentiment")
         wait(driver, lambda d: d.find_elements(By.ID, "play-text-pair"), "a second box")
         labels = texts(driver, "#classify-form label")
@@ -176,7 +196,7 @@ def test_a_pair_model_gets_two_boxes_and_sends_text_pairs(server, tmp_path):
         sent = wait(driver, lambda d: [s for s in d.execute_script("return window.sentBodies")
                                        if s["url"].endswith("v1/classify")], "the request")[-1]["body"]
         assert sent["inputs"] == [{"text": "a man plays a guitar", "text_pair": "someone makes music"}]
-        reply = httpx.post(f"{server}/v1/classify", json=sent)
+        reply = httpx.post(f"{server}/v1/classify", headers=AUTH, json=sent)
         if reply.status_code == 200:  # the service takes pairs: bars for the pair's labels
             wait(driver, lambda d: len(texts(d, "#play-output .scores li")) == len(reply.json()[0]), "score bars")
         else:  # it does not yet: its refusal, as sent
