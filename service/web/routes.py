@@ -76,7 +76,7 @@ def web_router(options: PageOptions) -> APIRouter:
 
     @router.get("/metrics/summary", response_model=LiveSnapshot, tags=["operations"],
                 summary="Cumulative request, latency and batching figures as JSON")
-    async def metrics_summary(state: State) -> LiveSnapshot:
+    async def live_summary(state: State) -> LiveSnapshot:
         """The figures of /metrics the page's live panel differences over its refresh interval."""
         return live_snapshot(state.metrics, time.monotonic())
 
