@@ -41,6 +41,7 @@ run: venv models
 
 test: venv
 	sh scripts/install-prometheus.sh
+	sh scripts/install-chromium.sh
 	$(BIN)/python -m pytest -q
 
 clean:

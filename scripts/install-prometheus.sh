@@ -9,18 +9,5 @@ if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1;
     exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-prometheus: prometheus is missing and apt-get is not available;" \
-         "install Prometheus (prometheus and promtool) by other means" >&2
-    exit 1
-fi
-
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    SUDO="sudo"
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y --no-install-recommends prometheus
+sh "$(dirname "$0")/apt-install.sh" install-prometheus prometheus
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1

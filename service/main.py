@@ -28,6 +28,8 @@ from service.middleware import BodyLimitMiddleware, RequestMetricsMiddleware
 from service.qa_api import qa
 from service.settings import Settings, settings_from_cli
 from service.state import LoadedModels, ServiceState, load_models
+from service.web import web_router
+from service.web.page import PageOptions
 
 log = logging.getLogger("service")
 
@@ -73,6 +75,8 @@ def create_app(settings: Settings, models: LoadedModels | None = None) -> FastAP
     app.include_router(v1)
     app.include_router(qa)
     app.include_router(ops)
+    if settings.web_page:
+        app.include_router(web_router(PageOptions(settings.api_key is not None, settings.web_refresh_s)))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     return app

@@ -98,6 +98,12 @@ class Settings(BaseSettings):
         "over all its questions (queue_limit when that is lower); beyond it: 422.",
     )
 
+    # web page (/)
+    web_page: bool = Field(True, description="Serve the web page at / (playground, model cards, live panel).")
+    web_refresh_s: float = Field(
+        3.0, gt=0, description="How often the page's live panel reads /metrics/summary, in seconds."
+    )
+
     @field_validator("models", "providers", mode="before")
     @classmethod
     def _comma_list(cls, value):

@@ -1,0 +1,95 @@
+"""The model card: a model folder's distillation report (report.json) as one table of teacher,
+student and ONNX variants, each row with its quality, retention, size, latency and speed-up
+relative to the teacher row.
+
+The schema of report.json is in docs/CONTRACTS.md; rows may lack any field (a report written
+without timing, say), and the card then shows that field as missing rather than guessing it.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from service.web.files import REPORT_MD, report_plots
+
+TEACHER_ROW = "teacher (PyTorch)"
+# The quality metrics of a task's report rows: row key -> name for people.
+TASK_METRICS: dict[str, dict[str, str]] = {
+    "text-classification": {"accuracy": "accuracy", "macro_f1": "macro-F1"},
+    "question-answering": {"exact_match": "exact match", "f1": "F1"},
+}
+
+
+class CardRow(BaseModel):
+    name: str
+    metrics: dict[str, float | None]
+    retention: dict[str, float | None] = Field(description="metric / the teacher's metric")
+    parameters: int | None = None
+    size_bytes: int | None = None
+    latency_ms: dict[str, float] = Field(default_factory=dict, description="batch size -> median ms")
+    speedup: dict[str, float] = Field(
+        default_factory=dict, description="batch size -> teacher latency / this row's latency")
+
+
+class ModelCard(BaseModel):
+    model: str
+    task: str
+    teacher: str | None = None
+    student_layers: int | None = None
+    layer_map: list[int] | None = None
+    metrics: dict[str, str] = Field(description="row metric key -> name for people")
+    batch_sizes: list[str] = Field(description="the batch sizes latency was measured at")
+    baseline: str | None = Field(None, description="the row retention and speed-up compare to")
+    rows: list[CardRow]
+    plots: list[str] = Field(description="image files of the folder, fetched from files/{name}")
+    notes: list[str] = Field(default_factory=list)
+    markdown: str | None = Field(None, description="the report for people, fetched from files/{name}")
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 4) if a is not None and b else None
+
+
+def _latency(row: dict) -> dict[str, float]:
+    raw = row.get("latency_ms") or {}
+    return {str(k): v for k, v in raw.items() if _number(v) is not None} if isinstance(raw, dict) else {}
+
+
+def _row(row: dict, base: dict | None, metrics: dict[str, str]) -> CardRow:
+    values = {key: _number(row.get(key)) for key in metrics}
+    latency = _latency(row)
+    base_latency = _latency(base) if base is not None else {}
+    return CardRow(
+        name=str(row.get("name", "?")),
+        metrics=values,
+        retention={k: _ratio(v, _number(base.get(k))) if base is not None else None for k, v in values.items()},
+        parameters=row.get("parameters") if isinstance(row.get("parameters"), int) else None,
+        size_bytes=row.get("size_bytes") if isinstance(row.get("size_bytes"), int) else None,
+        latency_ms=latency,
+        speedup={s: r for s, ms in latency.items() if (r := _ratio(base_latency.get(s), ms)) is not None},
+    )
+
+
+def model_card(model: str, task: str, report: dict, servable: set[str]) -> ModelCard:
+    """The card of one model from its report; the teacher row (else the first row) is the baseline.
+    `servable`: the folder's files the page may fetch (plots and report.md not among them are left out)."""
+    metrics = TASK_METRICS.get(report.get("task") or task, TASK_METRICS["text-classification"])
+    rows = [r for r in report.get("models") or [] if isinstance(r, dict)]
+    base = next((r for r in rows if r.get("name") == TEACHER_ROW), rows[0] if rows else None)
+    card_rows = [_row(r, base, metrics) for r in rows]
+    sizes = sorted({s for r in card_rows for s in r.latency_ms}, key=lambda s: (len(s), s))
+    layer_map = report.get("layer_map")
+    notes = (report.get("export") or {}).get("notes") or []
+    return ModelCard(
+        model=model, task=task, teacher=report.get("teacher"),
+        student_layers=report.get("student_layers"),
+        layer_map=layer_map if isinstance(layer_map, list) else None,
+        metrics=metrics, batch_sizes=sizes,
+        baseline=str(base.get("name")) if base is not None else None,
+        rows=card_rows, plots=[p for p in report_plots(report) if p in servable],
+        notes=[str(n) for n in notes], markdown=REPORT_MD if REPORT_MD in servable else None,
+    )

@@ -1,0 +1,160 @@
+// The playground of one model: a form for its task that calls /v1/classify or /v1/qa, and the
+// answer drawn from the response (score bars; the answer highlighted in its context).
+
+import { call, el, showMessage } from "./api.js";
+import { fixed } from "./format.js";
+
+const CLASSIFICATION = "text-classification";
+const QUESTION_ANSWERING = "question-answering";
+
+// A model takes sentence pairs when its /v1/models entry says so ("pairs": true).
+export function takesPairs(model) {
+  return model.pairs === true;
+}
+
+// The /v1/classify body for one text, or one {text, text_pair} item for a pair model.
+export function classifyBody(model, { text, textPair, topK, functionToApply }) {
+  return {
+    model: model.name,
+    inputs: takesPairs(model) ? [{ text, text_pair: textPair }] : text,
+    top_k: topK,
+    function_to_apply: functionToApply,
+  };
+}
+
+// The label scores of the one input sent: a list of {label, score} (or a list of such lists).
+export function scoresOf(data) {
+  return Array.isArray(data[0]) ? data[0] : data;
+}
+
+export function qaBody(model, { question, context, topK }) {
+  return { model: model.name, question, context, top_k: topK };
+}
+
+// The answers of the one question sent, best first.
+export function answersOf(data) {
+  return Array.isArray(data) ? data : [data];
+}
+
+// The context as text nodes with the span [start, end) in a <mark>.
+export function highlighted(context, start, end) {
+  const block = el("p", { class: "context" });
+  if (end <= start) {
+    block.append(context);
+    return block;
+  }
+  block.append(context.slice(0, start), el("mark", {}, context.slice(start, end)), context.slice(end));
+  return block;
+}
+
+function field(id, label, control) {
+  return el("p", { class: "field" }, el("label", { for: id }, label), control);
+}
+
+function timingLine(timing) {
+  if (!timing || timing.queueMs === null) return el("p", { class: "timing" });
+  return el("p", { class: "timing" },
+    `queue ${timing.queueMs} ms · inference ${timing.inferenceMs} ms · batch size ${timing.batchSize}`);
+}
+
+// One bar per label; logits (function "none") are scaled to the largest magnitude.
+export function scoreBars(scores) {
+  const largest = Math.max(...scores.map((s) => Math.abs(s.score)), 1e-12);
+  const scale = scores.every((s) => s.score >= 0 && s.score <= 1) ? 1 : largest;
+  return el("ul", { class: "scores" }, scores.map((s) => {
+    const bar = el("span", { class: "fill" });
+    bar.style.width = `${Math.min(100, (Math.abs(s.score) / scale) * 100)}%`;
+    return el("li", {},
+      el("span", { class: "label" }, s.label),
+      el("span", { class: "bar", "aria-hidden": "true" }, bar),
+      el("span", { class: "score" }, fixed(s.score, 4)));
+  }));
+}
+
+function renderQA(output, context, answers) {
+  const best = answers[0];
+  const list = el("ol", { class: "answers" }, answers.map((a) => el("li", {},
+    a.answer ? el("q", {}, a.answer) : el("em", {}, "no answer"),
+    ` score ${fixed(a.score, 4)} (characters ${a.start}–${a.end})`)));
+  output.append(
+    el("p", { class: "best" }, "Answer: ", best.answer ? el("strong", {}, best.answer) : el("em", {}, "no answer"),
+      ` · score ${fixed(best.score, 4)}`),
+    highlighted(context, best.start, best.end),
+    el("h4", {}, `Top ${answers.length}`), list);
+}
+
+// Submit handler shared by both forms: call, then draw the answer or show the error as sent.
+function runner(form, output, error, request, draw) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    form.setAttribute("aria-busy", "true");
+    const { path, body } = request();
+    const result = await call(path, { method: "POST", body });
+    button.disabled = false;
+    form.removeAttribute("aria-busy");
+    output.replaceChildren();
+    showMessage(error, result.ok ? null : result.message);
+    if (result.ok) draw(result.data, body);
+    output.append(timingLine(result.timing));
+  });
+}
+
+function topKChoices(id, labels) {
+  const select = el("select", { id, name: "top_k" }, el("option", { value: "" }, "all"));
+  labels.forEach((_, i) => select.append(el("option", { value: String(i + 1) }, String(i + 1))));
+  return select;
+}
+
+function classificationForm(model, output, error) {
+  const pairs = takesPairs(model);
+  const text = el("textarea", { id: "play-text", name: "text", rows: 3, required: true });
+  const second = el("textarea", { id: "play-text-pair", name: "text_pair", rows: 3, required: true });
+  const fn = el("select", { id: "play-function", name: "function_to_apply" },
+    ["softmax", "sigmoid", "none"].map((f) => el("option", { value: f }, f)));
+  const topK = topKChoices("play-top-k", model.labels);
+  const form = el("form", { id: "classify-form", class: "play" },
+    field("play-text", pairs ? "First text" : "Text", text),
+    pairs ? field("play-text-pair", "Second text", second) : null,
+    el("div", { class: "row" }, field("play-top-k", "top_k", topK), field("play-function", "function_to_apply", fn)),
+    el("button", { type: "submit" }, "Classify"));
+  runner(form, output, error, () => ({
+    path: "v1/classify",
+    body: classifyBody(model, {
+      text: text.value, textPair: second.value,
+      topK: topK.value ? Number(topK.value) : null, functionToApply: fn.value,
+    }),
+  }), (data) => output.append(scoreBars(scoresOf(data))));
+  return form;
+}
+
+function qaForm(model, output, error) {
+  const question = el("input", { id: "play-question", name: "question", type: "text", required: true });
+  const context = el("textarea", { id: "play-context", name: "context", rows: 6, required: true });
+  const topK = el("input", { id: "play-qa-top-k", name: "top_k", type: "number", min: 1, max: 20, value: 3 });
+  const form = el("form", { id: "qa-form", class: "play" },
+    field("play-question", "Question", question),
+    field("play-context", "Context", context),
+    field("play-qa-top-k", "top_k", topK),
+    el("button", { type: "submit" }, "Answer"));
+  runner(form, output, error, () => ({
+    path: "v1/qa",
+    body: qaBody(model, { question: question.value, context: context.value, topK: Number(topK.value) || 1 }),
+  }), (data, body) => renderQA(output, body.context, answersOf(data)));
+  return form;
+}
+
+const FORMS = { [CLASSIFICATION]: classificationForm, [QUESTION_ANSWERING]: qaForm };
+
+// Replace the container's content with the playground of `model`.
+export function renderPlayground(container, model) {
+  const output = el("div", { id: "play-output", class: "output", "aria-live": "polite" });
+  const error = el("p", { id: "play-error", class: "error", role: "alert", hidden: true });
+  const build = FORMS[model.task];
+  if (!build) {
+    container.replaceChildren(el("p", {}, `No playground for the task ${model.task}.`));
+    return;
+  }
+  container.replaceChildren(build(model, output, error), error, output);
+}
