@@ -49,9 +49,12 @@ def server(web_repository, tmp_path_factory) -> Iterator[str]:
 
 
 def wait(driver, condition, message: str):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, TIMEOUT_S, poll_frequency=0.1).until(condition, message)
+    # a panel that re-renders while it is read leaves stale elements: read it again at the next poll
+    return WebDriverWait(driver, TIMEOUT_S, poll_frequency=0.1,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(condition, message)
 
 
 def texts(driver, selector: str) -> list[str]:
