@@ -18,7 +18,8 @@ from transformers import set_seed
 from distill import report as reporting
 from distill.evaluate import EvalConfig
 from distill.losses import LossWeights
-from distill.student_info import read_info, write_info
+from distill.student import StudentError
+from distill.student_info import read_general_info, read_info, write_info
 from distill.tasks.base import OptionValues, Task, TaskData
 from distill.tasks.registry import get_task
 from distill.teacher import load_tokenizer, resolve_teacher
@@ -29,6 +30,7 @@ from distill.trainer import TrainConfig, TrainResult, train
 class StudentConfig:
     layers: int | None = None  # None: half the teacher's layers
     weights: LossWeights = LossWeights()
+    init: Path | None = None  # a general student (`distill general`) to start from instead of teacher layers
 
 
 @dataclass(frozen=True)
@@ -59,13 +61,14 @@ class StudentResult:
     layer_map: list[int]
     training: TrainResult
     metrics: dict = field(default_factory=dict)
+    init: Path | None = None  # the general student it started from
 
 
 def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-def _barrier() -> None:
+def barrier() -> None:
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.barrier()
 
@@ -88,7 +91,7 @@ def save_teacher(teacher: Teacher) -> Teacher:
     if is_main_process():
         teacher.model.save_pretrained(str(teacher.checkpoint))
         teacher.tokenizer.save_pretrained(str(teacher.checkpoint))
-    _barrier()
+    barrier()
     return teacher
 
 
@@ -106,16 +109,32 @@ def distill_student(task: Task, teacher: Teacher, data: TaskData, options: Any, 
                     student: StudentConfig, output: Path, run_dir: Path) -> StudentResult:
     """Build the student from the teacher, distil it, and save it per the student contract."""
     set_seed(config.seed)
-    layers = student.layers or max(1, teacher.model.config.num_hidden_layers // 2)
-    model, mapping = task.build_student(teacher.model, layers, data)
+    model, mapping = initial_student(task, teacher, data, student)
     result = train(task, model, teacher.tokenizer, task.datasets(teacher.tokenizer, data, options, config.seed),
                    config, run_dir / "checkpoints" / "student", run_dir / "logs" / "student",
                    teacher=teacher.model, weights=student.weights, layer_map=mapping)
-    outcome = StudentResult(Path(output), mapping, result, _last_evaluation(task, result))
+    outcome = StudentResult(Path(output), mapping, result, _last_evaluation(task, result), student.init)
     if is_main_process():
         save_student(task, model, teacher, data, options, outcome)
-    _barrier()
+    barrier()
     return outcome
+
+
+def initial_student(task: Task, teacher: Teacher, data: TaskData, student: StudentConfig):
+    """The task student and its layer map: from the teacher's layers, or from a general student
+    (whose layer map then pairs its layers with the teacher's for the hidden-state loss)."""
+    teacher_layers = teacher.model.config.num_hidden_layers
+    if student.init is None:
+        return task.build_student(teacher.model, student.layers or max(1, teacher_layers // 2), data)
+    try:
+        mapping = read_general_info(student.init)["layer_map"]
+    except FileNotFoundError as error:
+        raise StudentError(str(error)) from None
+    if student.layers not in (None, len(mapping)) or max(mapping) >= teacher_layers:
+        raise StudentError(f"the general student {student.init} has {len(mapping)} layers mapped to teacher layers "
+                           f"{mapping}; it cannot serve --student-layers {student.layers} with a "
+                           f"{teacher_layers}-layer teacher")
+    return task.student_from(str(student.init), data), mapping
 
 
 def _last_evaluation(task: Task, result: TrainResult) -> dict:
@@ -134,6 +153,7 @@ def save_student(task: Task, model, teacher: Teacher, data: TaskData, options: A
         "teacher_dir": str(teacher.checkpoint) if teacher.checkpoint else None,
         "student_layers": len(outcome.layer_map), "layer_map": outcome.layer_map,
         **task.info(options, data), "metrics": outcome.metrics,
+        **({"student_init": str(Path(outcome.init).resolve())} if outcome.init else {}),
     }
     write_info(folder, info)
 
@@ -194,10 +214,10 @@ def finish_run(task: Task, teacher: Teacher, outcome: StudentResult, rows: list[
                out: Path, start: float) -> dict:
     """Record the evaluated rows in the student and write the run's report."""
     info = update_student_metrics(task, outcome.folder, rows)
-    training = {"student": _training_summary(outcome.training)}
+    training = {"student": training_summary(outcome.training)}
     histories = {"student": outcome.training.history}
     if teacher.training is not None:
-        training["teacher"] = _training_summary(teacher.training)
+        training["teacher"] = training_summary(teacher.training)
         histories["teacher"] = teacher.training.history
     report = build_report(task, info, data_description, rows, training, out, histories)
     report["wall_seconds"] = round(time.perf_counter() - start, 1)
@@ -205,7 +225,7 @@ def finish_run(task: Task, teacher: Teacher, outcome: StudentResult, rows: list[
     return report
 
 
-def _training_summary(result: TrainResult) -> dict:
+def training_summary(result: TrainResult) -> dict:
     losses = [h["loss"] for h in result.history if "loss" in h]
     return {"steps": result.steps, "seconds": round(result.seconds, 1),
             "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,

@@ -97,7 +97,7 @@ def _pct(value) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -108,7 +108,7 @@ def _pyplot():
 
 def plot_curves(histories: dict[str, list[dict]], folder: Path) -> str:
     """Training loss (and validation accuracy, when logged) per step for each stage."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4))
     for stage, history in histories.items():
         losses = [(h["step"], h["loss"]) for h in history if "loss" in h]
@@ -131,7 +131,7 @@ def plot_curves(histories: dict[str, list[dict]], folder: Path) -> str:
 def plot_comparison(models: list[dict], folder: Path, metric: str = "accuracy") -> str:
     """The quality metric (accuracy, or f1 for question answering) and latency per batch size
     of every model row, side by side."""
-    plt = _pyplot()
+    plt = pyplot()
     names = [row["name"] for row in models]
     sizes = sorted({s for row in models for s in row.get("latency_ms", {})}, key=int)
     figure, axes = plt.subplots(1, 1 + len(sizes), figsize=(4 * (1 + len(sizes)), 4))

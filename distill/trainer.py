@@ -62,7 +62,7 @@ class DistillationTrainer(Trainer):
     """Plain fine-tuning when `teacher` is None, else knowledge distillation from `teacher`; the
     task says which batch entries are labels and how the outputs feed the losses."""
 
-    def __init__(self, *args, task: Task, teacher: PreTrainedModel | None = None,
+    def __init__(self, *args, task: Task | None, teacher: PreTrainedModel | None = None,
                  weights: LossWeights = LossWeights(), layer_map: list[int] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.task = task
@@ -118,11 +118,18 @@ class DistillationTrainer(Trainer):
         super().log(logs, start_time)
 
 
+def _sampling(config: TrainConfig, group_by_length: bool) -> str:
+    """Seeded shuffling, file order, or shuffled groups of similar lengths (less padding)."""
+    if not config.shuffle:
+        return "sequential"
+    return "group_by_length" if group_by_length else "random"
+
+
 def _distributed_on_cpu() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available()
 
 
-def training_arguments(config: TrainConfig, work_dir: Path, has_eval: bool) -> TrainingArguments:
+def training_arguments(config: TrainConfig, work_dir: Path, has_eval: bool, group_by_length: bool = False) -> TrainingArguments:
     precision = resolve_precision(config.precision)
     per_epoch = "epoch" if (has_eval and config.evaluate_each_epoch) else "no"
     return TrainingArguments(
@@ -144,7 +151,7 @@ def training_arguments(config: TrainConfig, work_dir: Path, has_eval: bool) -> T
         save_strategy="epoch",
         save_total_limit=1,
         report_to=["tensorboard"],
-        train_sampling_strategy="random" if config.shuffle else "sequential",
+        train_sampling_strategy=_sampling(config, group_by_length),
         dataloader_num_workers=0,
         ddp_backend="gloo" if _distributed_on_cpu() else None,
         use_cpu=not torch.cuda.is_available(),

@@ -43,7 +43,7 @@ def student(**o) -> None:
     output, name = o["output"], o["teacher"]
     with user_errors():
         config = opt.train_config(o)
-        choice = pipeline.StudentConfig(o["student_layers"], opt.loss_weights(o))
+        choice = pipeline.StudentConfig(o["student_layers"], opt.loss_weights(o), o["student_init"])
         kind, loaded, options = _task_and_data(o)
         if not kind.teacher_has_head(resolve_teacher(name), loaded):
             raise TeacherError(kind.missing_head_message(name, loaded))
@@ -88,7 +88,7 @@ def run(**o) -> None:
             teacher=o["teacher"], output=output, task=kind.name, options=kind.make_options(opt.option_values(o)),
             data=kind.data_config(opt.data_options(o)), train=train,
             teacher_train=replace(train, epochs=o["teacher_epochs"]),
-            student=pipeline.StudentConfig(o["student_layers"], opt.loss_weights(o)),
+            student=pipeline.StudentConfig(o["student_layers"], opt.loss_weights(o), o["student_init"]),
         ))
     if report is None:  # a non-main process under torchrun
         return

@@ -69,6 +69,9 @@ LoggingSteps = Annotated[int, typer.Option("--logging-steps", help="Log the trai
 
 StudentLayers = Annotated[int | None, typer.Option(
     "--student-layers", help="Student transformer layers (default: half the teacher's).")]
+StudentInit = Annotated[Path | None, typer.Option(
+    "--student-init", help="Start the student from a general student made by `distill general` (its OUTPUT/student) "
+    "instead of from the teacher's layers: two-step distillation (Sanh et al. 2019).")]
 Temperature = Annotated[float, typer.Option(
     "--temperature", help="Softmax temperature of the soft targets; 2 as in DistilBERT (Sanh et al. 2019).")]
 AlphaKD = Annotated[float, typer.Option(
@@ -106,40 +109,40 @@ MaxValidation = Annotated[int | None, typer.Option(
     "--max-validation-examples", help="Check export parity/accuracy on at most this many validation examples.")]
 
 
-def _group(*entries: tuple[str, Any, Any]) -> list[inspect.Parameter]:
+def group(*entries: tuple[str, Any, Any]) -> list[inspect.Parameter]:
     return [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
             for name, annotation, default in entries]
 
 
 REQUIRED = inspect.Parameter.empty
-OUTPUT = _group(("output", Output, REQUIRED))
-DATA = _group(
+OUTPUT = group(("output", Output, REQUIRED))
+DATA = group(
     ("task", Task, DEFAULT_TASK), ("teacher", Teacher, "minilm"), ("data", Data, DataOptions.source),
     ("subset", Subset, None), ("validation_data", ValidationData, None),
     ("text_column", TextColumn, DataOptions.text_column), ("label_column", LabelColumn, DataOptions.label_column),
     ("validation_fraction", ValidationFraction, DataOptions.validation_fraction), ("seed", Seed, DataOptions.seed),
     ("max_train_examples", MaxTrain, None), ("max_eval_examples", MaxEval, None),
 )
-EPOCHS = _group(("epochs", Epochs, TrainConfig.epochs))
-TEACHER_EPOCHS = _group(("teacher_epochs", TeacherEpochs, TrainConfig.epochs))
-TRAINING = _group(
+EPOCHS = group(("epochs", Epochs, TrainConfig.epochs))
+TEACHER_EPOCHS = group(("teacher_epochs", TeacherEpochs, TrainConfig.epochs))
+TRAINING = group(
     ("batch_size", BatchSize, TrainConfig.batch_size), ("gradient_accumulation", GradAccum, TrainConfig.gradient_accumulation),
     ("learning_rate", LearningRate, TrainConfig.learning_rate), ("warmup_ratio", Warmup, TrainConfig.warmup_ratio),
-    ("weight_decay", WeightDecay, TrainConfig.weight_decay), ("max_seq_len", MaxSeqLen, None),
+    ("weight_decay", WeightDecay, TrainConfig.weight_decay),
     ("precision", Precision, TrainConfig.precision), ("max_steps", MaxSteps, None), ("resume", Resume, False),
     ("no_shuffle", NoShuffle, False), ("logging_steps", LoggingSteps, TrainConfig.logging_steps),
 )
-STUDENT = _group(
-    ("student_layers", StudentLayers, None), ("temperature", Temperature, LossWeights.temperature),
+STUDENT = group(
+    ("student_layers", StudentLayers, None), ("student_init", StudentInit, None), ("temperature", Temperature, LossWeights.temperature),
     ("alpha_kd", AlphaKD, LossWeights.alpha_kd), ("alpha_ce", AlphaCE, LossWeights.alpha_ce),
     ("alpha_cos", AlphaCos, LossWeights.alpha_cos),
 )
-SETTINGS = _group(
-    ("doc_stride", DocStride, None), ("max_question_len", MaxQuestionLen, None), ("max_answer_len", MaxAnswerLen, None),
+SETTINGS = group(
+    ("max_seq_len", MaxSeqLen, None), ("doc_stride", DocStride, None), ("max_question_len", MaxQuestionLen, None), ("max_answer_len", MaxAnswerLen, None),
     ("null_threshold", NullThreshold, None), ("keep_answerless", KeepAnswerless, None),
     ("skip_bad_answers", SkipBadAnswers, False),
 )
-EXPORT_TO = _group(("export_to", ExportTo, None))
+EXPORT_TO = group(("export_to", ExportTo, None))
 
 
 def takes(*groups: list[inspect.Parameter]) -> Callable:
@@ -161,10 +164,10 @@ def train_config(o: dict) -> TrainConfig:
     return TrainConfig(**fields_of(TrainConfig, o), shuffle=not o["no_shuffle"])
 
 
-def loss_weights(o: dict) -> LossWeights:
+def loss_weights(o: dict, weights_class: type = LossWeights):
     if o["temperature"] <= 0:
         raise typer.BadParameter("must be positive", param_hint="--temperature")
-    return LossWeights(**fields_of(LossWeights, o))
+    return weights_class(**fields_of(weights_class, o))
 
 
 def option_values(o: dict) -> OptionValues:

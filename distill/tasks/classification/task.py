@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from transformers import AutoModelForSequenceClassification
+from transformers import AutoModelForSequenceClassification, DistilBertForSequenceClassification
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from distill.jsonl import write_jsonl
@@ -71,6 +71,13 @@ class ClassificationTask:
 
     def build_student(self, teacher, layers: int, data: LabelledData):
         return models.build_student(teacher, layers, data.label_names)
+
+    def student_from(self, general_student: str, data: LabelledData):
+        """The task student from a general student's encoder (a new classification head)."""
+        names = data.label_names
+        return DistilBertForSequenceClassification.from_pretrained(
+            general_student, num_labels=len(names), id2label=dict(enumerate(names)),
+            label2id={name: i for i, name in enumerate(names)})
 
     def datasets(self, tokenizer, data: LabelledData, options: TextOptions, seed: int):
         validation = TextDataset(tokenizer, data.validation, options.max_seq_len) if data.validation else None

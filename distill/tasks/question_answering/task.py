@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from transformers import AutoModelForQuestionAnswering
+from transformers import AutoModelForQuestionAnswering, DistilBertForQuestionAnswering
 from transformers.modeling_outputs import QuestionAnsweringModelOutput
 
 from distill.data import DataError
@@ -70,6 +70,10 @@ class QuestionAnsweringTask:
 
     def build_student(self, teacher, layers: int, data: QAData):
         return models.build_span_student(teacher, layers)
+
+    def student_from(self, general_student: str, data: QAData):
+        """The task student from a general student's encoder (a new span head)."""
+        return DistilBertForQuestionAnswering.from_pretrained(general_student)
 
     def datasets(self, tokenizer, data: QAData, options: QAOptions, seed: int):
         """Training windows (a seeded share of the answerless ones kept) and no evaluation set:
