@@ -63,7 +63,9 @@ def run_general(config: GeneralConfig, say=log.info) -> dict | None:
     def collator(seed: int) -> MaskingCollator:
         return MaskingCollator(tokenizer.pad_token_id, vocabulary, config.masking, seed, frequencies, mask=with_head)
 
-    result = train_general(student, teacher, tokenizer, corpus.train, collator(config.train.seed), config.train,
+    # without the MLM terms only the encoder trains: the vocabulary projection is not even computed
+    trained = student if with_head else student.distilbert
+    result = train_general(trained, teacher, tokenizer, corpus.train, collator(config.train.seed), config.train,
                            weights, mapping, config.intermediate, out / "checkpoints" / "student", out / "logs")
     if not is_main_process():
         barrier()

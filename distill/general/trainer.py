@@ -47,8 +47,8 @@ class GeneralTrainer(DistillationTrainer):
         with torch.no_grad(), self._teacher_autocast():
             teacher_out = self.teacher(**inputs, output_hidden_states=True)
         students, teachers = self.hidden_pairs(outputs, teacher_out)
-        loss, parts = general_loss(self.weights, outputs.logits, getattr(teacher_out, "logits", None), labels,
-                                   (students, teachers, inputs["attention_mask"]))
+        logits = getattr(outputs, "logits", None), getattr(teacher_out, "logits", None)
+        loss, parts = general_loss(self.weights, *logits, labels, (students, teachers, inputs["attention_mask"]))
         self.record(model, parts)
         return (loss, outputs) if return_outputs else loss
 
@@ -56,7 +56,8 @@ class GeneralTrainer(DistillationTrainer):
 def train_general(student: PreTrainedModel, teacher: PreTrainedModel, tokenizer, sequences: list[list[int]],
                   collator, config: TrainConfig, weights: GeneralWeights, layer_map: list[int], intermediate: bool,
                   work_dir: Path, log_dir: Path) -> TrainResult:
-    """Train `student` in place on the packed sequences (batches grouped by length)."""
+    """Train `student` (the MLM student, or only its encoder when the MLM terms are off) in place on
+    the packed sequences (batches grouped by length)."""
     trainer = GeneralTrainer(
         model=student, args=training_arguments(config, work_dir, False, group_by_length=True),
         train_dataset=SequenceDataset(sequences), data_collator=collator, processing_class=tokenizer,
