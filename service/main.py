@@ -17,15 +17,17 @@ import sys
 from collections.abc import AsyncIterator
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from pydantic import ValidationError
 
-from service.api import ops, v1
 from service.errors import install_error_handlers
 from service.manifest import ModelFolderError
 from service.metrics import Metrics
 from service.middleware import BodyLimitMiddleware, RequestMetricsMiddleware
-from service.qa_api import qa
+from service.routes.answer import qa
+from service.routes.classify import v1
+from service.routes.models import models as model_routes, ops
+from service.routes.plumbing import require_api_key
 from service.settings import Settings, settings_from_cli
 from service.state import LoadedModels, ServiceState, load_models
 
@@ -70,8 +72,9 @@ def create_app(settings: Settings, models: LoadedModels | None = None) -> FastAP
     )
     app.state.service = state
     install_error_handlers(app)
-    app.include_router(v1)
-    app.include_router(qa)
+    protected = [Depends(require_api_key)]
+    for router in (v1, qa, model_routes):
+        app.include_router(router, dependencies=protected)
     app.include_router(ops)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)

@@ -19,8 +19,10 @@ SCHEMA_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 TOKENIZER_FILE = "tokenizer.json"
 
+CLASSIFICATION = "text-classification"
+QUESTION_ANSWERING = "question-answering"
 Task = Literal["text-classification", "question-answering"]
-TASKS: tuple[str, ...] = ("text-classification", "question-answering")
+TASKS: tuple[str, ...] = (CLASSIFICATION, QUESTION_ANSWERING)
 Precision = Literal["fp32", "int8", "fp16"]
 ValidationStatus = Literal["passed", "failed", "unvalidated"]
 

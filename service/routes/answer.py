@@ -13,21 +13,20 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from service.api import INFERENCE_ERRORS, State, infer, require_api_key, timing_headers
 from service.errors import InputTooLong, InvalidInput
+from service.manifest import QUESTION_ANSWERING
 from service.qa import best_answers, window_spans
 from service.qa_windows import DEFAULT_DOC_STRIDE, PairTokens, Window, WindowError, split_pair
+from service.routes.plumbing import INFERENCE_ERRORS, State, infer, timing_headers
 from service.runtime import ModelRuntime
 from service.schemas import QARequest, QAResponse
 from service.settings import Settings
 from service.state import ServiceState
 
-QUESTION_ANSWERING = "question-answering"
-
-qa = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+qa = APIRouter(prefix="/v1")
 
 
 @dataclass(frozen=True)
