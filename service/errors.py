@@ -13,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.schemas import UNION_TAGS
+
 log = logging.getLogger("service")
 
 
@@ -65,10 +67,15 @@ class ShuttingDown(ServiceError):
     status, type = 503, "shutting_down"
 
 
+def printable(text: str) -> str:
+    """`text` as valid UTF-8: lone surrogates (legal in JSON strings) shown as \\udxxx escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def error_body(status: int, type_: str, message: str, field: str | None = None) -> dict:
-    error = {"status": status, "type": type_, "message": message}
+    error = {"status": status, "type": type_, "message": printable(message)}
     if field is not None:
-        error["field"] = field
+        error["field"] = printable(field)
     return {"error": error}
 
 
@@ -78,9 +85,24 @@ def error_response(exc: ServiceError) -> JSONResponse:
     )
 
 
+# Pydantic's messages where they would not tell a client what is wrong.
+MESSAGES = {"string_unicode": "not valid UTF-8 text (it holds a lone UTF-16 surrogate)"}
+
+
 def _field_name(loc: tuple) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
+    """("body", "inputs", "texts", 1, "context") -> "inputs[1].context"."""
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif part not in ("body", "query", "path", "header") and part not in UNION_TAGS:
+            name += f".{part}" if name else str(part)
+    return name or "body"
+
+
+def _most_specific(errors: list[dict]) -> dict:
+    """Of the errors of a union's branches, the one that went deepest (the branch that matched)."""
+    return max(errors, key=lambda e: len(e.get("loc", ())), default={"loc": (), "msg": "invalid request"})
 
 
 async def _service_error(_: Request, exc: Exception) -> JSONResponse:
@@ -90,11 +112,12 @@ async def _service_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = exc.errors()
-    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    errors = list(exc.errors())
+    first = _most_specific(errors)
     field = _field_name(tuple(first.get("loc", ())))
-    others = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-    message = f"{field}: {first.get('msg', 'invalid value')}{others}"
+    fields = {_field_name(tuple(e.get("loc", ()))) for e in errors}
+    others = f" (and problems in {len(fields) - 1} more fields)" if len(fields) > 1 else ""
+    message = f"{field}: {MESSAGES.get(first.get('type'), first.get('msg', 'invalid value'))}{others}"
     return JSONResponse(error_body(422, "invalid_input", message, field), 422)
 
 

@@ -144,8 +144,8 @@ async def question_answering(body: QARequest, request: Request, state: State) ->
     one entry per pair when `inputs` is given. start/end are character offsets into the context."""
     started = time.monotonic()
     name = body.model or state.default_model(QUESTION_ANSWERING)
-    request.state.model = name
     runtime, batcher = state.runtime(name, QUESTION_ANSWERING)
+    request.state.model = name  # only loaded models name a metrics label
     pairs, single = request_pairs(body, state.settings)
     options = request_options(body, runtime)
     windows = pair_windows(runtime, pairs, options, state, single)

@@ -56,8 +56,8 @@ def _tokenize(runtime: ModelRuntime, texts: list[str], truncation: bool, state: 
 async def _classify(request: Request, state: ServiceState, name: str, body: ClassifyRequest
                     ) -> JSONResponse:
     started = time.monotonic()
-    request.state.model = name
     runtime, batcher = state.runtime(name, CLASSIFICATION)
+    request.state.model = name  # only loaded models name a metrics label
     texts = _texts(body.inputs, state)
     single = isinstance(body.inputs, str)
     sequences = _tokenize(runtime, texts, body.truncation, state, single)

@@ -139,7 +139,7 @@ def test_a_long_question_is_cut_to_max_question_len(qa_client):
         ({"question": "q", "context": "c", "inputs": [{"question": "q", "context": "c"}]}, "inputs", "not both"),
         ({"inputs": []}, "inputs", "from 1 to 4"),
         ({"inputs": [{"question": "q", "context": "c"}] * 5}, "inputs", "from 1 to 4"),
-        ({"inputs": [{"question": "q"}]}, "inputs.0.context", "required"),
+        ({"inputs": [{"question": "q"}]}, "inputs[0].context", "required"),
         ({"question": "", "context": "c"}, "question", "at least 1"),
         ({"question": "q", "context": "c", "top_k": 0}, "top_k", "greater than"),
         ({"question": "q", "context": "c", "max_answer_len": 0}, "max_answer_len", "greater than"),
