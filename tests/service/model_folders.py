@@ -58,10 +58,11 @@ def _variant(folder: Path, file: str, precision: str, note: str, recommended: bo
 
 def build_classifier_folder(
     folder: Path, labels: list[str], seed: int = 0, max_seq_len: int = 32, with_int8_copy: bool = False,
-    checkpoint_dir: Path | None = None,
+    checkpoint_dir: Path | None = None, positions: int = 64,
 ) -> Path:
     """Write a tiny text-classification model folder; returns the folder. With `checkpoint_dir`,
-    the PyTorch model and tokenizer are also saved there (a stand-in teacher for benchmarks)."""
+    the PyTorch model and tokenizer are also saved there (a stand-in teacher for benchmarks);
+    `positions` is the graph's number of position embeddings (its longest input)."""
     import torch
     from transformers import DistilBertConfig, DistilBertForSequenceClassification
 
@@ -71,7 +72,7 @@ def build_classifier_folder(
     vocab_size = max(tokenizer.get_vocab().values()) + 1  # every id the tokenizer can produce
     config = DistilBertConfig(
         vocab_size=vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
-        max_position_embeddings=64, num_labels=len(labels),
+        max_position_embeddings=positions, num_labels=len(labels),
         id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)},
     )
     model = DistilBertForSequenceClassification(config).eval()
