@@ -11,12 +11,18 @@ from service.batching import Batcher
 from service.errors import InvalidInput, ModelNotFound, NotReady
 from service.manifest import ModelFolderError, discover_model_folders
 from service.metrics import Metrics
-from service.runtime import ModelRuntime, load_runtime
+from service.runtime import ModelRuntime, load_runtime, probe_tokens
 from service.settings import Settings
 
 log = logging.getLogger("service")
 
-WARMUP_TEXT_TOKENS = 999  # a token id unlikely to be special; clipped to the vocabulary
+
+class WarmUpError(Exception):
+    """A model failed its warm-up and bad models are not skipped: start-up must stop."""
+
+
+class _ShapeFailed(Exception):
+    """One warm-up batch failed; the message names its shape and the model's error."""
 
 
 @dataclass
@@ -84,17 +90,43 @@ class ServiceState:
             self.metrics.queue_depth.labels(name).set(0)
 
     async def warm_up(self) -> None:
-        """A few batches of several lengths per model on its own worker thread, then ready."""
-        for name, runtime in self.models.runtimes.items():
-            vocab = runtime.tokenizer.get_vocab_size()
-            token = min(WARMUP_TEXT_TOKENS, vocab - 1)
-            for size, length in warmup_shapes(runtime.max_seq_len, self.settings.max_batch_items):
-                for _ in range(self.settings.warmup_batches):
-                    await self.batchers[name].call(runtime.run, [[token] * length] * size)
+        """A few batches of several lengths per model on its own worker thread, then ready.
+
+        A model that fails raises WarmUpError, or with skip_bad_models is moved to
+        `models.failed` (its batcher closed) while the others go on."""
+        for name, runtime in list(self.models.runtimes.items()):
+            try:
+                await self._warm_up_one(runtime)
+            except _ShapeFailed as exc:
+                message = f"{runtime.folder}: warm-up failed on {exc}"
+                self.warmed[name] = f"failed: {message}"
+                if not self.settings.skip_bad_models:
+                    raise WarmUpError(message) from exc
+                log.error("skipping model %s: %s", name, message)
+                await self._drop(name, message)
+                continue
             self.warmed[name] = "ready"
             log.info("warmed up %s", name)
+        if not self.models.runtimes:
+            raise WarmUpError("no model passed its warm-up")
         self.ready = True
         self.metrics.ready.set(1)
+
+    async def _warm_up_one(self, runtime: ModelRuntime) -> None:
+        for size, length in warmup_shapes(runtime.max_seq_len, self.settings.max_batch_items):
+            batch = probe_tokens(runtime, length, size)
+            for _ in range(self.settings.warmup_batches):
+                try:
+                    await self.batchers[runtime.name].call(runtime.run, batch)
+                except Exception as exc:  # any failure of the graph, reported with its real type
+                    raise _ShapeFailed(f"a batch of {size} x {length} tokens: {type(exc).__name__}: {exc}") from exc
+
+    async def _drop(self, name: str, message: str) -> None:
+        runtime = self.models.runtimes.pop(name)
+        self.models.failed[name] = message
+        del self.warmed[name]
+        await self.batchers.pop(name).close()
+        self.metrics.model_info.remove(name, runtime.task, runtime.variant, runtime.provider)
 
     async def stop(self) -> None:
         self.ready = False

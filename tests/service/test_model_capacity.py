@@ -17,7 +17,7 @@ from service.main import create_app
 from service.manifest import ModelFolderError
 from service.state import load_models
 from tests.service.conftest import make_settings, serving, wait_ready
-from tests.service.model_folders import SENTIMENT_LABELS, build_classifier_folder
+from tests.service.model_folders import SENTIMENT_LABELS, build_classifier_folder, build_rule_qa_folder
 from tests.service.test_api import error_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,3 +102,18 @@ def test_with_skip_bad_models_a_warm_up_failure_marks_the_model_failed(repositor
         assert client.post("/v1/sentiment", json={"inputs": "fine"}).status_code == 200
         error_of(client.post("/v1/classify", json={"model": "topic", "inputs": "x"}), 404)
     assert stops == []
+
+
+def test_serve_exits_1_when_a_model_fails_its_warm_up(tmp_path):
+    """A graph that runs only at exactly max_seq_len passes the capacity check; the warm-up's
+    shorter batches fail, and the server stops instead of staying live but never ready."""
+    build_rule_qa_folder(tmp_path / "fixed", fixed_length=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "--model-repository", str(tmp_path), "--port", "0",
+         "--warmup-batches", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("serve: error:") and "fixed" in last and "warm-up failed" in last
+    assert "Traceback" not in result.stderr
