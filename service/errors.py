@@ -123,6 +123,9 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # FastAPI's only 400: a body it could not parse (not UTF-8, ...)
+        message = "body: cannot be read as JSON text (send UTF-8 encoded JSON)"
+        return JSONResponse(error_body(422, "invalid_input", message, "body"), 422)
     type_ = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
         exc.status_code, "http_error"
     )

@@ -27,7 +27,7 @@ from service.middleware import BodyLimitMiddleware, RequestMetricsMiddleware
 from service.routes.answer import qa
 from service.routes.classify import v1
 from service.routes.models import models as model_routes, ops
-from service.routes.plumbing import require_api_key
+from service.routes.plumbing import error_responses, require_api_key
 from service.settings import Settings, settings_from_cli
 from service.state import LoadedModels, ServiceState, WarmUpError, load_models
 
@@ -94,9 +94,11 @@ def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal:
     )
     app.state.service = state
     install_error_handlers(app)
-    protected = [Depends(require_api_key)]
+    # Auth (and its 401 and bearer scheme in the OpenAPI document) only when there is a key.
+    protected = ({"dependencies": [Depends(require_api_key)], "responses": error_responses(401)}
+                 if settings.api_key is not None else {})
     for router in (v1, qa, model_routes):
-        app.include_router(router, dependencies=protected)
+        app.include_router(router, **protected)
     app.include_router(ops)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)

@@ -149,6 +149,8 @@ class ServiceState:
         names = [n for n, r in self.models.runtimes.items() if r.task == task]
         if len(names) == 1:
             return names[0]
+        if not names:
+            raise ModelNotFound(f"no {task} model is loaded", field="model")
         raise InvalidInput(
             f"model: required when {len(names)} {task} models are loaded ({', '.join(sorted(names))})",
             field="model",

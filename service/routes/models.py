@@ -28,14 +28,14 @@ def _model_info(runtime: ModelRuntime) -> ModelInfo:
     )
 
 
-@models.get("/models", response_model=ModelList, responses=error_responses(401), summary="Loaded models")
+@models.get("/models", response_model=ModelList, summary="Loaded models")
 async def list_models(state: State) -> ModelList:
     runtimes = state.models.runtimes
     failed = [FailedModel(name=n, error=e) for n, e in sorted(state.models.failed.items())]
     return ModelList(models=[_model_info(runtimes[n]) for n in sorted(runtimes)], failed=failed)
 
 
-@models.get("/models/{name}", response_model=ModelInfo, responses=error_responses(401, 404),
+@models.get("/models/{name}", response_model=ModelInfo, responses=error_responses(404),
         summary="One loaded model")
 async def get_model(name: str, request: Request, state: State) -> ModelInfo:
     runtime = state.models.runtimes.get(name)

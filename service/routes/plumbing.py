@@ -42,7 +42,7 @@ def error_responses(*codes: int, model: type = ErrorBody) -> dict:
     return {code: {"model": model} for code in codes}
 
 
-INFERENCE_ERRORS = error_responses(401, 404, 413, 422, 429, 500, 503, 504)
+INFERENCE_ERRORS = error_responses(404, 413, 422, 429, 500, 503, 504)
 
 
 class ClientGone(ServiceError):
