@@ -76,6 +76,12 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Deadline of a request from arrival; past it: 504."
     )
 
+    preprocessing_threads: int = Field(
+        1, ge=1,
+        description="Threads that tokenize long inputs (QA contexts, long texts) and decode QA "
+        "spans, so that the event loop keeps answering other requests meanwhile.",
+    )
+
     # limits and access
     api_key: str | None = Field(
         None, description="When set, /v1/* requires the header 'Authorization: Bearer <key>'."

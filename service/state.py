@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,8 +76,12 @@ class ServiceState:
     batchers: dict[str, Batcher] = field(default_factory=dict)
     ready: bool = False
     warmed: dict[str, str] = field(default_factory=dict)  # model -> "warming" | "ready" | error
+    preprocessing: ThreadPoolExecutor | None = None  # tokenizes long inputs off the event loop
 
     def start(self) -> None:
+        self.preprocessing = ThreadPoolExecutor(
+            self.settings.preprocessing_threads, thread_name_prefix="preprocessing"
+        )
         limits = BatchLimits(
             self.settings.max_batch_items, self.settings.max_batch_tokens,
             self.settings.max_wait_ms / 1000.0, self.settings.max_batch_padding,
@@ -133,6 +138,8 @@ class ServiceState:
         self.metrics.ready.set(0)
         for batcher in self.batchers.values():
             await batcher.close()
+        if self.preprocessing is not None:
+            self.preprocessing.shutdown(wait=True)
 
     def runtime(self, name: str, task: str) -> tuple[ModelRuntime, Batcher]:
         if not self.ready:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from fastapi import APIRouter, Request
@@ -20,7 +21,7 @@ from service.errors import InputTooLong, InvalidInput
 from service.manifest import QUESTION_ANSWERING
 from service.qa import best_answers, window_spans
 from service.qa_windows import DEFAULT_DOC_STRIDE, PairTokens, Window, WindowError, split_pair
-from service.routes.plumbing import INFERENCE_ERRORS, State, infer, timing_headers
+from service.routes.plumbing import INFERENCE_ERRORS, State, infer, off_loop, timing_headers
 from service.runtime import ModelRuntime
 from service.schemas import QARequest, QAResponse
 from service.settings import Settings
@@ -148,8 +149,10 @@ async def question_answering(body: QARequest, request: Request, state: State) ->
     request.state.model = name  # only loaded models name a metrics label
     pairs, single = request_pairs(body, state.settings)
     options = request_options(body, runtime)
-    windows = pair_windows(runtime, pairs, options, state, single)
+    # Contexts run to 100,000 characters: tokenizing them, cutting windows and searching spans
+    # happen on the preprocessing threads, never on the event loop.
+    windows = await off_loop(state, partial(pair_windows, runtime, pairs, options, state, single))
     results = await infer(request, state, batcher, [w.ids for own in windows for w in own], started)
-    answers = decode_answers(pairs, windows, [r.output for r in results], options)
+    answers = await off_loop(state, partial(decode_answers, pairs, windows, [r.output for r in results], options))
     shaped = [a[0] if body.top_k == 1 else a for a in answers]
     return JSONResponse(shaped[0] if single else shaped, headers=timing_headers(results))

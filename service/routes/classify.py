@@ -4,13 +4,14 @@ shape the answer like `pipeline("text-classification")`."""
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from service.errors import InputTooLong, InvalidInput
 from service.manifest import CLASSIFICATION
-from service.routes.plumbing import INFERENCE_ERRORS, State, infer, timing_headers
+from service.routes.plumbing import INFERENCE_ERRORS, OFF_LOOP_CHARS, State, infer, off_loop, timing_headers
 from service.runtime import ModelRuntime
 from service.schemas import ClassifyRequest, ClassifyResponse
 from service.state import ServiceState
@@ -60,7 +61,9 @@ async def _classify(request: Request, state: ServiceState, name: str, body: Clas
     request.state.model = name  # only loaded models name a metrics label
     texts = _texts(body.inputs, state)
     single = isinstance(body.inputs, str)
-    sequences = _tokenize(runtime, texts, body.truncation, state, single)
+    tokenize = partial(_tokenize, runtime, texts, body.truncation, state, single)
+    long = sum(len(text) for text in texts) > OFF_LOOP_CHARS
+    sequences = await off_loop(state, tokenize) if long else tokenize()
     results = await infer(request, state, batcher, sequences, started)
     labels = runtime.manifest.labels
     answers = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import time
-from typing import Annotated
+from typing import Annotated, Callable, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -15,6 +15,13 @@ from service.batching import Batcher, ItemResult, gather_results
 from service.errors import DeadlineExceeded, ServiceError, Unauthorized
 from service.schemas import ErrorBody
 from service.state import ServiceState
+
+T = TypeVar("T")
+
+# Inputs with more characters than this are tokenized on the preprocessing threads; shorter ones
+# on the event loop, where a thread hop would cost more than the tokenizer call itself.
+OFF_LOOP_CHARS = 2_000
+
 
 # Dependencies are `async def` on purpose: FastAPI runs plain `def` dependencies in its thread
 # pool, two thread hops per request that cost more than the work they do.
@@ -90,3 +97,9 @@ def timing_headers(results: list[ItemResult]) -> dict[str, str]:
         "X-Batch-Size": str(max(r.batch_size for r in results)),
     }
 
+
+
+async def off_loop(state: ServiceState, work: Callable[[], T]) -> T:
+    """Run CPU-heavy request work (tokenizing long inputs, cutting windows, decoding spans) on
+    the service's preprocessing threads, so that the event loop keeps answering other requests."""
+    return await asyncio.get_running_loop().run_in_executor(state.preprocessing, work)
