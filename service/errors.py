@@ -79,9 +79,20 @@ def error_body(status: int, type_: str, message: str, field: str | None = None) 
     return {"error": error}
 
 
-def error_response(exc: ServiceError) -> JSONResponse:
+PROTOCOL_V2 = "/v2"  # the Open Inference Protocol's routes: its own error body
+
+
+def body_for(path: str, status: int, type_: str, message: str, field: str | None = None) -> dict:
+    """The error body of the API `path` belongs to: {"error": "message"} under /v2 (the Open
+    Inference Protocol's), {"error": {"status", "type", "message", "field"}} everywhere else."""
+    if path == PROTOCOL_V2 or path.startswith(PROTOCOL_V2 + "/"):
+        return {"error": printable(message)}
+    return error_body(status, type_, message, field)
+
+
+def error_response(exc: ServiceError, path: str) -> JSONResponse:
     return JSONResponse(
-        error_body(exc.status, exc.type, exc.message, exc.field), exc.status, headers=exc.headers
+        body_for(path, exc.status, exc.type, exc.message, exc.field), exc.status, headers=exc.headers
     )
 
 
@@ -105,12 +116,12 @@ def _most_specific(errors: list[dict]) -> dict:
     return max(errors, key=lambda e: len(e.get("loc", ())), default={"loc": (), "msg": "invalid request"})
 
 
-async def _service_error(_: Request, exc: Exception) -> JSONResponse:
+async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    return error_response(exc)
+    return error_response(exc, request.url.path)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     first = _most_specific(errors)
@@ -118,26 +129,26 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     fields = {_field_name(tuple(e.get("loc", ()))) for e in errors}
     others = f" (and problems in {len(fields) - 1} more fields)" if len(fields) > 1 else ""
     message = f"{field}: {MESSAGES.get(first.get('type'), first.get('msg', 'invalid value'))}{others}"
-    return JSONResponse(error_body(422, "invalid_input", message, field), 422)
+    return JSONResponse(body_for(request.url.path, 422, "invalid_input", message, field), 422)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400:  # FastAPI's only 400: a body it could not parse (not UTF-8, ...)
         message = "body: cannot be read as JSON text (send UTF-8 encoded JSON)"
-        return JSONResponse(error_body(422, "invalid_input", message, "body"), 422)
+        return JSONResponse(body_for(request.url.path, 422, "invalid_input", message, "body"), 422)
     type_ = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
         exc.status_code, "http_error"
     )
     return JSONResponse(
-        error_body(exc.status_code, type_, str(exc.detail)), exc.status_code, headers=exc.headers
+        body_for(request.url.path, exc.status_code, type_, str(exc.detail)), exc.status_code, headers=exc.headers
     )
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled %s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
     message = f"internal error ({type(exc).__name__}); see the server log"
-    return JSONResponse(error_body(500, "internal_error", message), 500)
+    return JSONResponse(body_for(request.url.path, 500, "internal_error", message), 500)
 
 
 def install_error_handlers(app: FastAPI) -> None:

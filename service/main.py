@@ -29,6 +29,8 @@ from service.routes.classify import v1
 from service.routes.models import models as model_routes, ops
 from service.routes.plumbing import error_responses, require_api_key
 from service.settings import Settings, settings_from_cli
+from service.v2.binary import ProtocolBodyMiddleware
+from service.v2.routes import v2, v2_health
 from service.state import LoadedModels, ServiceState, WarmUpError, load_models
 
 log = logging.getLogger("service")
@@ -97,9 +99,11 @@ def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal:
     # Auth (and its 401 and bearer scheme in the OpenAPI document) only when there is a key.
     protected = ({"dependencies": [Depends(require_api_key)], "responses": error_responses(401)}
                  if settings.api_key is not None else {})
-    for router in (v1, qa, model_routes):
+    for router in (v1, qa, model_routes, v2):
         app.include_router(router, **protected)
     app.include_router(ops)
+    app.include_router(v2_health)
+    app.add_middleware(ProtocolBodyMiddleware)  # inside the body limit: reads what it lets through
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     return app

@@ -141,16 +141,25 @@ class ServiceState:
         if self.preprocessing is not None:
             self.preprocessing.shutdown(wait=True)
 
-    def runtime(self, name: str, task: str) -> tuple[ModelRuntime, Batcher]:
-        if not self.ready:
-            raise NotReady("models are still loading or warming up")
+    def loaded(self, name: str, field: str | None = None) -> ModelRuntime:
+        """A loaded model (ready or not); 404 for a name not loaded."""
         runtime = self.models.runtimes.get(name)
         if runtime is None:
             known = ", ".join(sorted(self.models.runtimes)) or "none"
-            raise ModelNotFound(f"unknown model {name!r} (loaded: {known})", field="model")
+            raise ModelNotFound(f"unknown model {name!r} (loaded: {known})", field=field)
+        return runtime
+
+    def lookup(self, name: str, field: str = "model") -> tuple[ModelRuntime, Batcher]:
+        """A model to run and its batcher: 503 before ready, 404 for a name not loaded."""
+        if not self.ready:
+            raise NotReady("models are still loading or warming up")
+        return self.loaded(name, field), self.batchers[name]
+
+    def runtime(self, name: str, task: str) -> tuple[ModelRuntime, Batcher]:
+        runtime, batcher = self.lookup(name)
         if runtime.task != task:
             raise InvalidInput(f"model {name!r} is a {runtime.task} model, not {task}", field="model")
-        return runtime, self.batchers[name]
+        return runtime, batcher
 
     def default_model(self, task: str) -> str:
         names = [n for n, r in self.models.runtimes.items() if r.task == task]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from service.errors import ModelNotFound, NotReady
+from service.errors import NotReady
 from service.routes.plumbing import State, error_responses
 from service.runtime import ModelRuntime
 from service.schemas import FailedModel, Health, ModelInfo, ModelList, VariantInfo
@@ -38,9 +38,7 @@ async def list_models(state: State) -> ModelList:
 @models.get("/models/{name}", response_model=ModelInfo, responses=error_responses(404),
         summary="One loaded model")
 async def get_model(name: str, request: Request, state: State) -> ModelInfo:
-    runtime = state.models.runtimes.get(name)
-    if runtime is None:
-        raise ModelNotFound(f"unknown model {name!r} (loaded: {', '.join(sorted(state.models.runtimes))})")
+    runtime = state.loaded(name)
     request.state.model = name
     return _model_info(runtime)
 
