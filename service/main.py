@@ -28,8 +28,10 @@ from service.routes.answer import qa
 from service.routes.classify import v1
 from service.routes.models import models as model_routes, ops
 from service.routes.plumbing import error_responses, require_api_key
+from service.schemas import ErrorBody
 from service.settings import Settings, settings_from_cli
 from service.v2.binary import ProtocolBodyMiddleware
+from service.v2.protocol import ProtocolError
 from service.v2.routes import v2, v2_health
 from service.state import LoadedModels, ServiceState, WarmUpError, load_models
 
@@ -97,10 +99,10 @@ def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal:
     app.state.service = state
     install_error_handlers(app)
     # Auth (and its 401 and bearer scheme in the OpenAPI document) only when there is a key.
-    protected = ({"dependencies": [Depends(require_api_key)], "responses": error_responses(401)}
-                 if settings.api_key is not None else {})
-    for router in (v1, qa, model_routes, v2):
-        app.include_router(router, **protected)
+    routers = [(v1, ErrorBody), (qa, ErrorBody), (model_routes, ErrorBody), (v2, ProtocolError)]
+    for router, error_model in routers:
+        auth = {"dependencies": [Depends(require_api_key)], "responses": error_responses(401, model=error_model)}
+        app.include_router(router, **(auth if settings.api_key is not None else {}))
     app.include_router(ops)
     app.include_router(v2_health)
     app.add_middleware(ProtocolBodyMiddleware)  # inside the body limit: reads what it lets through
