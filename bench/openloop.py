@@ -37,9 +37,11 @@ async def _send(client: httpx.AsyncClient, request: Request, started: float) -> 
 
 
 async def open_loop(url: str, requests: Callable[[int], Request], rate: float, seconds: float,
-                    timeout_s: float = 60.0, on_tick: Callable[[float], None] | None = None) -> list[Outcome]:
-    """Send requests(i) at `rate` per second for `seconds`; wait for every answer."""
-    limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
+                    timeout_s: float = 60.0, on_tick: Callable[[float], None] | None = None,
+                    keepalive: bool = True) -> list[Outcome]:
+    """Send requests(i) at `rate` per second for `seconds`; wait for every answer. Without
+    `keepalive` each request opens its own connection (a refused connect is then unambiguous)."""
+    limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200 if keepalive else 0)
     async with httpx.AsyncClient(base_url=url, timeout=timeout_s, limits=limits) as client:
         started = time.monotonic()
         tasks, next_tick = [], 0.0
@@ -55,11 +57,15 @@ async def open_loop(url: str, requests: Callable[[int], Request], rate: float, s
         return list(await asyncio.gather(*tasks))
 
 
-def percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float | None:
     ordered = sorted(values)
     if not ordered:
-        return float("nan")
+        return None
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def summary(outcomes: list[Outcome]) -> dict:
@@ -68,7 +74,23 @@ def summary(outcomes: list[Outcome]) -> dict:
     ok = [o.latency_s * 1000 for o in outcomes if o.status == 200]
     return {
         "requests": len(outcomes), "by_status": dict(sorted(kinds.items())),
-        "p50_ms": round(percentile(ok, 50), 2), "p99_ms": round(percentile(ok, 99), 2),
+        "p50_ms": _ms(percentile(ok, 50)), "p99_ms": _ms(percentile(ok, 99)),
         "max_ms": round(max(ok), 2) if ok else None,
         "429_without_retry_after": sum(1 for o in outcomes if o.status == 429 and not o.retry_after),
     }
+
+
+async def closed_loop(url: str, requests: Callable[[int], Request], clients: int, seconds: float,
+                      timeout_s: float = 120.0) -> list[Outcome]:
+    """`clients` loops, each sending its next request when the previous one is answered."""
+    outcomes: list[Outcome] = []
+    counter = itertools.count()
+    async with httpx.AsyncClient(base_url=url, timeout=timeout_s) as client:
+        started = time.monotonic()
+
+        async def loop() -> None:
+            while time.monotonic() - started < seconds:
+                outcomes.append(await _send(client, requests(next(counter)), started))
+
+        await asyncio.gather(*(loop() for _ in range(clients)))
+    return outcomes

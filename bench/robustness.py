@@ -25,7 +25,7 @@ import argparse
 import asyncio
 import json
 import platform
-import random
+import shlex
 import signal
 import sys
 import tempfile
@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.load import DEFAULT_DATA, read_sentences  # noqa: E402
 from bench.load_procs import ROOT, child_server_process  # noqa: E402
-from bench.openloop import open_loop, summary  # noqa: E402
+from bench.openloop import closed_loop, open_loop, summary  # noqa: E402
 from bench.qa_load import DEFAULT_DATA as COVID_QA, read_pairs  # noqa: E402
 
 OUT = ROOT / "docs" / "robustness"
@@ -53,7 +53,7 @@ def rss_mb(pid: int) -> float:
 
 def server_args(args: argparse.Namespace, *extra: str) -> list[str]:
     return ["-m", "service", "--model-repository", str(args.model_repository), "--models",
-            args.models, "--log-level", "warning", *extra]
+            args.models, "--log-level", "warning", *shlex.split(args.server_args), *extra]
 
 
 def sentence_requests(texts: list[str], v2_every: int = 0):
@@ -95,16 +95,111 @@ def soak(args: argparse.Namespace) -> None:
                    "rss_samples": [(t, round(mb, 1)) for t, mb in samples]}, args)
 
 
+def interference(args: argparse.Namespace) -> None:
+    texts = read_sentences(DEFAULT_DATA, None)
+    pairs = read_pairs(args.qa_data, None)
+    sentiment = sentence_requests(texts)
+
+    def qa_request(i: int):
+        return "/v1/qa", {"model": "qa", **pairs[i % len(pairs)]}
+
+    async def loaded():
+        qa_task = asyncio.ensure_future(closed_loop(url, qa_request, args.qa_clients, args.seconds + 2))
+        await asyncio.sleep(2)  # the long requests are running
+        short = await open_loop(url, sentiment, args.rate, args.seconds)
+        return short, await qa_task
+
+    with child_server_process(server_args(args), log_path("interference")) as (url, _):
+        asyncio.run(open_loop(url, sentiment, args.rate, 3))  # warm-up
+        alone = asyncio.run(open_loop(url, sentiment, args.rate, args.seconds))
+        with_qa, qa = asyncio.run(loaded())
+    alone_s, with_s, qa_s = summary(alone), summary(with_qa), summary(qa)
+    contexts = [len(pairs[i % len(pairs)]["context"]) for i in range(len(qa))]
+    write("interference", {
+        "rate_per_s": args.rate, "seconds": args.seconds, "qa_clients": args.qa_clients,
+        "sentiment_alone": alone_s, "sentiment_with_qa": with_s, "qa": qa_s,
+        "qa_context_chars_median": sorted(contexts)[len(contexts) // 2] if contexts else None,
+        "p99_ratio": round(with_s["p99_ms"] / alone_s["p99_ms"], 2),
+    }, args)
+
+
+def overload(args: argparse.Namespace) -> None:
+    texts = read_sentences(DEFAULT_DATA, None)
+    batch = args.texts_per_request
+
+    def request(i: int):
+        return "/v1/sentiment", {"inputs": [texts[(i * batch + j) % len(texts)] for j in range(batch)]}
+
+    extra = ("--queue-limit", str(args.queue_limit), "--models", "sentiment")
+    with child_server_process(server_args(args, *extra), log_path("overload")) as (url, _):
+        asyncio.run(closed_loop(url, request, 8, 3))  # warm-up
+        measured = asyncio.run(closed_loop(url, request, args.capacity_clients, args.seconds / 2))
+        capacity = sum(1 for o in measured if o.status == 200) / (args.seconds / 2)
+        outcomes = asyncio.run(open_loop(url, request, 4 * capacity, args.seconds, keepalive=False))
+    result = summary(outcomes)
+    unanswered = [o for o in outcomes if o.status not in (200, 429)]
+    write("overload", {
+        "texts_per_request": batch, "queue_limit": args.queue_limit,
+        "capacity_req_per_s": round(capacity, 1), "offered_req_per_s": round(4 * capacity, 1),
+        "seconds": args.seconds, "capacity_run": summary(measured), **result,
+        "answered_200_per_s": round(result["by_status"].get("200", 0) / args.seconds, 1),
+        "other_than_200_or_429": len(unanswered),
+    }, args)
+
+
+def sigterm(args: argparse.Namespace) -> None:
+    texts = read_sentences(DEFAULT_DATA, None)
+    extra = ("--models", "sentiment", "--max-wait-ms", "20")
+
+    async def run(url: str, process) -> list:
+        load = asyncio.ensure_future(open_loop(url, sentence_requests(texts), args.rate, args.seconds,
+                                               keepalive=False))
+        await asyncio.sleep(args.seconds / 2)
+        process.send_signal(signal.SIGTERM)
+        signalled[0] = time.monotonic()
+        return await load
+
+    signalled = [0.0]
+    with child_server_process(server_args(args, *extra), log_path("sigterm")) as (url, process):
+        started = time.monotonic()
+        outcomes = asyncio.run(run(url, process))
+        exit_code = process.wait(timeout=60)
+    cut = signalled[0] - started
+    before = [o for o in outcomes if o.sent_s < cut]
+    after = [o for o in outcomes if o.sent_s >= cut]
+    lost = [o for o in outcomes if o.status not in (200, None) or (o.status is None and o.error != "ConnectError")]
+    write("sigterm", {
+        "rate_per_s": args.rate, "seconds": args.seconds, "sigterm_at_s": round(cut, 2),
+        "sent_before_sigterm": summary(before), "sent_after_sigterm": summary(after),
+        "in_flight_at_sigterm": sum(1 for o in before if o.sent_s + o.latency_s > cut),
+        "accepted_but_not_answered_200": len(lost), "server_exit_code": exit_code,
+    }, args)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-repository", type=Path, default=ROOT / "models")
     parser.add_argument("--models", default="sentiment,qa")
+    parser.add_argument("--server-args", default="", help="more flags for the server, e.g. '--intra-op-threads 1'")
     runs = parser.add_subparsers(dest="run", required=True)
     p = runs.add_parser("soak")
     p.add_argument("--minutes", type=float, default=60)
     p.add_argument("--rate", type=float, default=30, help="requests per second")
+    p = runs.add_parser("interference")
+    p.add_argument("--seconds", type=float, default=30)
+    p.add_argument("--rate", type=float, default=20, help="sentiment requests per second")
+    p.add_argument("--qa-clients", type=int, default=2, help="concurrent COVID-QA requests")
+    p.add_argument("--qa-data", type=Path, default=COVID_QA)
+    p = runs.add_parser("overload")
+    p.add_argument("--seconds", type=float, default=20)
+    p.add_argument("--texts-per-request", type=int, default=16)
+    p.add_argument("--queue-limit", type=int, default=256)
+    p.add_argument("--capacity-clients", type=int, default=16)
+    p = runs.add_parser("sigterm")
+    p.add_argument("--seconds", type=float, default=10)
+    p.add_argument("--rate", type=float, default=100)
     args = parser.parse_args()
-    {"soak": soak}[args.run](args)
+    {"soak": soak, "interference": interference, "overload": overload, "sigterm": sigterm}[args.run](args)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import onnxruntime as ort
 from tokenizers import Encoding, Tokenizer
 
 from service.manifest import Manifest, ModelFolderError, load_model_folder
+from service.priority import call_at_priority, task_nice
 from service.settings import Settings
 
 log = logging.getLogger("service")
@@ -190,9 +191,10 @@ def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
     providers = choose_providers(settings.providers, ort.get_available_providers())
     variant = choose_variant(manifest, settings.variant, providers[0], folder)
     plain, truncating, pad_id = _load_tokenizers(folder, manifest)
-    session = _session(
-        folder / manifest.variants[variant].file, providers, settings.intra_op_threads, settings.ort_spinning
-    )
+    path = folder / manifest.variants[variant].file
+    session = call_at_priority(task_nice(settings, manifest.task), lambda: _session(
+        path, providers, settings.intra_op_threads, settings.ort_spinning
+    ))
     names = {i.name for i in session.get_inputs()}
     missing = [n for n in ("input_ids", "attention_mask") if n not in names]
     if missing:

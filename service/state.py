@@ -12,6 +12,7 @@ from service.batching import Batcher
 from service.errors import InvalidInput, ModelNotFound, NotReady
 from service.manifest import ModelFolderError, discover_model_folders
 from service.metrics import Metrics
+from service.priority import lower_priority, task_nice
 from service.runtime import ModelRuntime, load_runtime, probe_tokens
 from service.settings import Settings
 
@@ -80,14 +81,17 @@ class ServiceState:
 
     def start(self) -> None:
         self.preprocessing = ThreadPoolExecutor(
-            self.settings.preprocessing_threads, thread_name_prefix="preprocessing"
+            self.settings.preprocessing_threads, thread_name_prefix="preprocessing",
+            initializer=lower_priority,
+            initargs=(self.settings.low_priority_nice if self.settings.low_priority_tasks else 0,),
         )
         limits = BatchLimits(
             self.settings.max_batch_items, self.settings.max_batch_tokens,
             self.settings.max_wait_ms / 1000.0, self.settings.max_batch_padding,
         )
         for name, runtime in self.models.runtimes.items():
-            batcher = Batcher(name, runtime.run, limits, self.settings.queue_limit, self.metrics)
+            batcher = Batcher(name, runtime.run, limits, self.settings.queue_limit, self.metrics,
+                              nice=task_nice(self.settings, runtime.task))
             batcher.start()
             self.batchers[name] = batcher
             self.warmed[name] = "warming"
