@@ -25,8 +25,10 @@ import argparse
 import asyncio
 import json
 import platform
+import re
 import shlex
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -176,6 +178,34 @@ def sigterm(args: argparse.Namespace) -> None:
     }, args)
 
 
+FUZZ_CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
+               "response_headers_conformance,response_schema_conformance,negative_data_rejection")
+
+
+def _schemathesis(url: str, args: argparse.Namespace, *extra: str) -> dict:
+    command = [str(Path(sys.executable).parent / "st"), "run", f"{url}/openapi.json", "--checks", FUZZ_CHECKS,
+               "--max-examples", str(args.max_examples), "--seed", str(args.seed), "--workers", "1",
+               "--phases", "examples,coverage,fuzzing", "--no-color", *extra]
+    started = time.monotonic()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=LOGS)  # its cache too
+    output = result.stdout + result.stderr
+    counts = re.search(r"(\d+) generated, (\d+) passed", output)
+    failures = re.findall(r"^_+ (.+?) _+$", output, re.M)
+    return {"exit_code": result.returncode, "seconds": round(time.monotonic() - started, 1),
+            "generated": int(counts.group(1)) if counts else None,
+            "passed": int(counts.group(2)) if counts else None, "failed_operations": failures}
+
+
+def fuzz(args: argparse.Namespace) -> None:
+    runs = {}
+    with child_server_process(server_args(args), log_path("fuzz")) as (url, _):
+        runs["without_api_key"] = _schemathesis(url, args)
+    with child_server_process(server_args(args, "--api-key", "fuzz-key"), log_path("fuzz-key")) as (url, _):
+        runs["with_api_key"] = _schemathesis(url, args, "--header", "Authorization: Bearer fuzz-key",
+                                             "--checks", "ignored_auth")
+    write("fuzz", {"max_examples": args.max_examples, "seed": args.seed, "checks": FUZZ_CHECKS, **runs}, args)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-repository", type=Path, default=ROOT / "models")
@@ -198,8 +228,11 @@ def main() -> None:
     p = runs.add_parser("sigterm")
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--rate", type=float, default=100)
+    p = runs.add_parser("fuzz")
+    p.add_argument("--max-examples", type=int, default=300)
+    p.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
-    {"soak": soak, "interference": interference, "overload": overload, "sigterm": sigterm}[args.run](args)
+    {"fuzz": fuzz, "soak": soak, "interference": interference, "overload": overload, "sigterm": sigterm}[args.run](args)
 
 
 if __name__ == "__main__":

@@ -20,13 +20,13 @@ CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
 SEED = 13
 
 
-def fuzz(url: str, max_examples: int, *extra: str) -> tuple[int, str]:
-    """Run schemathesis; the number of generated cases and its output."""
+def fuzz(url: str, work: Path, max_examples: int, *extra: str) -> tuple[int, str]:
+    """Run schemathesis in `work` (where it keeps its cache); the number of cases and its output."""
     result = subprocess.run(
         [ST, "run", f"{url}/openapi.json", "--checks", CHECKS, "--max-examples", str(max_examples),
          "--seed", str(SEED), "--workers", "1", "--phases", "examples,coverage,fuzzing",
          "--no-color", *extra],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, cwd=work,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
@@ -36,16 +36,16 @@ def fuzz(url: str, max_examples: int, *extra: str) -> tuple[int, str]:
 
 
 @pytest.mark.slow
-def test_fuzzing_without_an_api_key_finds_nothing(qa_repository):
+def test_fuzzing_without_an_api_key_finds_nothing(qa_repository, tmp_path):
     with live_server(qa_repository, models=["qa", "sentiment"]) as url:
-        cases, output = fuzz(url, 200)
+        cases, output = fuzz(url, tmp_path, 200)
     assert cases >= 1000, output[-2000:]
     assert "14 selected" in output  # every operation of the document
 
 
 @pytest.mark.slow
-def test_fuzzing_with_an_api_key_finds_nothing(qa_repository):
+def test_fuzzing_with_an_api_key_finds_nothing(qa_repository, tmp_path):
     with live_server(qa_repository, models=["qa", "sentiment"], api_key="fuzz-key") as url:
-        cases, output = fuzz(url, 100, "--header", "Authorization: Bearer fuzz-key",
+        cases, output = fuzz(url, tmp_path, 100, "--header", "Authorization: Bearer fuzz-key",
                              "--checks", "ignored_auth")
     assert cases >= 500, output[-2000:]
