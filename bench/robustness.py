@@ -151,7 +151,8 @@ def overload(args: argparse.Namespace) -> None:
 
 def sigterm(args: argparse.Namespace) -> None:
     texts = read_sentences(DEFAULT_DATA, None)
-    extra = ("--models", "sentiment", "--max-wait-ms", "20")
+    # A long batching wait keeps many requests accepted and queued when SIGTERM arrives.
+    extra = ("--models", "sentiment", "--max-wait-ms", str(args.max_wait_ms))
 
     async def run(url: str, process) -> list:
         load = asyncio.ensure_future(open_loop(url, sentence_requests(texts), args.rate, args.seconds,
@@ -174,7 +175,8 @@ def sigterm(args: argparse.Namespace) -> None:
         "rate_per_s": args.rate, "seconds": args.seconds, "sigterm_at_s": round(cut, 2),
         "sent_before_sigterm": summary(before), "sent_after_sigterm": summary(after),
         "in_flight_at_sigterm": sum(1 for o in before if o.sent_s + o.latency_s > cut),
-        "accepted_but_not_answered_200": len(lost), "server_exit_code": exit_code,
+        "max_wait_ms": args.max_wait_ms,
+        "not_200_and_not_refused_at_connect": len(lost), "server_exit_code": exit_code,
     }, args)
 
 
@@ -228,6 +230,7 @@ def main() -> None:
     p = runs.add_parser("sigterm")
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--rate", type=float, default=100)
+    p.add_argument("--max-wait-ms", type=float, default=300)
     p = runs.add_parser("fuzz")
     p.add_argument("--max-examples", type=int, default=300)
     p.add_argument("--seed", type=int, default=13)
