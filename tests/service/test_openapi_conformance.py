@@ -58,3 +58,17 @@ def test_a_body_that_is_not_utf8_is_the_documented_422(client):
 def test_qa_without_a_qa_model_is_404(client):
     error = error_of(client.post("/v1/qa", json={"question": "who ?", "context": "x"}), 404)
     assert "question-answering" in error["message"]
+
+
+def test_the_document_carries_the_servers_own_limits(repository):
+    with serving(repository, max_inputs=8, max_text_chars=200, qa_max_context_chars=300) as c:
+        schemas = c.get("/openapi.json").json()["components"]["schemas"]
+        inputs = schemas["ClassifyRequest"]["properties"]["inputs"]["oneOf"]
+        (text,) = [s for s in inputs if s["type"] == "string"]
+        (texts,) = [s for s in inputs if s["type"] == "array"]
+        assert text["maxLength"] == texts["items"]["maxLength"] == 200 and texts["maxItems"] == 8
+        (pairs,) = [s for s in schemas["QARequest"]["properties"]["inputs"]["anyOf"] if s.get("type") == "array"]
+        assert pairs["minItems"] == 1 and pairs["maxItems"] == 8
+        assert schemas["QAInput"]["properties"]["context"]["maxLength"] == 300
+        error_of(c.post("/v1/sentiment", json={"inputs": ["x"] * 9}), 422)
+        error_of(c.post("/v1/sentiment", json={"inputs": "x" * 201}), 422)
