@@ -28,6 +28,7 @@ from service.routes.answer import qa
 from service.routes.classify import v1
 from service.routes.models import models as model_routes, ops
 from service.routes.plumbing import error_responses, require_api_key
+from service.openapi import install_limits
 from service.schemas import ErrorBody
 from service.settings import Settings, settings_from_cli
 from service.v2.binary import ProtocolBodyMiddleware
@@ -98,6 +99,7 @@ def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal:
     )
     app.state.service = state
     install_error_handlers(app)
+    install_limits(app, settings)
     # Auth (and its 401 and bearer scheme in the OpenAPI document) only when there is a key.
     routers = [(v1, ErrorBody), (qa, ErrorBody), (model_routes, ErrorBody), (v2, ProtocolError)]
     for router, error_model in routers:

@@ -139,7 +139,7 @@ class QARequest(BaseModel):
     )
     question: str | None = Field(None, min_length=1, description="One question (with `context`).")
     context: str | None = Field(None, min_length=1, description="The context of `question`.")
-    inputs: list[QAInput] | None = Field(
+    inputs: Annotated[list[QAInput], Field(min_length=1)] | None = Field(
         None, description="Several {question, context} pairs instead of `question` and `context` "
         "(answer: one entry per pair)."
     )
