@@ -185,7 +185,8 @@ FUZZ_CHECKS = ("not_a_server_error,status_code_conformance,content_type_conforma
 
 
 def _schemathesis(url: str, args: argparse.Namespace, *extra: str) -> dict:
-    command = [str(Path(sys.executable).parent / "st"), "run", f"{url}/openapi.json", "--checks", FUZZ_CHECKS,
+    command = [str(Path(sys.executable).parent / "st"), "--config-file", str(ROOT / "schemathesis.toml"),
+               "run", f"{url}/openapi.json", "--checks", FUZZ_CHECKS,
                "--max-examples", str(args.max_examples), "--seed", str(args.seed), "--workers", "1",
                "--phases", "examples,coverage,fuzzing", "--no-color", *extra]
     started = time.monotonic()
