@@ -34,6 +34,14 @@ def _ready(url: str) -> bool:
 @contextlib.contextmanager
 def child_server(args: list[str], log_path: Path, ready_timeout: float = 300.0) -> Iterator[str]:
     """Run `python <args> --port P`; yield its base URL once /readyz answers 200."""
+    with child_server_process(args, log_path, ready_timeout) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def child_server_process(args: list[str], log_path: Path, ready_timeout: float = 300.0
+                         ) -> Iterator[tuple[str, subprocess.Popen]]:
+    """child_server, also yielding the process (for its memory, or to signal it)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = open(log_path, "w")
@@ -45,7 +53,7 @@ def child_server(args: list[str], log_path: Path, ready_timeout: float = 300.0) 
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"server {args} did not become ready; see {log_path}")
             time.sleep(0.2)
-        yield url
+        yield url, process
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)

@@ -23,6 +23,7 @@ import numpy as np
 from service.batch_policy import Batch, BatchLimits, PendingItem, select_batch, wait_time
 from service.errors import QueueFull, ShuttingDown
 from service.metrics import Metrics
+from service.priority import lower_priority
 
 log = logging.getLogger("service")
 
@@ -67,6 +68,7 @@ class Batcher:
         queue_limit: int,
         metrics: Metrics,
         clock: Callable[[], float] = time.monotonic,
+        nice: int = 0,
     ) -> None:
         self.name, self._run_fn, self.limits = name, run, limits
         self.queue_limit, self._metrics, self._clock = queue_limit, metrics, clock
@@ -75,7 +77,9 @@ class Batcher:
         self._wakeup = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"model-{name}")
+        self._executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"model-{name}", initializer=lower_priority, initargs=(nice,)
+        )
         self.records: deque[BatchRecord] = deque(maxlen=10_000)
 
     @property

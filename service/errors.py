@@ -13,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.schemas import UNION_TAGS
+
 log = logging.getLogger("service")
 
 
@@ -65,53 +67,88 @@ class ShuttingDown(ServiceError):
     status, type = 503, "shutting_down"
 
 
+def printable(text: str) -> str:
+    """`text` as valid UTF-8: lone surrogates (legal in JSON strings) shown as \\udxxx escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def error_body(status: int, type_: str, message: str, field: str | None = None) -> dict:
-    error = {"status": status, "type": type_, "message": message}
+    error = {"status": status, "type": type_, "message": printable(message)}
     if field is not None:
-        error["field"] = field
+        error["field"] = printable(field)
     return {"error": error}
 
 
-def error_response(exc: ServiceError) -> JSONResponse:
+PROTOCOL_V2 = "/v2"  # the Open Inference Protocol's routes: its own error body
+
+
+def body_for(path: str, status: int, type_: str, message: str, field: str | None = None) -> dict:
+    """The error body of the API `path` belongs to: {"error": "message"} under /v2 (the Open
+    Inference Protocol's), {"error": {"status", "type", "message", "field"}} everywhere else."""
+    if path == PROTOCOL_V2 or path.startswith(PROTOCOL_V2 + "/"):
+        return {"error": printable(message)}
+    return error_body(status, type_, message, field)
+
+
+def error_response(exc: ServiceError, path: str) -> JSONResponse:
     return JSONResponse(
-        error_body(exc.status, exc.type, exc.message, exc.field), exc.status, headers=exc.headers
+        body_for(path, exc.status, exc.type, exc.message, exc.field), exc.status, headers=exc.headers
     )
 
 
+# Pydantic's messages where they would not tell a client what is wrong.
+MESSAGES = {"string_unicode": "not valid UTF-8 text (it holds a lone UTF-16 surrogate)"}
+
+
 def _field_name(loc: tuple) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
+    """("body", "inputs", "texts", 1, "context") -> "inputs[1].context"."""
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif part not in ("body", "query", "path", "header") and part not in UNION_TAGS:
+            name += f".{part}" if name else str(part)
+    return name or "body"
 
 
-async def _service_error(_: Request, exc: Exception) -> JSONResponse:
+def _most_specific(errors: list[dict]) -> dict:
+    """Of the errors of a union's branches, the one that went deepest (the branch that matched)."""
+    return max(errors, key=lambda e: len(e.get("loc", ())), default={"loc": (), "msg": "invalid request"})
+
+
+async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    return error_response(exc)
+    return error_response(exc, request.url.path)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = exc.errors()
-    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    errors = list(exc.errors())
+    first = _most_specific(errors)
     field = _field_name(tuple(first.get("loc", ())))
-    others = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-    message = f"{field}: {first.get('msg', 'invalid value')}{others}"
-    return JSONResponse(error_body(422, "invalid_input", message, field), 422)
+    fields = {_field_name(tuple(e.get("loc", ()))) for e in errors}
+    others = f" (and problems in {len(fields) - 1} more fields)" if len(fields) > 1 else ""
+    message = f"{field}: {MESSAGES.get(first.get('type'), first.get('msg', 'invalid value'))}{others}"
+    return JSONResponse(body_for(request.url.path, 422, "invalid_input", message, field), 422)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # FastAPI's only 400: a body it could not parse (not UTF-8, ...)
+        message = "body: cannot be read as JSON text (send UTF-8 encoded JSON)"
+        return JSONResponse(body_for(request.url.path, 422, "invalid_input", message, "body"), 422)
     type_ = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
         exc.status_code, "http_error"
     )
     return JSONResponse(
-        error_body(exc.status_code, type_, str(exc.detail)), exc.status_code, headers=exc.headers
+        body_for(request.url.path, exc.status_code, type_, str(exc.detail)), exc.status_code, headers=exc.headers
     )
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled %s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
     message = f"internal error ({type(exc).__name__}); see the server log"
-    return JSONResponse(error_body(500, "internal_error", message), 500)
+    return JSONResponse(body_for(request.url.path, 500, "internal_error", message), 500)
 
 
 def install_error_handlers(app: FastAPI) -> None:

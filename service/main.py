@@ -14,20 +14,27 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from pydantic import ValidationError
 
-from service.api import ops, v1
 from service.errors import install_error_handlers
 from service.manifest import ModelFolderError
 from service.metrics import Metrics
 from service.middleware import BodyLimitMiddleware, RequestMetricsMiddleware
-from service.qa_api import qa
+from service.routes.answer import qa
+from service.routes.classify import v1
+from service.routes.models import models as model_routes, ops
+from service.routes.plumbing import error_responses, require_api_key
+from service.openapi import install_limits
+from service.schemas import ErrorBody
 from service.settings import Settings, settings_from_cli
-from service.state import LoadedModels, ServiceState, load_models
+from service.state import LoadedModels, ServiceState, WarmUpError, load_models
+from service.v2.binary import ProtocolBodyMiddleware
+from service.v2.protocol import ProtocolError
+from service.v2.routes import v2, v2_health
 from service.web import web_router
 from service.web.page import PageOptions
 
@@ -40,43 +47,71 @@ DESCRIPTION = (
 )
 
 
-def _lifespan(state: ServiceState, models_given: bool):
+Stop = Callable[[str], None]
+
+
+def _log_stop(message: str) -> None:
+    log.critical("%s", message)
+
+
+def _watch_warm_up(on_fatal: Stop) -> Callable[[asyncio.Task], None]:
+    """A done-callback: a failed warm-up stops start-up at once, with its message."""
+
+    def done(task: asyncio.Task) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        on_fatal(f"start-up stopped: {exc}" if isinstance(exc, WarmUpError)
+                 else f"start-up stopped: warm-up raised {type(exc).__name__}: {exc}")
+
+    return done
+
+
+def _lifespan(state: ServiceState, models_given: bool, on_fatal: Stop):
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not models_given:
             state.models = load_models(state.settings)
         state.start()
         warm_up = asyncio.get_running_loop().create_task(state.warm_up(), name="warm-up")
+        warm_up.add_done_callback(_watch_warm_up(on_fatal))
         try:
             yield
         finally:
             if not warm_up.done():
                 warm_up.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await warm_up
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await warm_up  # its failure was reported by the done-callback
             await state.stop()
             log.info("batchers drained; bye")
 
     return lifespan
 
 
-def create_app(settings: Settings, models: LoadedModels | None = None) -> FastAPI:
-    """A new app with its own metrics registry. Without `models`, the lifespan loads them."""
+def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal: Stop = _log_stop) -> FastAPI:
+    """A new app with its own metrics registry. Without `models`, the lifespan loads them.
+    `on_fatal(message)` is called when start-up cannot complete (a model failed its warm-up)."""
     metrics = Metrics()
     state = ServiceState(settings=settings, metrics=metrics, models=models or LoadedModels({}))
     app = FastAPI(
         title="distilserve",
         version="0.1.0",
         description=DESCRIPTION,
-        lifespan=_lifespan(state, models is not None),
+        lifespan=_lifespan(state, models is not None, on_fatal),
     )
     app.state.service = state
     install_error_handlers(app)
-    app.include_router(v1)
-    app.include_router(qa)
+    install_limits(app, settings)
+    # Auth (and its 401 and bearer scheme in the OpenAPI document) only when there is a key.
+    routers = [(v1, ErrorBody), (qa, ErrorBody), (model_routes, ErrorBody), (v2, ProtocolError)]
+    for router, error_model in routers:
+        auth = {"dependencies": [Depends(require_api_key)], "responses": error_responses(401, model=error_model)}
+        app.include_router(router, **(auth if settings.api_key is not None else {}))
     app.include_router(ops)
     if settings.web_page:
         app.include_router(web_router(PageOptions(settings.api_key is not None, settings.web_refresh_s)))
+    app.include_router(v2_health)
+    app.add_middleware(ProtocolBodyMiddleware)  # inside the body limit: reads what it lets through
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     return app
@@ -105,14 +140,26 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"cannot load models: {exc}", 1)
     for name, problem in models.failed.items():
         log.warning("model %s skipped: %s", name, problem)
-    app = create_app(settings, models)
+    fatal: list[str] = []
+    server: uvicorn.Server | None = None
+
+    def stop(message: str) -> None:
+        _log_stop(message)
+        fatal.append(message)
+        if server is not None:
+            server.should_exit = True
+
+    app = create_app(settings, models, on_fatal=stop)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, log_level=settings.log_level,
         timeout_graceful_shutdown=None, access_log=False,
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _note_signal)
-    uvicorn.Server(config).run()
+    server = uvicorn.Server(config)
+    server.run()
+    if fatal:
+        _fail(fatal[0], 1)
 
 
 if __name__ == "__main__":

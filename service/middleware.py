@@ -24,7 +24,7 @@ class BodyLimitMiddleware:
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             too_large = BodyTooLarge(f"request body of {int(declared)} bytes exceeds {self.max_bytes}")
-            await error_response(too_large)(scope, receive, send)
+            await error_response(too_large, scope.get("path", ""))(scope, receive, send)
             return
         received = 0
 

@@ -17,6 +17,7 @@ import onnxruntime as ort
 from tokenizers import Encoding, Tokenizer
 
 from service.manifest import Manifest, ModelFolderError, load_model_folder
+from service.priority import call_at_priority, task_nice
 from service.settings import Settings
 
 log = logging.getLogger("service")
@@ -108,6 +109,41 @@ class ModelRuntime:
         return np.stack([np.asarray(o, dtype=np.float32) for o in outputs], axis=1)
 
 
+PROBE_TOKEN = 999  # a token id unlikely to be special; clipped to the vocabulary
+
+
+def probe_tokens(runtime: ModelRuntime, length: int, size: int = 1) -> list[list[int]]:
+    """`size` sequences of `length` ordinary tokens, to try the graph on (capacity, warm-up)."""
+    token = min(PROBE_TOKEN, runtime.tokenizer.get_vocab_size() - 1)
+    return [[token] * length] * size
+
+
+def _runs_at(runtime: ModelRuntime, length: int) -> Exception | None:
+    try:
+        runtime.run(probe_tokens(runtime, length))
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidArgument types
+        return exc
+    return None
+
+
+def check_capacity(runtime: ModelRuntime) -> None:
+    """Refuse a graph that cannot run at the manifest's max_seq_len (e.g. fewer position
+    embeddings), naming the folder, both lengths and the error."""
+    wanted = runtime.max_seq_len
+    failure = _runs_at(runtime, wanted)
+    if failure is None:
+        return
+    works, fails = 0, wanted  # bisect the longest input the graph accepts
+    while fails - works > 1:
+        middle = (works + fails) // 2
+        works, fails = (middle, fails) if _runs_at(runtime, middle) is None else (works, middle)
+    first_line = str(failure).strip().splitlines()[0] if str(failure).strip() else ""
+    raise ModelFolderError(
+        f"{runtime.folder}: {runtime.manifest.variants[runtime.variant].file} runs on at most {works} "
+        f"tokens, but manifest.json says max_seq_len {wanted} ({type(failure).__name__}: {first_line[:300]})"
+    )
+
+
 def second_segment(ids: np.ndarray, mask: np.ndarray, sep_id: int | None) -> np.ndarray:
     """token_type_ids of [CLS] A [SEP] B [SEP] rows: 1 on B and its [SEP], 0 elsewhere (padding too)."""
     if sep_id is None:
@@ -155,17 +191,20 @@ def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
     providers = choose_providers(settings.providers, ort.get_available_providers())
     variant = choose_variant(manifest, settings.variant, providers[0], folder)
     plain, truncating, pad_id = _load_tokenizers(folder, manifest)
-    session = _session(
-        folder / manifest.variants[variant].file, providers, settings.intra_op_threads, settings.ort_spinning
-    )
+    path = folder / manifest.variants[variant].file
+    session = call_at_priority(task_nice(settings, manifest.task), lambda: _session(
+        path, providers, settings.intra_op_threads, settings.ort_spinning
+    ))
     names = {i.name for i in session.get_inputs()}
     missing = [n for n in ("input_ids", "attention_mask") if n not in names]
     if missing:
         raise ModelFolderError(f"{folder}: ONNX graph lacks inputs {missing} (has {sorted(names)})")
     used = session.get_providers()[0]
     log.info("loaded %s: task=%s variant=%s provider=%s", folder.name, manifest.task, variant, used)
-    return ModelRuntime(
+    runtime = ModelRuntime(
         name=folder.name, folder=folder, manifest=manifest, variant=variant, provider=used,
         session=session, tokenizer=plain, truncating_tokenizer=truncating, pad_id=pad_id,
         sep_id=plain.token_to_id("[SEP]"),
     )
+    check_capacity(runtime)
+    return runtime

@@ -2,27 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from service.tasks import ScoreFunction
+
+
+# A constrained string: pydantic then checks that it is real text (a JSON string may hold a lone
+# UTF-16 surrogate such as "\ud800", which no tokenizer and no UTF-8 encoder accepts).
+Text = Annotated[str, Field(min_length=0)]
+ModelName = Annotated[str, Field(min_length=1)]
+
+# Tags of the branches of `inputs`; errors.py leaves them out of the field names it reports.
+ONE_TEXT, TEXTS = "one text", "texts"
+UNION_TAGS = frozenset({ONE_TEXT, TEXTS})
+TextOrTexts = Annotated[
+    Annotated[Text, Tag(ONE_TEXT)] | Annotated[list[Text], Field(min_length=1), Tag(TEXTS)],
+    Discriminator(lambda value: ONE_TEXT if isinstance(value, str) else TEXTS),
+]
 
 
 class ClassifyRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [{"inputs": ["a wonderful film", "a dull film"], "top_k": 2}]
         },
     )
 
-    model: str | None = Field(
+    model: ModelName | None = Field(
         None,
         description="Model name (a folder of the model repository). /v1/classify needs it unless "
         "only one classifier is loaded; /v1/sentiment defaults to the sentiment model.",
     )
-    inputs: str | list[str] = Field(
+    inputs: TextOrTexts = Field(
         description="One text (answer: one list of {label, score}) or a list of texts "
         "(answer: one such list per text)."
     )
@@ -101,7 +116,7 @@ class ErrorBody(BaseModel):
 
 
 class QAInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     question: str = Field(min_length=1, description="The question.")
     context: str = Field(min_length=1, description="The text holding the answer.")
@@ -110,6 +125,7 @@ class QAInput(BaseModel):
 class QARequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {"question": "Where is the museum?", "context": "The museum is in Zürich."},
@@ -118,12 +134,12 @@ class QARequest(BaseModel):
         },
     )
 
-    model: str | None = Field(
+    model: ModelName | None = Field(
         None, description="Model name; may be left out when one question-answering model is loaded."
     )
     question: str | None = Field(None, min_length=1, description="One question (with `context`).")
     context: str | None = Field(None, min_length=1, description="The context of `question`.")
-    inputs: list[QAInput] | None = Field(
+    inputs: Annotated[list[QAInput], Field(min_length=1)] | None = Field(
         None, description="Several {question, context} pairs instead of `question` and `context` "
         "(answer: one entry per pair)."
     )

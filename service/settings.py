@@ -76,6 +76,22 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Deadline of a request from arrival; past it: 504."
     )
 
+    preprocessing_threads: int = Field(
+        1, ge=1,
+        description="Threads that tokenize long inputs (QA contexts, long texts) and decode QA "
+        "spans, so that the event loop keeps answering other requests meanwhile.",
+    )
+
+    low_priority_tasks: Annotated[list[str] | None, NoDecode] = Field(
+        ["question-answering"],
+        description="Tasks whose model threads (and the preprocessing threads) run at a lower CPU "
+        "priority, comma separated: their long inputs are throughput work, and short requests of "
+        "other models then keep their latency. Empty: none.",
+    )
+    low_priority_nice: int = Field(
+        10, ge=0, le=19, description="The niceness (Linux) of those threads; 0 turns it off."
+    )
+
     # limits and access
     api_key: str | None = Field(
         None, description="When set, /v1/* requires the header 'Authorization: Bearer <key>'."
@@ -104,7 +120,7 @@ class Settings(BaseSettings):
         3.0, gt=0, description="How often the page's live panel reads /metrics/summary, in seconds."
     )
 
-    @field_validator("models", "providers", mode="before")
+    @field_validator("models", "providers", "low_priority_tasks", mode="before")
     @classmethod
     def _comma_list(cls, value):
         """'a,b' or a JSON list '["a", "b"]' (environment variables), or a list (flags, code)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,12 +12,19 @@ from service.batching import Batcher
 from service.errors import InvalidInput, ModelNotFound, NotReady
 from service.manifest import ModelFolderError, discover_model_folders
 from service.metrics import Metrics
-from service.runtime import ModelRuntime, load_runtime
+from service.priority import lower_priority, task_nice
+from service.runtime import ModelRuntime, load_runtime, probe_tokens
 from service.settings import Settings
 
 log = logging.getLogger("service")
 
-WARMUP_TEXT_TOKENS = 999  # a token id unlikely to be special; clipped to the vocabulary
+
+class WarmUpError(Exception):
+    """A model failed its warm-up and bad models are not skipped: start-up must stop."""
+
+
+class _ShapeFailed(Exception):
+    """One warm-up batch failed; the message names its shape and the model's error."""
 
 
 @dataclass
@@ -69,14 +77,21 @@ class ServiceState:
     batchers: dict[str, Batcher] = field(default_factory=dict)
     ready: bool = False
     warmed: dict[str, str] = field(default_factory=dict)  # model -> "warming" | "ready" | error
+    preprocessing: ThreadPoolExecutor | None = None  # tokenizes long inputs off the event loop
 
     def start(self) -> None:
+        self.preprocessing = ThreadPoolExecutor(
+            self.settings.preprocessing_threads, thread_name_prefix="preprocessing",
+            initializer=lower_priority,
+            initargs=(self.settings.low_priority_nice if self.settings.low_priority_tasks else 0,),
+        )
         limits = BatchLimits(
             self.settings.max_batch_items, self.settings.max_batch_tokens,
             self.settings.max_wait_ms / 1000.0, self.settings.max_batch_padding,
         )
         for name, runtime in self.models.runtimes.items():
-            batcher = Batcher(name, runtime.run, limits, self.settings.queue_limit, self.metrics)
+            batcher = Batcher(name, runtime.run, limits, self.settings.queue_limit, self.metrics,
+                              nice=task_nice(self.settings, runtime.task))
             batcher.start()
             self.batchers[name] = batcher
             self.warmed[name] = "warming"
@@ -84,39 +99,78 @@ class ServiceState:
             self.metrics.queue_depth.labels(name).set(0)
 
     async def warm_up(self) -> None:
-        """A few batches of several lengths per model on its own worker thread, then ready."""
-        for name, runtime in self.models.runtimes.items():
-            vocab = runtime.tokenizer.get_vocab_size()
-            token = min(WARMUP_TEXT_TOKENS, vocab - 1)
-            for size, length in warmup_shapes(runtime.max_seq_len, self.settings.max_batch_items):
-                for _ in range(self.settings.warmup_batches):
-                    await self.batchers[name].call(runtime.run, [[token] * length] * size)
+        """A few batches of several lengths per model on its own worker thread, then ready.
+
+        A model that fails raises WarmUpError, or with skip_bad_models is moved to
+        `models.failed` (its batcher closed) while the others go on."""
+        for name, runtime in list(self.models.runtimes.items()):
+            try:
+                await self._warm_up_one(runtime)
+            except _ShapeFailed as exc:
+                message = f"{runtime.folder}: warm-up failed on {exc}"
+                self.warmed[name] = f"failed: {message}"
+                if not self.settings.skip_bad_models:
+                    raise WarmUpError(message) from exc
+                log.error("skipping model %s: %s", name, message)
+                await self._drop(name, message)
+                continue
             self.warmed[name] = "ready"
             log.info("warmed up %s", name)
+        if not self.models.runtimes:
+            raise WarmUpError("no model passed its warm-up")
         self.ready = True
         self.metrics.ready.set(1)
+
+    async def _warm_up_one(self, runtime: ModelRuntime) -> None:
+        for size, length in warmup_shapes(runtime.max_seq_len, self.settings.max_batch_items):
+            batch = probe_tokens(runtime, length, size)
+            for _ in range(self.settings.warmup_batches):
+                try:
+                    await self.batchers[runtime.name].call(runtime.run, batch)
+                except Exception as exc:  # any failure of the graph, reported with its real type
+                    raise _ShapeFailed(f"a batch of {size} x {length} tokens: {type(exc).__name__}: {exc}") from exc
+
+    async def _drop(self, name: str, message: str) -> None:
+        runtime = self.models.runtimes.pop(name)
+        self.models.failed[name] = message
+        del self.warmed[name]
+        await self.batchers.pop(name).close()
+        self.metrics.model_info.remove(name, runtime.task, runtime.variant, runtime.provider)
 
     async def stop(self) -> None:
         self.ready = False
         self.metrics.ready.set(0)
         for batcher in self.batchers.values():
             await batcher.close()
+        if self.preprocessing is not None:
+            self.preprocessing.shutdown(wait=True)
 
-    def runtime(self, name: str, task: str) -> tuple[ModelRuntime, Batcher]:
-        if not self.ready:
-            raise NotReady("models are still loading or warming up")
+    def loaded(self, name: str, field: str | None = None) -> ModelRuntime:
+        """A loaded model (ready or not); 404 for a name not loaded."""
         runtime = self.models.runtimes.get(name)
         if runtime is None:
             known = ", ".join(sorted(self.models.runtimes)) or "none"
-            raise ModelNotFound(f"unknown model {name!r} (loaded: {known})", field="model")
+            raise ModelNotFound(f"unknown model {name!r} (loaded: {known})", field=field)
+        return runtime
+
+    def lookup(self, name: str, field: str = "model") -> tuple[ModelRuntime, Batcher]:
+        """A model to run and its batcher: 503 before ready, 404 for a name not loaded."""
+        if not self.ready:
+            raise NotReady("models are still loading or warming up")
+        return self.loaded(name, field), self.batchers[name]
+
+    def runtime(self, name: str, task: str) -> tuple[ModelRuntime, Batcher]:
+        runtime, batcher = self.lookup(name)
         if runtime.task != task:
             raise InvalidInput(f"model {name!r} is a {runtime.task} model, not {task}", field="model")
-        return runtime, self.batchers[name]
+        return runtime, batcher
 
     def default_model(self, task: str) -> str:
         names = [n for n, r in self.models.runtimes.items() if r.task == task]
         if len(names) == 1:
             return names[0]
+        if not names:
+            raise ModelNotFound(f"no {task} model is loaded", field="model")
         raise InvalidInput(
             f"model: required when {len(names)} {task} models are loaded ({', '.join(sorted(names))})",
             field="model",

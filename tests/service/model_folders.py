@@ -58,10 +58,11 @@ def _variant(folder: Path, file: str, precision: str, note: str, recommended: bo
 
 def build_classifier_folder(
     folder: Path, labels: list[str], seed: int = 0, max_seq_len: int = 32, with_int8_copy: bool = False,
-    checkpoint_dir: Path | None = None,
+    checkpoint_dir: Path | None = None, positions: int = 64,
 ) -> Path:
     """Write a tiny text-classification model folder; returns the folder. With `checkpoint_dir`,
-    the PyTorch model and tokenizer are also saved there (a stand-in teacher for benchmarks)."""
+    the PyTorch model and tokenizer are also saved there (a stand-in teacher for benchmarks);
+    `positions` is the graph's number of position embeddings (its longest input)."""
     import torch
     from transformers import DistilBertConfig, DistilBertForSequenceClassification
 
@@ -71,7 +72,7 @@ def build_classifier_folder(
     vocab_size = max(tokenizer.get_vocab().values()) + 1  # every id the tokenizer can produce
     config = DistilBertConfig(
         vocab_size=vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
-        max_position_embeddings=64, num_labels=len(labels),
+        max_position_embeddings=positions, num_labels=len(labels),
         id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)},
     )
     model = DistilBertForSequenceClassification(config).eval()
@@ -109,8 +110,11 @@ NULL_WEIGHT = 4.0
 QA_WORDS = ["begin end first last zurich cafe museum river where is the what when who opens at"]
 
 
-def _lookup_graph(path: Path, start_table, end_table) -> None:
-    """start/end logits = table[input_ids] x attention_mask: two Gathers, built with onnx.helper."""
+def _lookup_graph(path: Path, start_table, end_table, fixed_length: int | None = None) -> None:
+    """start/end logits = table[input_ids] x attention_mask: two Gathers, built with onnx.helper.
+    With `fixed_length`, the mask is added to zeros of that length: the graph then runs only on
+    inputs of exactly that many tokens (like a graph exported with a static length)."""
+    import numpy as np
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -119,6 +123,10 @@ def _lookup_graph(path: Path, start_table, end_table) -> None:
     outputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, axes) for n in ("start_logits", "end_logits")]
     tables = [numpy_helper.from_array(start_table, "start_table"), numpy_helper.from_array(end_table, "end_table")]
     nodes = [helper.make_node("Cast", ["attention_mask"], ["mask"], to=TensorProto.FLOAT)]
+    if fixed_length is not None:
+        tables.append(numpy_helper.from_array(np.zeros((1, fixed_length), dtype=np.float32), "zeros"))
+        nodes = [helper.make_node("Cast", ["attention_mask"], ["mask_any"], to=TensorProto.FLOAT),
+                 helper.make_node("Add", ["mask_any", "zeros"], ["mask"])]
     for side in ("start", "end"):
         nodes += [
             helper.make_node("Gather", [f"{side}_table", "input_ids"], [f"{side}_raw"], axis=0),
@@ -130,9 +138,11 @@ def _lookup_graph(path: Path, start_table, end_table) -> None:
     onnx.save(model, str(path))
 
 
-def build_rule_qa_folder(folder: Path, max_seq_len: int = 32, qa_defaults: dict | None = None) -> Path:
+def build_rule_qa_folder(folder: Path, max_seq_len: int = 32, qa_defaults: dict | None = None,
+                         fixed_length: bool = False) -> Path:
     """A question-answering folder whose answers follow QA_START_WEIGHTS / QA_END_WEIGHTS;
-    `qa_defaults` become the manifest's `qa` block (the training-time request defaults)."""
+    `qa_defaults` become the manifest's `qa` block (the training-time request defaults); with
+    `fixed_length` the graph runs only on inputs of exactly max_seq_len tokens."""
     import numpy as np
 
     folder = Path(folder)
@@ -142,7 +152,7 @@ def build_rule_qa_folder(folder: Path, max_seq_len: int = 32, qa_defaults: dict 
         table[vocab["[CLS]"]] = NULL_WEIGHT
         for word, weight in weights.items():
             table[vocab[word]] = weight
-    _lookup_graph(folder / "model.onnx", *tables)
+    _lookup_graph(folder / "model.onnx", *tables, fixed_length=max_seq_len if fixed_length else None)
     variants = {"fp32": _variant(folder, "model.onnx", "fp32", "rule graph: logits by token id")}
     _write_manifest(folder, "question-answering", max_seq_len, variants, qa=qa_defaults)
     return folder

@@ -30,7 +30,8 @@ def test_metric_names_labels_and_values_after_traffic(client):
     ]:
         assert f"# TYPE {family} {kind}" in text, family
     assert re.search(r'serve_requests_total\{model="sentiment",route="/v1/sentiment",status_class="2xx"\} [1-9]', text)
-    assert re.search(r'serve_requests_total\{model="nope",route="/v1/classify",status_class="4xx"\} 1', text)
+    assert re.search(r'serve_requests_total\{model="",route="/v1/classify",status_class="4xx"\} 1', text)
+    assert "nope" not in text  # unknown model names do not become label values
     assert 'serve_rejections_total{model="sentiment",reason="too_long"} 1.0' in text
     assert 'serve_model_info{model="sentiment",provider="CPUExecutionProvider",task="text-classification",variant="int8"} 1.0' in text
     assert 'serve_ready 1.0' in text

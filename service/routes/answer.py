@@ -11,30 +11,35 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from service.api import INFERENCE_ERRORS, State, infer, require_api_key, timing_headers
+from service.batching import Batcher, ItemResult
 from service.errors import InputTooLong, InvalidInput
+from service.manifest import QUESTION_ANSWERING
 from service.qa import best_answers, window_spans
 from service.qa_windows import DEFAULT_DOC_STRIDE, PairTokens, Window, WindowError, split_pair
+from service.routes.plumbing import INFERENCE_ERRORS, State, infer, off_loop, timing_headers
 from service.runtime import ModelRuntime
 from service.schemas import QARequest, QAResponse
 from service.settings import Settings
 from service.state import ServiceState
 
-QUESTION_ANSWERING = "question-answering"
-
-qa = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+qa = APIRouter(prefix="/v1")
 
 
 @dataclass(frozen=True)
 class Pair:
     question: str
     context: str
-    prefix: str  # how the request names the pair's fields: "" or "inputs[i]."
+    prefix: str = ""  # how the request names the pair's fields: prefix + "context" + suffix,
+    suffix: str = ""  # e.g. "inputs[1].context" (/v1/qa) or "context[1]" (/v2)
+
+    def field(self, name: str) -> str:
+        return f"{self.prefix}{name}{self.suffix}"
 
 
 @dataclass(frozen=True)
@@ -84,12 +89,16 @@ def request_pairs(body: QARequest, settings: Settings) -> tuple[list[Pair], bool
             )
         pairs = [Pair(p.question, p.context, f"inputs[{i}].") for i, p in enumerate(body.inputs)]
         single = False
+    check_contexts(pairs, settings)
+    return pairs, single
+
+
+def check_contexts(pairs: list[Pair], settings: Settings) -> None:
     limit = settings.qa_max_context_chars
     for pair in pairs:
         if len(pair.context) > limit:
-            field = f"{pair.prefix}context"
+            field = pair.field("context")
             raise InvalidInput(f"{field}: {len(pair.context)} characters, at most {limit}", field=field)
-    return pairs, single
 
 
 def _too_long(state: ServiceState, model: str, field: str, message: str) -> InputTooLong:
@@ -98,7 +107,7 @@ def _too_long(state: ServiceState, model: str, field: str, message: str) -> Inpu
 
 
 def pair_windows(runtime: ModelRuntime, pairs: list[Pair], options: Options, state: ServiceState,
-                 single: bool) -> list[list[Window]]:
+                 whole: str) -> list[list[Window]]:
     """The windows of every pair; 422 when a question or the window count passes a limit."""
     started = time.perf_counter()
     encodings = runtime.encode_pairs([(p.question, p.context) for p in pairs])
@@ -108,17 +117,17 @@ def pair_windows(runtime: ModelRuntime, pairs: list[Pair], options: Options, sta
     for pair, encoding in zip(pairs, encodings):
         tokens = PairTokens.from_encoding(encoding)
         if tokens.question_tokens > settings.qa_max_question_tokens:
-            raise _too_long(state, name, f"{pair.prefix}question",
+            raise _too_long(state, name, pair.field("question"),
                             f"{tokens.question_tokens} tokens, at most {settings.qa_max_question_tokens}")
         try:
             windows.append(split_pair(tokens, runtime.max_seq_len, options.max_question_len, options.doc_stride,
                                       options.default_stride))
         except WindowError as exc:
-            field = exc.parameter if exc.parameter == "doc_stride" else f"{pair.prefix}{exc.parameter}"
+            field = exc.parameter if exc.parameter == "doc_stride" else pair.field(exc.parameter)
             raise InvalidInput(f"{field}: {exc}", field=field) from None
     count, limit = sum(len(w) for w in windows), min(settings.qa_max_windows, settings.queue_limit)
     if count > limit:
-        raise _too_long(state, name, "context" if single else "inputs",
+        raise _too_long(state, name, whole,
                         f"{count} windows of the model's {runtime.max_seq_len} tokens, at most {limit} "
                         "per request; send shorter contexts or a lower doc_stride")
     return windows
@@ -138,6 +147,17 @@ def decode_answers(pairs: list[Pair], windows: list[list[Window]], outputs: list
     return answers
 
 
+async def answer_pairs(request: Request, state: ServiceState, runtime: ModelRuntime, batcher: Batcher,
+                       pairs: list[Pair], options: Options, whole: str, started: float
+                       ) -> tuple[list[list[dict]], list[ItemResult]]:
+    """Best answers per pair, and the batcher's results. Contexts run to 100,000 characters:
+    tokenizing them, cutting windows and searching spans happen on the preprocessing threads."""
+    windows = await off_loop(state, partial(pair_windows, runtime, pairs, options, state, whole))
+    results = await infer(request, state, batcher, [w.ids for own in windows for w in own], started)
+    outputs = [r.output for r in results]
+    return await off_loop(state, partial(decode_answers, pairs, windows, outputs, options)), results
+
+
 @qa.post("/qa", response_model=QAResponse, responses=INFERENCE_ERRORS, tags=["question answering"],
          summary="Answer questions with spans of their context")
 async def question_answering(body: QARequest, request: Request, state: State) -> JSONResponse:
@@ -145,12 +165,11 @@ async def question_answering(body: QARequest, request: Request, state: State) ->
     one entry per pair when `inputs` is given. start/end are character offsets into the context."""
     started = time.monotonic()
     name = body.model or state.default_model(QUESTION_ANSWERING)
-    request.state.model = name
     runtime, batcher = state.runtime(name, QUESTION_ANSWERING)
+    request.state.model = name  # only loaded models name a metrics label
     pairs, single = request_pairs(body, state.settings)
     options = request_options(body, runtime)
-    windows = pair_windows(runtime, pairs, options, state, single)
-    results = await infer(request, state, batcher, [w.ids for own in windows for w in own], started)
-    answers = decode_answers(pairs, windows, [r.output for r in results], options)
+    answers, results = await answer_pairs(request, state, runtime, batcher, pairs, options,
+                                          "context" if single else "inputs", started)
     shaped = [a[0] if body.top_k == 1 else a for a in answers]
     return JSONResponse(shaped[0] if single else shaped, headers=timing_headers(results))

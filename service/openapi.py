@@ -1,0 +1,48 @@
+"""The OpenAPI document with this server's own limits: they are settings, so the request models
+cannot carry them, and without them the document would call requests valid that the server
+refuses (a 65th text, a context over the limit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from service.settings import Settings
+
+# (schema, property, where in it: the branch of this JSON type, "[]" for its items; keyword, setting)
+LIMITS = [
+    ("ClassifyRequest", "inputs", "string", "maxLength", "max_text_chars"),
+    ("ClassifyRequest", "inputs", "array", "maxItems", "max_inputs"),
+    ("ClassifyRequest", "inputs", "array[]", "maxLength", "max_text_chars"),
+    ("QARequest", "inputs", "array", "maxItems", "max_inputs"),
+    ("QARequest", "context", "string", "maxLength", "qa_max_context_chars"),
+    ("QAInput", "context", "string", "maxLength", "qa_max_context_chars"),
+]
+
+
+def _branch(node: dict[str, Any], where: str) -> dict[str, Any]:
+    """The sub-schema of `node` of JSON type `where` ("array[]": that branch's items)."""
+    kind = where.removesuffix("[]")
+    branches = [node, *node.get("oneOf", []), *node.get("anyOf", [])]
+    (found,) = [b for b in branches if b.get("type") == kind]
+    return found["items"] if where.endswith("[]") else found
+
+
+def with_limits(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    schemas = document["components"]["schemas"]
+    for schema, prop, where, keyword, setting in LIMITS:
+        _branch(schemas[schema]["properties"][prop], where)[keyword] = getattr(settings, setting)
+    return document
+
+
+def install_limits(app: FastAPI, settings: Settings) -> None:
+    """Make app.openapi() return the document with the limits of `settings`."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_limits(build(), settings)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
