@@ -35,7 +35,7 @@ from service.state import LoadedModels, ServiceState, WarmUpError, load_models
 from service.v2.binary import ProtocolBodyMiddleware
 from service.v2.protocol import ProtocolError
 from service.v2.routes import v2, v2_health
-from service.web import web_router
+from service.web import card_routes, web_router
 from service.web.page import PageOptions
 
 log = logging.getLogger("service")
@@ -104,6 +104,8 @@ def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal:
     install_limits(app, settings)
     # Auth (and its 401 and bearer scheme in the OpenAPI document) only when there is a key.
     routers = [(v1, ErrorBody), (qa, ErrorBody), (model_routes, ErrorBody), (v2, ProtocolError)]
+    if settings.web_page:
+        routers.append((card_routes(), ErrorBody))
     for router, error_model in routers:
         auth = {"dependencies": [Depends(require_api_key)], "responses": error_responses(401, model=error_model)}
         app.include_router(router, **(auth if settings.api_key is not None else {}))

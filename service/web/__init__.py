@@ -5,6 +5,6 @@ Everything it needs ships in this package (`templates/`, `static/`): no build st
 The page calls the same `/v1/*` endpoints a client would.
 """
 
-from service.web.routes import web_router
+from service.web.routes import card_routes, web_router
 
-__all__ = ["web_router"]
+__all__ = ["card_routes", "web_router"]

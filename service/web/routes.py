@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from service.api import State, require_api_key
 from service.errors import ModelNotFound, ServiceError
+from service.routes.plumbing import State, error_responses
 from service.web.card import ModelCard, model_card
 from service.web.files import media_type, read_report, servable_files
 from service.web.live import LiveSnapshot, live_snapshot
@@ -30,10 +30,13 @@ def _folder_files(state: State, name: str):
     return runtime, servable_files(runtime.folder)
 
 
-def _model_routes() -> APIRouter:
-    router = APIRouter(prefix="/v1/models", dependencies=[Depends(require_api_key)], tags=["model card"])
+def card_routes() -> APIRouter:
+    """Each model's card and report files; the app adds the API key check (and its documented 401)
+    when a key is set, as for /v1/models."""
+    router = APIRouter(prefix="/v1/models", tags=["model card"])
 
-    @router.get("/{name}/card", response_model=ModelCard, summary="The model's distillation report")
+    @router.get("/{name}/card", response_model=ModelCard, summary="The model's distillation report",
+                responses=error_responses(404))
     async def card(name: str, state: State) -> ModelCard:
         """Teacher vs student vs ONNX variants from the folder's report.json, with retention and
         speed-up relative to the teacher; 404 when the folder holds no report."""
@@ -44,7 +47,7 @@ def _model_routes() -> APIRouter:
         return model_card(name, runtime.task, report, set(files))
 
     @router.get("/{name}/files/{file}", summary="A report file of the model folder",
-                response_class=FileResponse)
+                response_class=FileResponse, responses=error_responses(404))
     async def folder_file(name: str, file: str, state: State) -> FileResponse:
         """Only report.json, report.md and the plots the report names; nothing else of the folder."""
         _, files = _folder_files(state, name)
@@ -58,7 +61,8 @@ def _model_routes() -> APIRouter:
 
 
 def web_router(options: PageOptions) -> APIRouter:
-    """All routes of the page; the page and its assets are read once, here."""
+    """The page, its static files and the live snapshot (no API key); the page and its assets are
+    read once, here. The model card routes are `card_routes`."""
     page = render_page(options)
     assets = load_assets()
     router = APIRouter()
@@ -80,5 +84,4 @@ def web_router(options: PageOptions) -> APIRouter:
         """The figures of /metrics the page's live panel differences over its refresh interval."""
         return live_snapshot(state.metrics, time.monotonic())
 
-    router.include_router(_model_routes())
     return router
