@@ -30,7 +30,7 @@ def test_run_writes_report_and_plots(run_dir):
     for row in report["models"]:
         assert 0.0 <= row["accuracy"] <= 1.0 and set(row["latency_ms"]) == {"1", "32"}
     assert report["parameter_reduction"] > 0.2
-    assert set(report["retention"]) == {"accuracy", "macro_f1"} and set(report["speedup"]) == {"1", "32"}
+    assert set(report["retention"]) == {"accuracy", "macro_f1", "positive_f1", "matthews"} and set(report["speedup"]) == {"1", "32"}
     assert report["plots"] == ["curves.png", "comparison.png"]
     for name in report["plots"]:
         assert (run_dir / name).read_bytes()[:4] == b"\x89PNG"
@@ -115,7 +115,7 @@ def test_build_default_refuses_to_overwrite(tmp_path):
 
 def test_every_option_is_explained():
     command = typer.main.get_command(app)
-    assert set(command.commands) == {"teacher", "student", "evaluate", "run", "export", "build-default"}
+    assert set(command.commands) == {"teacher", "student", "evaluate", "run", "export", "build-default", "general"}
     for name, sub in command.commands.items():
         assert sub.help, name
         for param in sub.params:
