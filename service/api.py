@@ -15,15 +15,17 @@ from service.batching import Batcher, ItemResult, gather_results
 from service.errors import (
     DeadlineExceeded, InputTooLong, InvalidInput, ModelNotFound, NotReady, ServiceError, Unauthorized,
 )
+from service.manifest import REGRESSION
 from service.runtime import ModelRuntime
 from service.schemas import (
     ClassifyRequest, ClassifyResponse, ErrorBody, FailedModel, Health, ModelInfo, ModelList,
     VariantInfo,
 )
 from service.state import ServiceState
-from service.tasks import classification_scores
+from service.text_items import Text, answer, texts_of
 
 CLASSIFICATION = "text-classification"
+CLASSIFY_TASKS = (CLASSIFICATION, REGRESSION)  # the tasks /v1/classify serves
 
 
 # Dependencies are `async def` on purpose: FastAPI runs plain `def` dependencies in its thread
@@ -60,25 +62,7 @@ class ClientGone(ServiceError):
     status, type = 499, "client_closed_request"
 
 
-def _texts(inputs: str | list[str], state: ServiceState) -> list[str]:
-    texts = [inputs] if isinstance(inputs, str) else inputs
-    limits = state.settings
-    if not texts:
-        raise InvalidInput("inputs: needs at least one text", field="inputs")
-    if len(texts) > limits.max_inputs:
-        raise InvalidInput(
-            f"inputs: {len(texts)} texts, at most {limits.max_inputs} per request", field="inputs"
-        )
-    for i, text in enumerate(texts):
-        if len(text) > limits.max_text_chars:
-            field = "inputs" if isinstance(inputs, str) else f"inputs[{i}]"
-            raise InvalidInput(
-                f"{field}: {len(text)} characters, at most {limits.max_text_chars}", field=field
-            )
-    return texts
-
-
-def _tokenize(runtime: ModelRuntime, texts: list[str], truncation: bool, state: ServiceState,
+def _tokenize(runtime: ModelRuntime, texts: list[Text], truncation: bool, state: ServiceState,
               single: bool) -> list[list[int]]:
     started = time.perf_counter()
     encodings = runtime.encode(texts, truncation)
@@ -129,15 +113,13 @@ async def _classify(request: Request, state: ServiceState, name: str, body: Clas
                     ) -> JSONResponse:
     started = time.monotonic()
     request.state.model = name
-    runtime, batcher = state.runtime(name, CLASSIFICATION)
-    texts = _texts(body.inputs, state)
-    single = isinstance(body.inputs, str)
+    runtime, batcher = state.runtime(name, CLASSIFY_TASKS)
+    limits = state.settings
+    texts = texts_of(body.inputs, runtime.manifest, name, limits.max_inputs, limits.max_text_chars)
+    single = not isinstance(body.inputs, list)
     sequences = _tokenize(runtime, texts, body.truncation, state, single)
     results = await infer(request, state, batcher, sequences, started)
-    labels = runtime.manifest.labels
-    answers = [
-        classification_scores(r.output, labels, body.top_k, body.function_to_apply) for r in results
-    ]
+    answers = [answer(runtime.manifest, r.output, body.top_k, body.function_to_apply) for r in results]
     # Returned as a ready response (already in the documented shape): no second validation pass.
     return JSONResponse(answers[0] if single else answers, headers=timing_headers(results))
 
@@ -155,7 +137,7 @@ def timing_headers(results: list[ItemResult]) -> dict[str, str]:
          summary="Classify texts with a text-classification model")
 async def classify(body: ClassifyRequest, request: Request, state: State) -> JSONResponse:
     """Scores per input, best first, like `pipeline("text-classification")`."""
-    name = body.model or state.default_model(CLASSIFICATION)
+    name = body.model or state.default_model(CLASSIFY_TASKS)
     return await _classify(request, state, name, body)
 
 
@@ -178,7 +160,7 @@ def _model_info(runtime: ModelRuntime) -> ModelInfo:
         name=runtime.name, task=m.task, labels=m.labels, max_seq_len=m.max_seq_len,
         variant=runtime.variant, provider=runtime.provider, variants=variants, teacher=m.teacher,
         student_layers=m.student_layers, metrics=m.metrics, created_at=m.created_at,
-        qa=m.qa.model_dump() if m.qa is not None else None,
+        qa=m.qa.model_dump() if m.qa is not None else None, pairs=m.pairs, regression=m.task == REGRESSION,
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.tasks import ScoreFunction
+from service.text_items import Inputs, Score
 
 
 class ClassifyRequest(BaseModel):
@@ -22,15 +23,16 @@ class ClassifyRequest(BaseModel):
         description="Model name (a folder of the model repository). /v1/classify needs it unless "
         "only one classifier is loaded; /v1/sentiment defaults to the sentiment model.",
     )
-    inputs: str | list[str] = Field(
-        description="One text (answer: one list of {label, score}) or a list of texts "
-        "(answer: one such list per text)."
+    inputs: Inputs = Field(
+        description="One text, or one {text, text_pair} pair for a model that takes pairs (answer: one "
+        "list of {label, score}, or {score} from a regression model), or a list of them (answer: one per input)."
     )
     top_k: int | None = Field(
         1, ge=1, description="How many labels per input, best first; null: all labels."
     )
-    function_to_apply: ScoreFunction = Field(
-        "softmax", description="softmax (single-label), sigmoid (multi-label) or none (logits)."
+    function_to_apply: ScoreFunction | None = Field(
+        None, description="softmax (single-label), sigmoid (multi-label) or none (logits); default: "
+        "softmax for a classifier, none for a regression model."
     )
     truncation: bool = Field(
         False,
@@ -44,7 +46,7 @@ class LabelScore(BaseModel):
     score: float
 
 
-ClassifyResponse = list[LabelScore] | list[list[LabelScore]]
+ClassifyResponse = list[LabelScore] | list[list[LabelScore]] | Score | list[Score]
 
 
 class VariantInfo(BaseModel):
@@ -69,6 +71,8 @@ class ModelInfo(BaseModel):
     qa: dict[str, Any] | None = Field(
         None, description="Question answering: the request defaults (the model's training settings)."
     )
+    pairs: bool = Field(False, description="The model takes {text, text_pair} items, not single texts.")
+    regression: bool = Field(False, description="The model answers one {score} per input, not labels.")
     created_at: str | None = None
 
 

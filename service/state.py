@@ -102,22 +102,25 @@ class ServiceState:
         for batcher in self.batchers.values():
             await batcher.close()
 
-    def runtime(self, name: str, task: str) -> tuple[ModelRuntime, Batcher]:
+    def runtime(self, name: str, task: str | tuple[str, ...]) -> tuple[ModelRuntime, Batcher]:
+        """The model `name` and its batcher, refused unless it is a model of `task` (or one of them)."""
+        tasks = (task,) if isinstance(task, str) else task
         if not self.ready:
             raise NotReady("models are still loading or warming up")
         runtime = self.models.runtimes.get(name)
         if runtime is None:
             known = ", ".join(sorted(self.models.runtimes)) or "none"
             raise ModelNotFound(f"unknown model {name!r} (loaded: {known})", field="model")
-        if runtime.task != task:
-            raise InvalidInput(f"model {name!r} is a {runtime.task} model, not {task}", field="model")
+        if runtime.task not in tasks:
+            raise InvalidInput(f"model {name!r} is a {runtime.task} model, not {' or '.join(tasks)}", field="model")
         return runtime, self.batchers[name]
 
-    def default_model(self, task: str) -> str:
-        names = [n for n, r in self.models.runtimes.items() if r.task == task]
+    def default_model(self, task: str | tuple[str, ...]) -> str:
+        tasks = (task,) if isinstance(task, str) else task
+        names = [n for n, r in self.models.runtimes.items() if r.task in tasks]
         if len(names) == 1:
             return names[0]
         raise InvalidInput(
-            f"model: required when {len(names)} {task} models are loaded ({', '.join(sorted(names))})",
+            f"model: required when {len(names)} {' or '.join(tasks)} models are loaded ({', '.join(sorted(names))})",
             field="model",
         )
