@@ -105,3 +105,13 @@ def test_batched_pairs_equal_pairs_sent_alone(client):
     together = client.post("/v1/classify", json={"model": "similarity", "inputs": PAIRS}).json()
     alone = [client.post("/v1/classify", json={"model": "similarity", "inputs": p}).json() for p in PAIRS]
     assert [a["score"] for a in together] == pytest.approx([a["score"] for a in alone], abs=1e-5)
+
+
+def test_truncation_of_a_pair_cuts_the_longer_text(pair_repository):
+    from service.runtime import load_runtime
+    from tests.service.conftest import make_settings
+
+    runtime = load_runtime(pair_repository / "nli", make_settings(pair_repository))
+    encoding = runtime.encode([("superb", "a wonderful film " * 20)], truncation=True)[0]
+    assert len(encoding.ids) == runtime.max_seq_len
+    assert encoding.tokens[:4] == ["[CLS]", "superb", "[SEP]", "a"] and encoding.tokens[-1] == "[SEP]"
