@@ -96,3 +96,19 @@ def test_teacher_batch_has_segment_b_and_the_student_batch_no_token_types(tokeni
     assert "token_type_ids" not in student_batch
     assert set(student_batch) == {"input_ids", "attention_mask", "labels"}
     assert student(**student_batch).logits.shape == (2, 2)
+
+
+def test_the_headline_metric_comes_from_the_option_the_format_or_the_task(tmp_path):
+    from distill.tasks.base import OptionValues
+    from distill.tasks.registry import get_task
+
+    task = get_task("text-classification")
+    cola = type("Data", (), {"description": {"format": "glue-cola"}})()
+    plain = type("Data", (), {"description": {"format": None}})()
+    assert task.adapt_options(task.make_options(OptionValues()), cola).metric == "matthews"
+    assert task.adapt_options(task.make_options(OptionValues()), plain).metric == "accuracy"
+    assert task.adapt_options(task.make_options(OptionValues(metric="positive_f1")), cola).metric == "positive_f1"
+    with pytest.raises(DataError, match="'spearman' is not a text-classification metric"):
+        task.adapt_options(task.make_options(OptionValues(metric="spearman")), plain)
+    assert get_task("regression").adapt_options(get_task("regression").make_options(OptionValues()), plain).metric \
+        == "spearman"
