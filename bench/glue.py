@@ -31,9 +31,8 @@ from distill.export.config import ExportConfig  # noqa: E402
 from distill.export.folder import export_model_folder  # noqa: E402
 from distill.latency import LatencyConfig  # noqa: E402
 from distill.pipeline import RunConfig, StudentConfig, run  # noqa: E402
-from distill.tasks.registry import task_for  # noqa: E402
 from distill.tasks.base import DataOptions  # noqa: E402
-from distill.tasks.text.data import DataConfig  # noqa: E402
+from distill.tasks.registry import task_for  # noqa: E402
 from distill.tasks.text.task import TextOptions  # noqa: E402
 from distill.trainer import TrainConfig  # noqa: E402
 

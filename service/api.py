@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.batching import Batcher, ItemResult, gather_results
 from service.errors import (
-    DeadlineExceeded, InputTooLong, InvalidInput, ModelNotFound, NotReady, ServiceError, Unauthorized,
+    DeadlineExceeded, InputTooLong, ModelNotFound, NotReady, ServiceError, Unauthorized,
 )
 from service.manifest import REGRESSION
 from service.runtime import ModelRuntime
