@@ -56,6 +56,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--student-layers", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--results", type=Path, default=RESULTS, help="the Markdown file the table goes into")
+    parser.add_argument("--render-only", action="store_true",
+                        help="only redraw the table and plot from OUTPUT/glue.json of an earlier run")
     return parser.parse_args(argv)
 
 
@@ -94,20 +96,29 @@ def run_task(task: GlueTask, args: argparse.Namespace) -> dict:
             "seconds": round(time.perf_counter() - started, 1)}
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = arguments(argv)
+def measure(args: argparse.Namespace, command: str) -> dict:
+    """Run every task; the results with the command and its duration (also saved as OUTPUT/glue.json)."""
     started = time.perf_counter()
     results = []
     for task in by_name(args.tasks):
         print(f"== {task.name}", flush=True)
         results.append(run_task(task, args))
         print(json.dumps(results[-1]), flush=True)
-    wall = time.perf_counter() - started
+    settings = {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
+    run = {"command": command, "wall_seconds": round(time.perf_counter() - started, 1), "settings": settings,
+           "results": results}
     args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "glue.json").write_text(json.dumps(results, indent=2) + "\n")
-    figure = plot(results, args.results.parent / "glue.png")
+    (args.output / "glue.json").write_text(json.dumps(run, indent=2) + "\n")
+    return run
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments(argv)
     command = " ".join(shlex.quote(a) for a in [".venv/bin/python", "bench/glue.py", *(argv or sys.argv[1:])])
-    text = section(HEADING, results, args, command, wall, figure.name)
+    run = json.loads((args.output / "glue.json").read_text()) if args.render_only else measure(args, command)
+    settings = argparse.Namespace(**run["settings"])  # the measured run's caps, also when only redrawing
+    figure = plot(run["results"], args.results.parent / "glue.png")
+    text = section(HEADING, run["results"], settings, run["command"], run["wall_seconds"], figure.name)
     write_section(HEADING, text, args.results)
     print(text)
 

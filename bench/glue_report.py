@@ -59,14 +59,14 @@ def _average_row(mean: dict) -> str:
 
 
 def verdicts(results: list[dict], mean: dict) -> list[str]:
-    worst = max(results, key=lambda r: r["fp32"] - r["int8"])
-    drop = points(worst["fp32"] - worst["int8"])
+    worst = max(results, key=lambda r: abs(r["fp32"] - r["int8"]))
+    drop = points(abs(worst["fp32"] - worst["int8"]))
     kept = mean["retention"]
     return [
         f"- average retention (student / teacher, over the tasks where the teacher scores above 0): "
         f"{_cell(None if kept is None else 100 * kept, 1, '%')}; target >= 97%: "
         f"**{'met' if kept is not None and kept >= RETENTION_TARGET else 'not met'}**",
-        f"- INT8 vs fp32 ONNX: largest drop {drop:.2f} points ({worst['task']}); target within 1 point on every "
+        f"- INT8 vs fp32 ONNX: largest difference {drop:.2f} points ({worst['task']}); target within 1 point on every "
         f"task: **{'met' if drop <= INT8_MAX_DROP else 'not met'}**",
     ]
 
