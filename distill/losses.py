@@ -88,6 +88,17 @@ def _mean(terms: list[torch.Tensor]) -> torch.Tensor:
     return functools.reduce(operator.add, terms) / len(terms)
 
 
+def regression_loss(weights: LossWeights, student: torch.Tensor, teacher: torch.Tensor, gold: torch.Tensor,
+                    hidden: Hidden | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    """A one-output regression head: MSE to the teacher's output as the distillation term (no
+    temperature: there is no distribution to soften) and MSE to the gold score as the hard term,
+    weighted by alpha_kd and alpha_ce like their classification counterparts (+ the hidden cosine)."""
+    student = student.reshape(-1)
+    kd = F.mse_loss(student, teacher.reshape(-1).to(student.dtype))
+    hard = F.mse_loss(student, gold.reshape(-1).to(student.dtype))
+    return combine(weights, kd, hard, hidden)
+
+
 def combine(weights: LossWeights, kd: torch.Tensor, ce: torch.Tensor,
             hidden: Hidden | None = None) -> tuple[torch.Tensor, dict[str, float]]:
     """alpha_kd * kd + alpha_ce * ce (+ alpha_cos * hidden cosine), and each term for logging."""

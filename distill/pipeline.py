@@ -174,7 +174,8 @@ def build_report(task: Task, info: dict, data_description: dict, rows: list[dict
     if any(histories.values()):
         plots.insert(0, reporting.plot_curves(histories, folder))
     report = {
-        "task": task.name, "teacher": info["teacher"], "data": data_description,
+        "task": task.name, "headline": info.get("headline", task.headline), "teacher": info["teacher"],
+        "data": data_description,
         "student_layers": info["student_layers"], "layer_map": info["layer_map"], "models": rows,
         **reporting.summarise(rows[0], rows[1], keys), "training": training, "plots": plots,
     }
@@ -187,6 +188,7 @@ def update_student_metrics(task: Task, student_dir: Path, rows: list[dict]) -> d
     info = read_info(student_dir)
     teacher_row, student_row = rows
     keys = reporting.keys(task.metrics)
+    keys = [k for k in keys if k in student_row]  # positive_f1 exists for two classes only
     info["metrics"] = {**{k: student_row[k] for k in keys}, **{f"teacher_{k}": teacher_row[k] for k in keys}}
     write_info(student_dir, info)
     return info

@@ -22,10 +22,10 @@ def keys(metrics: Metrics) -> tuple[str, ...]:
 def summarise(teacher_row: dict, student_row: dict, metrics: tuple[str, ...] = keys(CLASSIFICATION_METRICS)) -> dict:
     """Retention, speed-up and parameter reduction of the student relative to the teacher."""
     def ratio(a, b):
-        return round(a / b, 4) if b else None
+        return round(a / b, 4) if b and a is not None else None
 
     return {
-        "retention": {m: ratio(student_row[m], teacher_row[m]) for m in metrics},
+        "retention": {m: ratio(student_row.get(m), teacher_row.get(m)) for m in metrics},
         "speedup": {
             size: ratio(teacher_row["latency_ms"][size], student_row["latency_ms"][size])
             for size in teacher_row["latency_ms"] if size in student_row["latency_ms"]

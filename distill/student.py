@@ -79,6 +79,8 @@ def encoder_weights(teacher: PreTrainedModel, mapping: list[int]) -> dict[str, t
     out = {
         "distilbert.embeddings.word_embeddings.weight": source[emb + "word_embeddings.weight"],
         # DistilBERT has no token types: fold type 0 into the positions so word+pos == word+pos+type0.
+        # The second text of a pair (type 1 for the teacher) therefore starts out looking like type 0
+        # to the student, which tells the texts apart by [SEP] and position only.
         "distilbert.embeddings.position_embeddings.weight": source[emb + "position_embeddings.weight"]
         + source[emb + "token_type_embeddings.weight"][0],
         "distilbert.embeddings.LayerNorm.weight": source[emb + "LayerNorm.weight"],

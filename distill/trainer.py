@@ -20,6 +20,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from distill.losses import LossWeights
 from distill.tasks.base import Task
+from distill.tasks.text.features import model_inputs
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -89,7 +90,8 @@ class DistillationTrainer(Trainer):
         """Student and (frozen) teacher outputs on the same inputs, and the hidden-state triple
         (student layers, mapped teacher layers, attention mask) when the cosine term is on."""
         use_hidden = self.weights.alpha_cos > 0 and bool(self.layer_map)
-        outputs = model(**inputs, output_hidden_states=use_hidden)
+        # a BERT teacher gets the segments of text pairs; the DistilBERT student has no token types
+        outputs = model(**model_inputs(model, inputs), output_hidden_states=use_hidden)
         with torch.no_grad(), self._teacher_autocast():
             teacher_out = self.teacher(**inputs, output_hidden_states=use_hidden)
         hidden = None

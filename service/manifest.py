@@ -22,8 +22,9 @@ TOKENIZER_FILE = "tokenizer.json"
 # The task names of the contract; `distill.tasks` has one implementation per name.
 CLASSIFICATION = "text-classification"
 QUESTION_ANSWERING = "question-answering"
-Task = Literal["text-classification", "question-answering"]
-TASKS: tuple[str, ...] = (CLASSIFICATION, QUESTION_ANSWERING)
+REGRESSION = "regression"  # one score per text or text pair (STS-B similarity)
+Task = Literal["text-classification", "question-answering", "regression"]
+TASKS: tuple[str, ...] = (CLASSIFICATION, QUESTION_ANSWERING, REGRESSION)
 Precision = Literal["fp32", "int8", "fp16"]
 ValidationStatus = Literal["passed", "failed", "unvalidated"]
 
@@ -31,6 +32,7 @@ ValidationStatus = Literal["passed", "failed", "unvalidated"]
 TASK_OUTPUTS: dict[str, list[str]] = {
     CLASSIFICATION: ["logits"],
     QUESTION_ANSWERING: ["start_logits", "end_logits"],
+    REGRESSION: ["logits"],  # [batch, 1]: the score itself
 }
 
 
@@ -86,7 +88,7 @@ class Manifest(BaseModel):
     schema_version: int
     name: str
     task: Task
-    labels: list[str] = Field(default_factory=list)  # logits index -> label (classification)
+    labels: list[str] = Field(default_factory=list)  # logits index -> label (classification; none for regression)
     max_seq_len: int = Field(gt=0)
     inputs: list[str] = Field(default_factory=lambda: ["input_ids", "attention_mask"])
     outputs: list[str]
@@ -97,6 +99,8 @@ class Manifest(BaseModel):
     student_layers: int | None = None
     metrics: dict[str, Any] = Field(default_factory=dict)  # distillation / evaluation results
     qa: QADefaults | None = None  # question-answering models only
+    pairs: bool = False  # the model takes text pairs ([CLS] text [SEP] text_pair [SEP]), not single texts
+    headline_metric: str | None = None  # the key in `metrics` (and variant validation) the model is judged by
     created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     package_version: str = "0.0.0"
 
@@ -170,8 +174,10 @@ def load_model_folder(folder: Path, verify_checksums: bool = True) -> Manifest:
             f"{folder / MANIFEST_FILE}: outputs {manifest.outputs} do not match task "
             f"{manifest.task!r} (expected {expected})"
         )
-    if manifest.task == "text-classification" and len(manifest.labels) < 2:
+    if manifest.task == CLASSIFICATION and len(manifest.labels) < 2:
         raise ModelFolderError(f"{folder / MANIFEST_FILE}: a classifier needs at least 2 labels")
+    if manifest.task == REGRESSION and manifest.labels:
+        raise ModelFolderError(f"{folder / MANIFEST_FILE}: a regressor has no labels (one score output)")
     check = verify_checksums
     _check_file(folder, manifest.tokenizer, manifest.tokenizer_sha256 if check else None, "tokenizer")
     for name, variant in manifest.variants.items():

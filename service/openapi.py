@@ -10,11 +10,14 @@ from fastapi import FastAPI
 
 from service.settings import Settings
 
-# (schema, property, where in it: the branch of this JSON type, "[]" for its items; keyword, setting)
+# (schema, property, where in it: the branch of this JSON type, "a[]b" for the b branch of the items of
+# the a branch; keyword, setting)
 LIMITS = [
     ("ClassifyRequest", "inputs", "string", "maxLength", "max_text_chars"),
     ("ClassifyRequest", "inputs", "array", "maxItems", "max_inputs"),
-    ("ClassifyRequest", "inputs", "array[]", "maxLength", "max_text_chars"),
+    ("ClassifyRequest", "inputs", "array[]string", "maxLength", "max_text_chars"),
+    ("TextPair", "text", "string", "maxLength", "max_text_chars"),
+    ("TextPair", "text_pair", "string", "maxLength", "max_text_chars"),
     ("QARequest", "inputs", "array", "maxItems", "max_inputs"),
     ("QARequest", "context", "string", "maxLength", "qa_max_context_chars"),
     ("QAInput", "context", "string", "maxLength", "qa_max_context_chars"),
@@ -22,11 +25,12 @@ LIMITS = [
 
 
 def _branch(node: dict[str, Any], where: str) -> dict[str, Any]:
-    """The sub-schema of `node` of JSON type `where` ("array[]": that branch's items)."""
-    kind = where.removesuffix("[]")
+    """The sub-schema of `node` of JSON type `where` ("array[]string": the string branch of the
+    items of the array branch)."""
+    kind, _, inner = where.partition("[]")
     branches = [node, *node.get("oneOf", []), *node.get("anyOf", [])]
     (found,) = [b for b in branches if b.get("type") == kind]
-    return found["items"] if where.endswith("[]") else found
+    return _branch(found["items"], inner) if inner else found
 
 
 def with_limits(document: dict[str, Any], settings: Settings) -> dict[str, Any]:

@@ -14,12 +14,37 @@ from service.tasks import ScoreFunction
 Text = Annotated[str, Field(min_length=0)]
 ModelName = Annotated[str, Field(min_length=1)]
 
+
+
+class TextPair(BaseModel):
+    """A pair of texts, as the Hugging Face text-classification pipeline takes it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: Text = Field(description="The first text of the pair.")
+    text_pair: Text = Field(description="The second text of the pair.")
+
+
+class Score(BaseModel):
+    score: float
+
+
 # Tags of the branches of `inputs`; errors.py leaves them out of the field names it reports.
-ONE_TEXT, TEXTS = "one text", "texts"
-UNION_TAGS = frozenset({ONE_TEXT, TEXTS})
-TextOrTexts = Annotated[
-    Annotated[Text, Tag(ONE_TEXT)] | Annotated[list[Text], Field(min_length=1), Tag(TEXTS)],
-    Discriminator(lambda value: ONE_TEXT if isinstance(value, str) else TEXTS),
+ONE_TEXT, ONE_PAIR, ITEMS = "one text", "one pair", "items"
+UNION_TAGS = frozenset({ONE_TEXT, ONE_PAIR, ITEMS})
+
+
+def _shape(value: object) -> str:
+    if isinstance(value, str):
+        return ONE_TEXT
+    return ITEMS if isinstance(value, list) else ONE_PAIR
+
+
+Item = Annotated[Annotated[Text, Tag(ONE_TEXT)] | Annotated[TextPair, Tag(ONE_PAIR)], Discriminator(_shape)]
+Inputs = Annotated[
+    Annotated[Text, Tag(ONE_TEXT)] | Annotated[TextPair, Tag(ONE_PAIR)]
+    | Annotated[list[Item], Field(min_length=1), Tag(ITEMS)],
+    Discriminator(_shape),
 ]
 
 
@@ -37,15 +62,16 @@ class ClassifyRequest(BaseModel):
         description="Model name (a folder of the model repository). /v1/classify needs it unless "
         "only one classifier is loaded; /v1/sentiment defaults to the sentiment model.",
     )
-    inputs: TextOrTexts = Field(
-        description="One text (answer: one list of {label, score}) or a list of texts "
-        "(answer: one such list per text)."
+    inputs: Inputs = Field(
+        description="One text, or one {text, text_pair} pair for a model that takes pairs (answer: one "
+        "list of {label, score}, or {score} from a regression model), or a list of them (answer: one per input)."
     )
     top_k: int | None = Field(
         1, ge=1, description="How many labels per input, best first; null: all labels."
     )
-    function_to_apply: ScoreFunction = Field(
-        "softmax", description="softmax (single-label), sigmoid (multi-label) or none (logits)."
+    function_to_apply: ScoreFunction | None = Field(
+        None, description="softmax (single-label), sigmoid (multi-label) or none (logits); default: "
+        "softmax for a classifier, none for a regression model."
     )
     truncation: bool = Field(
         False,
@@ -59,7 +85,7 @@ class LabelScore(BaseModel):
     score: float
 
 
-ClassifyResponse = list[LabelScore] | list[list[LabelScore]]
+ClassifyResponse = list[LabelScore] | list[list[LabelScore]] | Score | list[Score]
 
 
 class VariantInfo(BaseModel):
@@ -84,6 +110,8 @@ class ModelInfo(BaseModel):
     qa: dict[str, Any] | None = Field(
         None, description="Question answering: the request defaults (the model's training settings)."
     )
+    pairs: bool = Field(False, description="The model takes {text, text_pair} items, not single texts.")
+    regression: bool = Field(False, description="The model answers one {score} per input, not labels.")
     created_at: str | None = None
 
 

@@ -159,19 +159,22 @@ class ServiceState:
             raise NotReady("models are still loading or warming up")
         return self.loaded(name, field), self.batchers[name]
 
-    def runtime(self, name: str, task: str) -> tuple[ModelRuntime, Batcher]:
+    def runtime(self, name: str, task: str | tuple[str, ...]) -> tuple[ModelRuntime, Batcher]:
+        """The model `name` and its batcher, refused unless it is a model of `task` (or one of them)."""
+        tasks = (task,) if isinstance(task, str) else task
         runtime, batcher = self.lookup(name)
-        if runtime.task != task:
-            raise InvalidInput(f"model {name!r} is a {runtime.task} model, not {task}", field="model")
+        if runtime.task not in tasks:
+            raise InvalidInput(f"model {name!r} is a {runtime.task} model, not {' or '.join(tasks)}", field="model")
         return runtime, batcher
 
-    def default_model(self, task: str) -> str:
-        names = [n for n, r in self.models.runtimes.items() if r.task == task]
+    def default_model(self, task: str | tuple[str, ...]) -> str:
+        tasks = (task,) if isinstance(task, str) else task
+        names = [n for n, r in self.models.runtimes.items() if r.task in tasks]
         if len(names) == 1:
             return names[0]
         if not names:
-            raise ModelNotFound(f"no {task} model is loaded", field="model")
+            raise ModelNotFound(f"no {' or '.join(tasks)} model is loaded", field="model")
         raise InvalidInput(
-            f"model: required when {len(names)} {task} models are loaded ({', '.join(sorted(names))})",
+            f"model: required when {len(names)} {' or '.join(tasks)} models are loaded ({', '.join(sorted(names))})",
             field="model",
         )

@@ -20,7 +20,7 @@ from distill.teacher import TeacherError, load_tokenizer, resolve_teacher
 
 def _task_and_data(o: dict):
     """The task, its loaded data and its settings (adapted to the data) from the command's options."""
-    kind = opt.task_of(o["task"])
+    kind = opt.task_of(o["task"], o)
     loaded = kind.load_data(kind.data_config(opt.data_options(o)))
     return kind, loaded, kind.adapt_options(kind.make_options(opt.option_values(o)), loaded)
 
@@ -81,7 +81,7 @@ def evaluate(
 def run(**o) -> None:
     """Everything: fine-tune the teacher if it needs it, distil the student, evaluate both and
     write the report; OUTPUT/student is then ready for `distill export`."""
-    kind, output = opt.task_of(o["task"]), o["output"]
+    kind, output = opt.task_of(o["task"], o), o["output"]
     with user_errors():
         train = opt.train_config(o)
         report = pipeline.run(pipeline.RunConfig(

@@ -24,7 +24,7 @@ def user_errors():
 
 def print_summary(task: Task, report: dict) -> None:
     teacher_row, student_row = report["models"][:2]
-    metric = task.headline
+    metric = report.get("headline", task.headline)
     typer.echo(f"teacher {metric} {teacher_row[metric]:.4f}, student {metric} {student_row[metric]:.4f}, "
                f"retention {report['retention'][metric]:.3f}, speed-up "
                + ", ".join(f"{v}x@{k}" for k, v in report["speedup"].items()))

@@ -16,12 +16,13 @@ from distill.tasks.classification.task import TextOptions
 from distill.tasks.question_answering.features import WindowConfig
 from distill.tasks.question_answering.metrics import SpanConfig
 from distill.tasks.question_answering.options import QAOptions
-from distill.tasks.registry import DEFAULT_TASK, get_task
+from distill.tasks.registry import DEFAULT_TASK, get_task, task_for
 from distill.trainer import TrainConfig
 
-Task = Annotated[str, typer.Option(
-    "--task", help="text-classification (the default) or question-answering (extractive, SQuAD-format data; "
-    "the student is a DistilBertForQuestionAnswering).")]
+Task = Annotated[str | None, typer.Option(
+    "--task", help="text-classification, regression (one score per text or pair, e.g. STS-B) or question-answering "
+    "(extractive, SQuAD-format data; the student is a DistilBertForQuestionAnswering). Default: the --format's task, "
+    "regression when a local file's labels are non-integer numbers, else text-classification.")]
 Teacher = Annotated[str, typer.Option(
     "--teacher", help="Teacher: a local checkpoint folder, a Hugging Face hub id (needs network), "
     "or 'minilm' (the pip-installed all-MiniLM-L6-v2 encoder).")]
@@ -36,6 +37,17 @@ ValidationData = Annotated[Path | None, typer.Option(
     "--validation-data", help="A local file holding the validation split (same columns). "
     "Without it, hub data use their validation split and other data a seeded split.")]
 TextColumn = Annotated[str, typer.Option("--text-column", help="Column (or JSON key) holding the text.")]
+TextPairColumn = Annotated[str | None, typer.Option(
+    "--text-pair-column", help="Column holding the second text of each example: the model then classifies "
+    "(or scores) pairs, tokenised as [CLS] text [SEP] pair [SEP], the longer text truncated first.")]
+Format = Annotated[str | None, typer.Option(
+    "--format", help="A known file layout that sets the columns, the task and the headline metric: glue-cola "
+    "(no header), glue-sst2, glue-mrpc, glue-qqp, glue-stsb, glue-rte, glue-wnli, glue-qnli. TSV files are always "
+    "read without quote processing and with an optional UTF-8 byte-order mark.")]
+Metric = Annotated[str | None, typer.Option(
+    "--metric", help="Headline metric of a classification or regression run (retention, INT8 verdict): accuracy, "
+    "macro_f1, positive_f1, matthews; pearson, spearman. Default: the --format's GLUE metric, else accuracy "
+    "(classification) or spearman (regression).")]
 LabelColumn = Annotated[str, typer.Option(
     "--label-column", help="Column holding the label (strings or integers; saved with the model).")]
 ValidationFraction = Annotated[float, typer.Option(
@@ -117,9 +129,10 @@ def group(*entries: tuple[str, Any, Any]) -> list[inspect.Parameter]:
 REQUIRED = inspect.Parameter.empty
 OUTPUT = group(("output", Output, REQUIRED))
 DATA = group(
-    ("task", Task, DEFAULT_TASK), ("teacher", Teacher, "minilm"), ("data", Data, DataOptions.source),
+    ("task", Task, None), ("teacher", Teacher, "minilm"), ("data", Data, DataOptions.source),
     ("subset", Subset, None), ("validation_data", ValidationData, None),
-    ("text_column", TextColumn, DataOptions.text_column), ("label_column", LabelColumn, DataOptions.label_column),
+    ("text_column", TextColumn, DataOptions.text_column), ("text_pair_column", TextPairColumn, None),
+    ("label_column", LabelColumn, DataOptions.label_column), ("format", Format, None),
     ("validation_fraction", ValidationFraction, DataOptions.validation_fraction), ("seed", Seed, DataOptions.seed),
     ("max_train_examples", MaxTrain, None), ("max_eval_examples", MaxEval, None),
 )
@@ -140,7 +153,7 @@ STUDENT = group(
 SETTINGS = group(
     ("max_seq_len", MaxSeqLen, None), ("doc_stride", DocStride, None), ("max_question_len", MaxQuestionLen, None), ("max_answer_len", MaxAnswerLen, None),
     ("null_threshold", NullThreshold, None), ("keep_answerless", KeepAnswerless, None),
-    ("skip_bad_answers", SkipBadAnswers, False),
+    ("skip_bad_answers", SkipBadAnswers, False), ("metric", Metric, None),
 )
 EXPORT_TO = group(("export_to", ExportTo, None))
 
@@ -185,9 +198,10 @@ def variants_tuple(text: str) -> tuple[str, ...]:
     return chosen
 
 
-def task_of(name: str | None):
-    """The task called `name` (the default task when None); an unknown name is the user's error."""
+def task_of(name: str | None, o: dict | None = None):
+    """The task called `name`; when None, the one the data options `o` imply (else the default
+    task). An unknown name is the user's error."""
     try:
-        return get_task(name or DEFAULT_TASK)
+        return task_for(name, data_options(o)) if o is not None else get_task(name or DEFAULT_TASK)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--task") from None

@@ -19,6 +19,7 @@ matches PyTorch to ~1e-6 with either attention implementation.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from pathlib import Path
 from typing import Any
@@ -141,15 +142,20 @@ def ort_runner(session: Any, output: str):
 
 
 def torch_runner(model: Any, output: str):
-    """A callable running a PyTorch model (eval mode, no grad) on a `Batch`, returning one output."""
+    """A callable running a PyTorch model (eval mode, no grad) on a `Batch`, returning one output;
+    a model that takes token types gets the batch's segments of text pairs when it has them."""
     import torch
 
+    takes_types = "token_type_ids" in inspect.signature(model.forward).parameters
+
     def run(batch) -> np.ndarray:
+        feeds = {"input_ids": torch.from_numpy(batch.input_ids),
+                 "attention_mask": torch.from_numpy(batch.attention_mask)}
+        segments = getattr(batch, "token_type_ids", None)
+        if takes_types and segments is not None:  # a BERT teacher on text pairs
+            feeds["token_type_ids"] = torch.from_numpy(segments)
         with torch.inference_mode():
-            out = model(
-                input_ids=torch.from_numpy(batch.input_ids),
-                attention_mask=torch.from_numpy(batch.attention_mask),
-            )
+            out = model(**feeds)
         return out[output].float().numpy()
 
     return run

@@ -110,7 +110,7 @@ def refresh_summary(report: dict[str, Any], metrics: reporting.Metrics) -> dict[
     """Recompute retention / speed-up from the re-measured PyTorch rows (shared `summarise`)."""
     rows = {r.get("name"): r for r in report.get("models", [])}
     teacher, student = rows.get(reporting.TEACHER_ROW), rows.get(reporting.STUDENT_ROW)
-    needed = (*reporting.keys(metrics), "latency_ms", "parameters")
+    needed = ("latency_ms", "parameters")  # a metric without a value gets no retention (summarise)
     if teacher and student and all(teacher.get(k) and student.get(k) for k in needed):
         report = {**report, **reporting.summarise(teacher, student, reporting.keys(metrics))}
     return report

@@ -24,6 +24,8 @@ class DataOptions:
     validation_source: str | None = None
     text_column: str = "text"
     label_column: str = "label"
+    text_pair_column: str | None = None
+    format: str | None = None  # a known file layout such as glue-mrpc (distill.tasks.text.glue)
     validation_fraction: float = 0.1
     seed: int = 42
     max_train_examples: int | None = None
@@ -41,6 +43,7 @@ class OptionValues:
     max_answer_len: int | None = None
     null_threshold: float | None = None
     keep_answerless: float | None = None
+    metric: str | None = None  # the headline metric of a text task
 
 
 def fields_of(config_class: type, values: dict) -> dict:

@@ -6,7 +6,10 @@ from __future__ import annotations
 from distill.data import DataError
 from distill.tasks.base import Task
 from distill.tasks.classification.task import ClassificationTask
+from distill.tasks.base import DataOptions, fields_of
 from distill.tasks.question_answering.task import QuestionAnsweringTask
+from distill.tasks.regression.task import RegressionTask
+from distill.tasks.text.data import DataConfig, detect_task
 from service.manifest import CLASSIFICATION
 
 DEFAULT_TASK = CLASSIFICATION
@@ -17,7 +20,7 @@ class UnknownTaskError(DataError):
 
 
 def registry() -> dict[str, Task]:
-    return {task.name: task for task in (ClassificationTask(), QuestionAnsweringTask())}
+    return {task.name: task for task in (ClassificationTask(), QuestionAnsweringTask(), RegressionTask())}
 
 
 def get_task(name: str | None) -> Task:
@@ -27,3 +30,11 @@ def get_task(name: str | None) -> Task:
     if key not in tasks:
         raise UnknownTaskError(f"unknown task {name!r}; choose one of {', '.join(tasks)}")
     return tasks[key]
+
+
+def task_for(name: str | None, options: DataOptions) -> Task:
+    """The task called `name`; when None, the one the data say: the task of a --format, regression
+    for a local file whose labels are non-integer numbers, else the default task."""
+    if name is not None:
+        return get_task(name)
+    return get_task(detect_task(DataConfig(**fields_of(DataConfig, vars(options)))) or DEFAULT_TASK)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from service.errors import NotReady
+from service.manifest import REGRESSION
 from service.routes.plumbing import State, error_responses
 from service.runtime import ModelRuntime
 from service.schemas import FailedModel, Health, ModelInfo, ModelList, VariantInfo
@@ -24,7 +25,7 @@ def _model_info(runtime: ModelRuntime) -> ModelInfo:
         name=runtime.name, task=m.task, labels=m.labels, max_seq_len=m.max_seq_len,
         variant=runtime.variant, provider=runtime.provider, variants=variants, teacher=m.teacher,
         student_layers=m.student_layers, metrics=m.metrics, created_at=m.created_at,
-        qa=m.qa.model_dump() if m.qa is not None else None,
+        qa=m.qa.model_dump() if m.qa is not None else None, pairs=m.pairs, regression=m.task == REGRESSION,
     )
 
 

@@ -15,7 +15,7 @@ from service.v2.protocol import (
     InferenceRequest, InferenceResponse, Liveness, ModelMetadata, ProtocolError, Readiness,
     RequestInput, RequestOutput, ServerMetadata,
 )
-from service.v2.tasks import TASK_TENSORS, TaskTensors, model_metadata
+from service.v2.tasks import TaskTensors, model_metadata, tensors_of
 from service.v2.tensors import text_elements
 
 SERVER_NAME, SERVER_VERSION = "distilserve", "0.1.0"
@@ -109,7 +109,7 @@ async def model_infer(name: str, body: InferenceRequest, request: Request, state
     started = time.monotonic()
     runtime, batcher = state.lookup(name, field="name")
     request.state.model = name
-    tensors = TASK_TENSORS[runtime.task]
+    tensors = tensors_of(runtime)
     texts = _texts(body.inputs, tensors)
     wanted = _requested(body.outputs, tensors)
     columns, results = await tensors.run(request, state, runtime, batcher, texts, body.parameters or {}, started)

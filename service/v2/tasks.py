@@ -12,12 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from service.batching import Batcher, ItemResult
 from service.errors import InvalidInput
-from service.manifest import CLASSIFICATION, QUESTION_ANSWERING
+from service.manifest import CLASSIFICATION, QUESTION_ANSWERING, REGRESSION
 from service.routes.answer import Pair, answer_pairs, check_contexts, request_options
 from service.routes.classify import run_texts
 from service.runtime import ModelRuntime
 from service.state import ServiceState
-from service.tasks import ScoreFunction, classification_scores
+from service.tasks import ScoreFunction, apply_function, classification_scores
 from service.v2.protocol import Datatype, ModelMetadata, Parameters, TensorMetadata
 
 PLATFORM = "onnxruntime_onnx"
@@ -59,17 +59,43 @@ def _parameters(model: type[BaseModel], parameters: Parameters) -> Any:
         raise InvalidInput(f"{field}: {first['msg']}", field=field) from None
 
 
+class RegressionParameters(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    truncation: bool = False
+    function_to_apply: ScoreFunction = "none"
+
+
+async def _run_rows(request: Request, state: ServiceState, runtime: ModelRuntime, batcher: Batcher,
+                    texts: dict[str, list[str]], truncation: bool, started: float) -> list[ItemResult]:
+    """The `text` rows (with their `text_pair` rows for a model that takes pairs) through /v1's checks."""
+    rows = texts["text"]
+    if runtime.manifest.pairs:
+        if len(texts["text_pair"]) != len(rows):
+            raise InvalidInput(f"text_pair: {len(texts['text_pair'])} texts for {len(rows)} texts",
+                               field="text_pair")
+        rows = list(zip(rows, texts["text_pair"]))
+    return await run_texts(request, state, runtime, batcher, rows, truncation, "text", lambda i: f"text[{i}]", started)
+
+
+async def _regress(request: Request, state: ServiceState, runtime: ModelRuntime, batcher: Batcher,
+                   texts: dict[str, list[str]], parameters: Parameters, started: float
+                   ) -> tuple[Columns, list[ItemResult]]:
+    options = _parameters(RegressionParameters, parameters)
+    results = await _run_rows(request, state, runtime, batcher, texts, options.truncation, started)
+    scores = [float(apply_function(r.output, options.function_to_apply)[0]) for r in results]
+    return {"score": ("FP32", [len(scores)], scores)}, results
+
+
 async def _classify(request: Request, state: ServiceState, runtime: ModelRuntime, batcher: Batcher,
                     texts: dict[str, list[str]], parameters: Parameters, started: float
                     ) -> tuple[Columns, list[ItemResult]]:
     options = _parameters(ClassifierParameters, parameters)
-    rows = texts["text"]
-    results = await run_texts(request, state, runtime, batcher, rows, options.truncation, "text",
-                              lambda i: f"text[{i}]", started)
+    results = await _run_rows(request, state, runtime, batcher, texts, options.truncation, started)
     labels = runtime.manifest.labels
     best = [classification_scores(r.output, labels, 1, options.function_to_apply)[0] for r in results]
     logits = np.stack([r.output for r in results]).astype(np.float32)
-    n = len(rows)
+    n = len(results)
     return {
         "label": ("BYTES", [n], [b["label"] for b in best]),
         "score": ("FP32", [n], [b["score"] for b in best]),
@@ -102,6 +128,7 @@ async def _answer(request: Request, state: ServiceState, runtime: ModelRuntime, 
 
 TASK_TENSORS: dict[str, TaskTensors] = {
     CLASSIFICATION: TaskTensors(("text",), (("label", "BYTES"), ("score", "FP32"), ("logits", "FP32")), _classify),
+    REGRESSION: TaskTensors(("text",), (("score", "FP32"),), _regress),
     QUESTION_ANSWERING: TaskTensors(
         ("question", "context"), (("answer", "BYTES"), ("score", "FP32"), ("start", "INT64"), ("end", "INT64")),
         _answer,
@@ -109,8 +136,16 @@ TASK_TENSORS: dict[str, TaskTensors] = {
 }
 
 
-def model_metadata(runtime: ModelRuntime) -> ModelMetadata:
+def tensors_of(runtime: ModelRuntime) -> TaskTensors:
+    """The model's tensors: its task's, with a second BYTES input `text_pair` when it takes pairs."""
     tensors = TASK_TENSORS[runtime.task]
+    if runtime.manifest.pairs:
+        return TaskTensors((*tensors.inputs, "text_pair"), tensors.outputs, tensors.run)
+    return tensors
+
+
+def model_metadata(runtime: ModelRuntime) -> ModelMetadata:
+    tensors = tensors_of(runtime)
     labels = len(runtime.manifest.labels)
     return ModelMetadata(
         name=runtime.name, versions=[], platform=PLATFORM,

@@ -30,7 +30,7 @@ def test_run_writes_report_and_plots(run_dir):
     for row in report["models"]:
         assert 0.0 <= row["accuracy"] <= 1.0 and set(row["latency_ms"]) == {"1", "32"}
     assert report["parameter_reduction"] > 0.2
-    assert set(report["retention"]) == {"accuracy", "macro_f1"} and set(report["speedup"]) == {"1", "32"}
+    assert set(report["retention"]) == {"accuracy", "macro_f1", "positive_f1", "matthews"} and set(report["speedup"]) == {"1", "32"}
     assert report["plots"] == ["curves.png", "comparison.png"]
     for name in report["plots"]:
         assert (run_dir / name).read_bytes()[:4] == b"\x89PNG"

@@ -8,7 +8,7 @@ from distill.losses import LossWeights
 from distill.tasks.classification.models import build_student
 from distill.tasks.classification.models import load_classifier
 from distill.teacher import load_tokenizer
-from distill.tasks.classification.features import TextDataset
+from distill.tasks.text.features import TextDataset
 from distill.tasks.registry import get_task
 from distill.trainer import TrainConfig, train
 

@@ -58,11 +58,12 @@ def _variant(folder: Path, file: str, precision: str, note: str, recommended: bo
 
 def build_classifier_folder(
     folder: Path, labels: list[str], seed: int = 0, max_seq_len: int = 32, with_int8_copy: bool = False,
-    checkpoint_dir: Path | None = None, positions: int = 64,
+    checkpoint_dir: Path | None = None, positions: int = 64, pairs: bool = False,
 ) -> Path:
     """Write a tiny text-classification model folder; returns the folder. With `checkpoint_dir`,
     the PyTorch model and tokenizer are also saved there (a stand-in teacher for benchmarks);
-    `positions` is the graph's number of position embeddings (its longest input)."""
+    `positions` is the graph's number of position embeddings (its longest input). `labels` empty:
+    a regression model (one output); `pairs`: the manifest says it takes pairs."""
     import torch
     from transformers import DistilBertConfig, DistilBertForSequenceClassification
 
@@ -72,8 +73,8 @@ def build_classifier_folder(
     vocab_size = max(tokenizer.get_vocab().values()) + 1  # every id the tokenizer can produce
     config = DistilBertConfig(
         vocab_size=vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
-        max_position_embeddings=positions, num_labels=len(labels),
-        id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)},
+        max_position_embeddings=positions, num_labels=len(labels) or 1,
+        id2label=dict(enumerate(labels or ["score"])), label2id={l: i for i, l in enumerate(labels or ["score"])},
     )
     model = DistilBertForSequenceClassification(config).eval()
     _export_onnx(model, folder / "model.onnx", vocab_size)
@@ -86,8 +87,8 @@ def build_classifier_folder(
         variants["int8"] = _variant(
             folder, "model.int8.onnx", "int8", "fp32 copy standing in for int8 (tests variant choice)"
         )
-    _write_manifest(folder, "text-classification", max_seq_len, variants, labels=labels,
-                    teacher="random tiny DistilBERT", student_layers=2)
+    _write_manifest(folder, "text-classification" if labels else "regression", max_seq_len, variants,
+                    labels=labels, teacher="random tiny DistilBERT", student_layers=2, pairs=pairs)
     return folder
 
 
@@ -191,6 +192,18 @@ def build_repository(root: Path) -> Path:
     root = Path(root)
     build_classifier_folder(root / "sentiment", SENTIMENT_LABELS, seed=0, with_int8_copy=True)
     build_classifier_folder(root / "topic", TOPIC_LABELS, seed=1)
+    return root
+
+
+PAIR_LABELS = ["entailment", "not_entailment"]
+
+
+def build_pair_repository(root: Path) -> Path:
+    """`nli` (a pair classifier), `similarity` (a pair regressor) and `single` (single texts)."""
+    root = Path(root)
+    build_classifier_folder(root / "nli", PAIR_LABELS, seed=2, pairs=True)
+    build_classifier_folder(root / "similarity", [], seed=3, pairs=True)
+    build_classifier_folder(root / "single", SENTIMENT_LABELS, seed=4)
     return root
 
 

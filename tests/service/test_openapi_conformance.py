@@ -64,9 +64,10 @@ def test_the_document_carries_the_servers_own_limits(repository):
     with serving(repository, max_inputs=8, max_text_chars=200, qa_max_context_chars=300) as c:
         schemas = c.get("/openapi.json").json()["components"]["schemas"]
         inputs = schemas["ClassifyRequest"]["properties"]["inputs"]["oneOf"]
-        (text,) = [s for s in inputs if s["type"] == "string"]
-        (texts,) = [s for s in inputs if s["type"] == "array"]
-        assert text["maxLength"] == texts["items"]["maxLength"] == 200 and texts["maxItems"] == 8
+        (text,) = [s for s in inputs if s.get("type") == "string"]
+        (texts,) = [s for s in inputs if s.get("type") == "array"]
+        (item,) = [s for s in texts["items"]["oneOf"] if s.get("type") == "string"]
+        assert text["maxLength"] == item["maxLength"] == 200 and texts["maxItems"] == 8
         (pairs,) = [s for s in schemas["QARequest"]["properties"]["inputs"]["anyOf"] if s.get("type") == "array"]
         assert pairs["minItems"] == 1 and pairs["maxItems"] == 8
         assert schemas["QAInput"]["properties"]["context"]["maxLength"] == 300

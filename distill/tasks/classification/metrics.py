@@ -1,12 +1,15 @@
 """Text-classification metrics, written with numpy only: the one accuracy and the one macro-F1
-that training, evaluation and the export's checks all use."""
+that training, evaluation and the export's checks all use, and the metrics GLUE reports besides
+accuracy: F1 of the positive class (MRPC, QQP) and Matthews correlation (CoLA)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 # The quality metrics of a classification report row: (key in the row, name for people).
-METRICS = (("accuracy", "accuracy"), ("macro_f1", "macro-F1"))
+METRICS = (("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("positive_f1", "F1 (positive class)"),
+           ("matthews", "Matthews corr."))
+POSITIVE = 1  # the positive class of a binary task: the second label (label "1" of 0/1 data)
 
 
 def accuracy(labels: np.ndarray, predictions: np.ndarray) -> float:
@@ -34,5 +37,31 @@ def macro_f1(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> f
     return float(np.mean(scores)) if scores else 0.0
 
 
+def positive_f1(labels: np.ndarray, predictions: np.ndarray) -> float:
+    """F1 = 2TP / (2TP + FP + FN) of the positive class (0 when it never occurs nor is predicted)."""
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    tp = np.sum((predictions == POSITIVE) & (labels == POSITIVE))
+    wrong = np.sum((predictions == POSITIVE) != (labels == POSITIVE))
+    return float(2 * tp / (2 * tp + wrong)) if (2 * tp + wrong) else 0.0
+
+
+def matthews(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> float:
+    """Matthews correlation, in its multi-class form (Gorodkin 2004) which is the binary
+    (TP.TN - FP.FN) / sqrt((TP+FP)(TP+FN)(TN+FP)(TN+FN)) for two classes; 0 when undefined."""
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    confusion = np.zeros((num_classes, num_classes), dtype=np.float64)
+    np.add.at(confusion, (labels, predictions), 1.0)
+    total, correct = confusion.sum(), np.trace(confusion)
+    true, predicted = confusion.sum(axis=1), confusion.sum(axis=0)
+    numerator = correct * total - true @ predicted
+    denominator = np.sqrt((total**2 - predicted @ predicted) * (total**2 - true @ true))
+    return float(numerator / denominator) if denominator else 0.0
+
+
 def classification_metrics(labels, predictions, num_classes: int) -> dict[str, float]:
-    return {"accuracy": accuracy(labels, predictions), "macro_f1": macro_f1(labels, predictions, num_classes)}
+    """Accuracy, macro-F1 and Matthews correlation; F1 of the positive class for two classes."""
+    scores = {"accuracy": accuracy(labels, predictions), "macro_f1": macro_f1(labels, predictions, num_classes)}
+    if num_classes == 2:
+        scores["positive_f1"] = positive_f1(labels, predictions)
+    scores["matthews"] = matthews(labels, predictions, num_classes)
+    return scores

@@ -1,54 +1,31 @@
-"""Text classification as a `distill` task (`distill.tasks.base.Task`): labelled texts, a
-sequence-classification head, KL / cross-entropy on the class logits, accuracy and macro-F1."""
+"""Text classification as a `distill` task (`distill.tasks.base.Task`): labelled texts or text
+pairs, a sequence-classification head, KL / cross-entropy on the class logits, and accuracy,
+macro-F1, F1 of the positive class and Matthews correlation (the headline: accuracy unless the
+data format or --metric says otherwise)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from transformers import AutoModelForSequenceClassification, DistilBertForSequenceClassification
-from transformers.modeling_outputs import SequenceClassifierOutput
+from transformers import DistilBertForSequenceClassification
 
-from distill.jsonl import write_jsonl
 from distill.losses import distillation_loss
-from distill.tasks.base import DataOptions, OptionValues, fields_of
 from distill.tasks.classification import export, models
-from distill.tasks.classification.data import DataConfig, LabelledData, Split, load_data
-from distill.tasks.classification.evaluate import evaluate_model
-from distill.tasks.classification.features import TextDataset
-from distill.tasks.classification.metrics import METRICS, accuracy
+from distill.tasks.classification.data import LabelledData, Split, load_data
+from distill.tasks.classification.metrics import METRICS, accuracy, classification_metrics
+from distill.tasks.text.task import TextOptions, TextTask
 from service.manifest import CLASSIFICATION
 
-
-@dataclass(frozen=True)
-class TextOptions:
-    max_seq_len: int = 128  # tokens per text; longer texts are truncated
+__all__ = ["ClassificationTask", "TextOptions"]
 
 
-class ClassificationTask:
+class ClassificationTask(TextTask):
     name = CLASSIFICATION
     metrics = METRICS
     headline = "accuracy"
-    validation_file = "validation.jsonl"
-    label_keys = ("labels",)
-
-    def make_options(self, values: OptionValues) -> TextOptions:
-        return TextOptions() if values.max_seq_len is None else TextOptions(values.max_seq_len)
-
-    def data_config(self, options: DataOptions) -> DataConfig:
-        return DataConfig(**fields_of(DataConfig, vars(options)))
 
     load_data = staticmethod(load_data)
-
-    def adapt_options(self, options: TextOptions, data: LabelledData) -> TextOptions:
-        return options
-
-    def info(self, options: TextOptions, data: LabelledData) -> dict:
-        return {"max_seq_len": options.max_seq_len, "labels": data.label_names}
-
-    def options_from_info(self, info: dict) -> TextOptions:
-        return TextOptions(info["max_seq_len"])
 
     def teacher_has_head(self, location: str, data: LabelledData) -> bool:
         return not models.needs_finetuning(location, data.label_names)
@@ -59,9 +36,6 @@ class ClassificationTask:
 
     def load_teacher(self, location: str, data: LabelledData):
         return models.load_classifier(location, data.label_names)
-
-    def load_model(self, folder: str, **kwargs):
-        return AutoModelForSequenceClassification.from_pretrained(folder, **kwargs)
 
     def labels_of(self, model, info: dict, where: Path) -> list[str]:
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
@@ -79,10 +53,6 @@ class ClassificationTask:
             general_student, num_labels=len(names), id2label=dict(enumerate(names)),
             label2id={name: i for i, name in enumerate(names)})
 
-    def datasets(self, tokenizer, data: LabelledData, options: TextOptions, seed: int):
-        validation = TextDataset(tokenizer, data.validation, options.max_seq_len) if data.validation else None
-        return TextDataset(tokenizer, data.train, options.max_seq_len), validation
-
     def trainer_metrics(self, prediction) -> dict[str, float]:
         predictions = prediction.predictions
         logits = predictions[0] if isinstance(predictions, tuple) else predictions
@@ -92,28 +62,19 @@ class ClassificationTask:
         logits = student.logits
         return distillation_loss(weights, logits, teacher.logits.to(logits.dtype), labels["labels"], hidden)
 
-    def eval_outputs(self, outputs) -> SequenceClassifierOutput:
-        return SequenceClassifierOutput(logits=outputs.logits)
-
-    def write_validation(self, folder: Path, data: LabelledData) -> None:
-        write_jsonl(Path(folder) / self.validation_file, data.validation_rows())
+    def quality(self, data: LabelledData, logits: np.ndarray, model) -> dict[str, float]:
+        predictions = export.predict(model, logits, data.label_names)
+        return classification_metrics(np.asarray(data.validation.labels), predictions, len(data.label_names))
 
     def read_validation(self, folder: Path, info: dict) -> LabelledData:
         """The student's validation split, read by the same reader the export uses."""
         validation = export.read_validation(Path(folder) / self.validation_file, info["labels"])
-        split = Split(validation.texts, validation.labels.tolist())
+        split = Split(validation.texts, validation.labels.tolist(), validation.pairs)
         description = {"source": self.validation_file, "validation_examples": len(split), "labels": info["labels"]}
         return LabelledData(Split(), split, info["labels"], description)
 
-    def evaluate(self, models: list, tokenizer, data: LabelledData, options: TextOptions, config) -> list[dict]:
-        return [evaluate_model(name, model, tokenizer, data.validation, len(data.label_names), options.max_seq_len,
-                               config) for name, model in models]
+    def read_export_validation(self, student, config):
+        return export.read_validation(student.folder / self.validation_file, student.labels,
+                                      config.max_validation_examples)
 
-    def export_inputs(self, staging: Path, student, config):
-        return export.prepare_inputs(staging, student, self.validation_file, config)
-
-    reference = staticmethod(export.reference)
-    chain_rows = staticmethod(export.chain_rows)
-
-    def manifest_fields(self, info: dict) -> dict:
-        return {}
+    scoring = staticmethod(export.scoring)
