@@ -74,8 +74,9 @@ def verdicts(results: list[dict], mean: dict) -> list[str]:
 def section(heading: str, results: list[dict], args: argparse.Namespace, command: str, wall: float,
             figure: str) -> str:
     mean = averages(results)
+    sst2 = min(c for c in (args.max_train_examples, args.sst2_train_examples) if c) if args.sst2_train_examples else None
     caps = (f"training examples per task capped at {args.max_train_examples or 'none'} "
-            f"(SST-2 at {args.sst2_train_examples}), dev sets at {args.max_eval_examples or 'none'} examples "
+            f"(SST-2 at {sst2 or args.max_train_examples or 'none'}), dev sets at {args.max_eval_examples or 'none'} examples "
             f"(seeded subsamples), teacher {args.teacher_epochs:g} epoch(s), student {args.epochs:g} epoch(s), "
             f"max_seq_len {args.max_seq_len}, batch {args.batch_size}")
     lines = [
