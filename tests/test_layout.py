@@ -101,3 +101,10 @@ def test_no_name_prefix_standing_in_for_a_sub_package(package):
     crowded = {f"{folder.relative_to(ROOT)}/{prefix}_*": names for (folder, prefix), names in groups.items()
                if len(names) >= 3}
     assert crowded == {}
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_folder_of_code_is_a_regular_package(package):
+    # setuptools' find_packages leaves folders without __init__.py out of a built wheel
+    folders = {p.parent for p in (ROOT / package).rglob("*.py")}
+    assert sorted(str(f.relative_to(ROOT)) for f in folders if not (f / "__init__.py").is_file()) == []
