@@ -10,7 +10,8 @@ epochs:
   2. the general student, fine-tuned on labels only;
   3. student from teacher layers, task distillation (the default recipe);
   4. the general student, task distillation (two-step).
-All are evaluated on the task's dev set against the fine-tuned teacher. Writes "## General
+All are evaluated on the task's dev set against the fine-tuned teacher. A task whose
+OUTPUT/<task>/ablation.json exists is taken from that earlier run (with its recorded settings). Writes "## General
 distillation: the ablation" in docs/RESULTS.md and ablation.png (accuracy and training loss).
 """
 
@@ -96,13 +97,17 @@ def run_task(name: str, data_options: DataOptions, general: Path, args: argparse
     """Teacher fine-tuning, then the four students; each student's dev row, training curve and time."""
     task = get_task("text-classification")
     out = args.output / name
+    if (out / "ablation.json").is_file():  # a task finished by an earlier run (its settings are recorded)
+        return json.loads((out / "ablation.json").read_text())
     data = task.load_data(task.data_config(data_options))
     options = task.make_options(OptionValues(args.max_seq_len))
     config = TrainConfig(epochs=args.epochs, batch_size=32, logging_steps=20)
     start = time.perf_counter()
     teacher = pipeline.finetune_teacher(task, "minilm", data, options, replace(config, epochs=args.teacher_epochs),
                                         out / "teacher")
-    results = {"teacher_seconds": round(time.perf_counter() - start, 1), "data": data.description, "runs": {}}
+    results = {"teacher_seconds": round(time.perf_counter() - start, 1), "data": data.description, "runs": {},
+               "settings": {"teacher_epochs": args.teacher_epochs, "epochs": args.epochs,
+                            "max_seq_len": args.max_seq_len}}
     models = [(TEACHER_ROW, teacher.model)]
     for label, (from_general, distil) in VARIANTS.items():
         start = time.perf_counter()
@@ -160,9 +165,11 @@ def section(general: dict, results: dict[str, dict], command: str, wall: float) 
     ]
     for task_name, result in results.items():
         teacher = result["rows"][0]
+        settings = result.get("settings") or {"teacher_epochs": 1.0, "epochs": 2.0, "max_seq_len": 64}
         lines += [f"**{task_name}** ({result['data']['train_examples']} training / "
-                  f"{result['data']['validation_examples']} dev examples; teacher fine-tuned in "
-                  f"{result['teacher_seconds'] / 60:.1f} min)", "",
+                  f"{result['data']['validation_examples']} dev examples; teacher {settings['teacher_epochs']:g} "
+                  f"epoch(s), fine-tuned in {result['teacher_seconds'] / 60:.1f} min; students "
+                  f"{settings['epochs']:g} epochs; max_seq_len {settings['max_seq_len']})", "",
                   "| model | dev accuracy | macro-F1 | retention (accuracy) | training time (min) |",
                   "|---|---|---|---|---|"]
         for row in result["rows"]:
