@@ -194,12 +194,13 @@ def update_student_metrics(task: Task, student_dir: Path, rows: list[dict]) -> d
     return info
 
 
-def run(config: RunConfig) -> dict | None:
-    """teacher (fine-tuned if needed) -> student -> evaluation -> report, all under config.output."""
+def run(config: RunConfig, data: TaskData | None = None) -> dict | None:
+    """teacher (fine-tuned if needed) -> student -> evaluation -> report, all under config.output;
+    `data`: the task's data when the caller has already loaded `config.data`."""
     task = get_task(config.task)
     out = Path(config.output)
     start = time.perf_counter()
-    data = task.load_data(config.data)
+    data = task.load_data(config.data) if data is None else data
     options = task.adapt_options(config.options or task.make_options(OptionValues()), data)
     teacher = obtain_teacher(task, config.teacher, data, options, config.teacher_train, out / "teacher")
     outcome = distill_student(task, teacher, data, options, config.train, config.student, out / "student", out)

@@ -118,8 +118,8 @@ def _build(name: str, task_name: str, output: Path, force: bool, data: DataOptio
         student=pipeline.StudentConfig(layers=3),
     )
     with user_errors():
-        examples = len(task.load_data(config.data).train)
-        typer.echo(f"building {model_dir} (run directory {run_dir}) {estimate(examples)}")
-        report = pipeline.run(config)
+        data = task.load_data(config.data)  # read once: counted for the estimate, then trained on
+        typer.echo(f"building {model_dir} (run directory {run_dir}) {estimate(len(data.train))}")
+        report = pipeline.run(config, data)
     print_summary(task, report)
     export_student(run_dir / "student", model_dir, name, VARIANTS, run_dir / "teacher", run_dir, None)
