@@ -12,10 +12,15 @@ PORT ?= 8000
 # Extra arguments for `distill build-default` (e.g. DEFAULT_ARGS="--epochs 1").
 DEFAULT_ARGS ?=
 # Optional SQuAD-format data for a question-answering model in $(MODEL_REPOSITORY)/qa:
-# a hub name or JSON path(s), comma separated; QA_MAX_TRAIN caps the training questions.
+# a hub name or JSON path(s), comma separated; QA_VALIDATION a separate validation file (else a
+# seeded split by article); QA_MAX_TRAIN caps the training questions; QA_EXTRA_ARGS more
+# `distill build-default` options (e.g. "--qa-max-seq-len 384" for long documents).
 QA_DATA ?=
+QA_VALIDATION ?=
 QA_MAX_TRAIN ?=
-QA_ARGS := --qa-data $(QA_DATA) $(if $(QA_MAX_TRAIN),--qa-max-train-examples $(QA_MAX_TRAIN))
+QA_EXTRA_ARGS ?=
+QA_ARGS := --qa-data $(QA_DATA) $(if $(QA_VALIDATION),--qa-validation $(QA_VALIDATION)) \
+	$(if $(QA_MAX_TRAIN),--qa-max-train-examples $(QA_MAX_TRAIN)) $(QA_EXTRA_ARGS)
 
 .PHONY: run test venv models clean bench
 

@@ -1,133 +1,159 @@
-"""Benchmark (not a test): distil `minilm` into a 3-layer DistilBERT question-answering student.
+"""Benchmark (not a test): the question-answering build of `make run QA_DATA=...` on SQuAD articles.
 
-    .venv/bin/python bench/distill_squad.py [--train ../shared/data/squad/train-subset-v1.1.json]
-        [--dev ../shared/data/squad/dev-subset-v1.1.json] [--covid-qa ../shared/data/covid-qa/covid-qa-v1.json]
-        [--output runs/squad] [--max-train-examples N] [--teacher-epochs 2] [--epochs 2]
+    .venv/bin/python bench/distill_squad.py [--train ../shared/data/squad/articles-train-v1.1.json]
+        [--validation ../shared/data/squad/articles-val-v1.1.json] [--output runs/squad]
+        [--runs all,500,1500] [--max-seq-len 256] [--teacher-epochs 3] [--epochs 3] [--render-only]
 
-The teacher's span head is fine-tuned and the student distilled on the SQuAD v1.1 train subset
-(plus, with --covid-qa, the training articles of a seeded by-article split of COVID-QA), both are
-evaluated on the SQuAD dev subset (and on the held-out COVID-QA articles: long contexts, many
-windows each), and the numbers go under "## Question answering (SQuAD subset)" in docs/RESULTS.md.
-Answers whose text is not at answer_start (a few in these files) are skipped.
+Runs `distill build-default`'s question-answering build (the code behind `make run QA_DATA=...
+QA_VALIDATION=...`, with its defaults unless overridden here) on the training articles, evaluated on
+the validation articles: teacher and student EM/F1, F1 retention, the ONNX fp32 and INT8 students
+of the exported folder, PyTorch and ONNX Runtime latency, and the wall time of each step. Builds
+named by a number in --runs train on a seeded subset of that many questions: the data-scaling
+curve (docs/qa_scaling.png). Every build's numbers are kept in OUTPUT/squad.json; --render-only
+rewrites the section "## Question answering (SQuAD articles)" of docs/RESULTS.md from it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.results_md import RESULTS, write_section  # noqa: E402
-from distill.evaluate import EvalConfig  # noqa: E402
-from distill.pipeline import RunConfig, StudentConfig, evaluate_pair, run  # noqa: E402
-from distill.tasks.question_answering.data import (  # noqa: E402
-    QAData, QADataConfig, read_squad_json, split_by_article, write_squad_json,
-)
-from distill.tasks.question_answering.features import WindowConfig  # noqa: E402
-from distill.tasks.question_answering.options import QAOptions  # noqa: E402
-from distill.tasks.registry import get_task  # noqa: E402
-from distill.trainer import TrainConfig  # noqa: E402
 
-HEADING = "## Question answering (SQuAD subset)"
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+HEADING = "## Question answering (SQuAD articles)"
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad"
+PLOT = RESULTS.parent / "qa_scaling.png"
 
 
 def arguments() -> argparse.Namespace:
+    from distill.tasks.question_answering.recipe import QARecipe
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--train", type=Path, default=DATA / "squad" / "train-subset-v1.1.json")
-    parser.add_argument("--dev", type=Path, default=DATA / "squad" / "dev-subset-v1.1.json")
-    parser.add_argument("--covid-qa", type=Path, default=None, help="COVID-QA JSON: split by article, added")
-    parser.add_argument("--covid-eval-fraction", type=float, default=0.2, help="COVID-QA articles held out")
-    parser.add_argument("--output", type=Path, default=Path("runs/squad"))
-    parser.add_argument("--max-train-examples", type=int, default=None)
-    parser.add_argument("--max-eval-examples", type=int, default=None)
-    parser.add_argument("--teacher-epochs", type=float, default=2.0)
-    parser.add_argument("--epochs", type=float, default=2.0)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--max-seq-len", type=int, default=384)
-    parser.add_argument("--doc-stride", type=int, default=128)
-    parser.add_argument("--results", type=Path, default=RESULTS, help="markdown file to update")
+    parser.add_argument("--train", type=Path, default=DATA / "articles-train-v1.1.json")
+    parser.add_argument("--validation", type=Path, default=DATA / "articles-val-v1.1.json")
+    parser.add_argument("--output", type=Path, default=Path("runs/squad"), help="model repositories go here")
+    parser.add_argument("--runs", default="all", help="comma-separated builds: 'all' (every training question) "
+                        "and training-question counts for the data-scaling curve, e.g. all,500,1500")
+    parser.add_argument("--max-seq-len", type=int, default=QARecipe.max_seq_len)
+    parser.add_argument("--teacher-epochs", type=float, default=QARecipe.teacher_epochs)
+    parser.add_argument("--epochs", type=float, default=QARecipe.epochs)
+    parser.add_argument("--render-only", action="store_true")
+    parser.add_argument("--results", type=Path, default=RESULTS)
     return parser.parse_args()
 
 
-def covid_split(path: Path, fraction: float, output: Path) -> tuple[Path, list]:
-    """COVID-QA's training articles as a SQuAD file in `output`, and the held-out questions."""
-    train, held_out = split_by_article(read_squad_json(path, skip_bad_answers=True), fraction, seed=42)
-    return write_squad_json(train, output / "covid-qa-train.json"), held_out
+def build(args: argparse.Namespace, questions: int | None) -> dict:
+    """One question-answering build into OUTPUT/<all|N>; its report rows and step times."""
+    from distill.cli.default import QABuild, build_default_qa
+    from distill.tasks.question_answering.recipe import QARecipe
 
-
-def _pct(ratio: float | None) -> str:
-    return "-" if ratio is None else f"{100 * ratio:.1f}%"  # None: the teacher scored 0
+    repository = args.output / (str(questions) if questions else "all")
+    recipe = QARecipe(max_seq_len=args.max_seq_len, teacher_epochs=args.teacher_epochs, epochs=args.epochs)
+    start = time.perf_counter()
+    build_default_qa(repository, QABuild(str(args.train), str(args.validation), questions, recipe), 42, force=True)
+    wall = time.perf_counter() - start
+    report = json.loads((repository / ".runs" / "qa" / "report.json").read_text())
+    chain = json.loads((repository / "qa" / "report.json").read_text())  # with the exported variants
+    training = report["training"]
+    teacher_s, student_s = training["teacher"]["seconds"], training["student"]["seconds"]
+    return {
+        "questions": report["data"]["train_examples"], "validation_questions": report["data"]["validation_examples"],
+        "repository": str(repository), "train": str(args.train), "validation": str(args.validation), "rows": chain["models"], "layer_map": report["layer_map"],
+        "steps": {"teacher": training["teacher"]["steps"], "student": training["student"]["steps"]},
+        "seconds": {"teacher training": teacher_s, "distillation": student_s,
+                    "loading and evaluation": report["wall_seconds"] - teacher_s - student_s,
+                    "export and its checks": wall - report["wall_seconds"], "total": wall},
+        "recipe": {"max_seq_len": args.max_seq_len, "teacher_epochs": args.teacher_epochs, "epochs": args.epochs},
+    }
 
 
 def _row(row: dict) -> str:
-    return (f"| {row['name']} | {100 * row['exact_match']:.1f} | {100 * row['f1']:.1f} | {row['parameters']:,} | "
-            + " | ".join(f"{row['latency_ms'][s]:.1f}" for s in ("1", "32") if s in row["latency_ms"]) + " |")
+    latency = row.get("latency_ms") or {}
+    size = f"{row['size_bytes'] / 1e6:.1f}" if row.get("size_bytes") else "-"
+    return (f"| {row['name']} | {100 * row['exact_match']:.1f} | {100 * row['f1']:.1f} | {size} | "
+            + " | ".join(f"{latency[s]:.1f}" if s in latency else "-" for s in ("1", "32")) + " |")
 
 
-def section(report: dict, covid_rows: list[dict], command: str, wall: float, config: RunConfig) -> str:
-    data, w = report["data"], config.options.windows
+def section(runs: dict, command: str) -> str:
+    main = runs["all"]
+    rows = {r["name"]: r for r in main["rows"]}
+    teacher, student = main["rows"][0], main["rows"][1]
+    int8 = next((r for r in main["rows"] if "INT8" in r["name"]), None)
+    fp32 = next((r for r in main["rows"] if "fp32" in r["name"]), None)
     lines = [
         HEADING, "",
         f"Command: `{command}`", "",
-        f"Teacher `minilm` (all-MiniLM-L6-v2, 6 layers) with a span head fine-tuned, then a 3-layer DistilBERT "
-        f"student (layer map {report['layer_map']}) distilled; {data['train_examples']} training questions, "
-        f"evaluated on the {data['validation_examples']} SQuAD dev-subset questions. Windows of {w.max_seq_len} "
-        f"tokens, doc stride {w.doc_stride}; CPU, 2 shared cores, fp32. EM/F1 in SQuAD points (x100).", "",
-        "| model | dev EM | dev F1 | parameters | latency b=1 (ms) | latency b=32 (ms) |",
-        "|---|---|---|---|---|---|",
-        *(_row(row) for row in report["models"][:2]), "",
-        f"- F1 retention: {_pct(report['retention']['f1'])}, EM retention: {_pct(report['retention']['exact_match'])}",
-        f"- parameter reduction: {100 * report['parameter_reduction']:.1f}%",
-        "- PyTorch speed-up: " + ", ".join(f"{v:.2f}x at batch {k}" for k, v in report["speedup"].items()),
-        "- paper anchors (full SQuAD v1.1 dev, 88k training questions): BERT-base 81.2/88.5, "
-        "DistilBERT 77.7/85.8 EM/F1",
-        f"- total wall time: {wall / 60:.1f} min", "",
+        "The question-answering build of `make run QA_DATA=... QA_VALIDATION=...` (`distill build-default "
+        "--qa-data ... --qa-validation ...`, code in distill/cli/default.py, recipe in "
+        f"distill/tasks/question_answering/recipe.py): minilm with a span head fine-tuned "
+        f"{main['recipe']['teacher_epochs']:g} epochs, a 3-layer DistilBERT student (layer map {main['layer_map']}) "
+        f"distilled {main['recipe']['epochs']:g} epochs, {main['recipe']['max_seq_len']}-token windows; "
+        f"{main['questions']:,} training questions (`{Path(main['train']).name}`), evaluated on the "
+        f"{main['validation_questions']:,} questions of other articles (`{Path(main['validation']).name}`); CPU, 2 shared cores. EM/F1 in SQuAD points, latency per window batch.", "",
+        "| model | EM | F1 | size (MB) | latency b=1 (ms) | latency b=32 (ms) |", "|---|---|---|---|---|---|",
+        *(_row(r) for r in rows.values()), "",
+        f"- F1 retention (student / teacher): {100 * student['f1'] / teacher['f1']:.1f}% (target 95%)",
+        f"- teacher F1 {100 * teacher['f1']:.1f} (target 60)",
     ]
-    if covid_rows:
-        lines += ["Held-out COVID-QA articles (long contexts, many windows per question):", "",
-                  "| model | EM | F1 | parameters | latency b=1 (ms) |", "|---|---|---|---|---|",
-                  *(_row(row) for row in covid_rows), ""]
+    if int8 and fp32:
+        lines.append(f"- INT8 F1 - fp32 F1: {100 * (int8['f1'] - fp32['f1']):+.2f} points (target: within 1)")
+    b32 = teacher["latency_ms"].get("32"), student["latency_ms"].get("32")
+    if all(b32):
+        lines.append(f"- PyTorch speed-up at batch 32: {b32[0] / b32[1]:.2f}x (target 2x)")
+    lines += ["- wall time: " + ", ".join(f"{name} {seconds / 60:.1f} min" for name, seconds in main["seconds"].items()),
+              "- paper anchors (full SQuAD v1.1: 88k training questions, BERT-base teacher): BERT-base 81.2/88.5, "
+              "DistilBERT 77.7/85.8 EM/F1", ""]
+    curve = sorted(runs.values(), key=lambda r: r["questions"])
+    if len(curve) > 1:
+        lines += ["Data scaling (the same build on seeded subsets of the training questions; "
+                  "[plot](qa_scaling.png)):", "",
+                  "| training questions | teacher F1 | student F1 | retention | build min |", "|---|---|---|---|---|",
+                  *(f"| {r['questions']:,} | {100 * r['rows'][0]['f1']:.1f} | {100 * r['rows'][1]['f1']:.1f} | "
+                    f"{100 * r['rows'][1]['f1'] / r['rows'][0]['f1']:.1f}% | {r['seconds']['total'] / 60:.1f} |"
+                    for r in curve), ""]
     return "\n".join(lines)
 
 
-def evaluate_covid(output: Path, examples: list, config: RunConfig) -> list[dict]:
-    from transformers import AutoModelForQuestionAnswering
+def plot(runs: dict, path: Path) -> None:
+    import matplotlib
 
-    from distill.teacher import load_tokenizer
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
 
-    teacher = AutoModelForQuestionAnswering.from_pretrained(str(output / "teacher"))
-    student = AutoModelForQuestionAnswering.from_pretrained(str(output / "student"))
-    return evaluate_pair(get_task(config.task), teacher, student, load_tokenizer(str(output / "student")),
-                         QAData([], examples), config.options, EvalConfig(latency_batch_sizes=(1,)))
+    curve = sorted(runs.values(), key=lambda r: r["questions"])
+    x = [r["questions"] for r in curve]
+    figure, axis = plt.subplots(figsize=(6, 4))
+    for index, name in ((0, "teacher (minilm, 6 layers)"), (1, "student (3 layers)")):
+        axis.plot(x, [100 * r["rows"][index]["f1"] for r in curve], marker="o", label=name)
+    axis.set_xscale("log")
+    axis.set_xlabel("training questions (SQuAD articles)")
+    axis.set_ylabel("F1 on the validation articles")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 def main() -> None:
     args = arguments()
-    sources, held_out = [str(args.train)], []
-    if args.covid_qa:
-        covid_train, held_out = covid_split(args.covid_qa, args.covid_eval_fraction, args.output / "data")
-        sources.append(str(covid_train))
-    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, logging_steps=10)
-    config = RunConfig(
-        teacher="minilm", output=args.output, task="question-answering",
-        data=QADataConfig(source=",".join(sources), validation_source=str(args.dev), skip_bad_answers=True,
-                          max_train_examples=args.max_train_examples, max_eval_examples=args.max_eval_examples),
-        options=QAOptions(WindowConfig(args.max_seq_len, args.doc_stride)),
-        train=train, teacher_train=replace(train, epochs=args.teacher_epochs),
-        student=StudentConfig(layers=3),
-    )
-    start = time.perf_counter()
-    report = run(config)
-    covid_rows = evaluate_covid(args.output, held_out, config) if held_out else []
-    wall = time.perf_counter() - start
+    store = args.output / "squad.json"
+    runs = json.loads(store.read_text()) if store.exists() else {}
+    if not args.render_only:
+        for name in (n.strip() for n in args.runs.split(",") if n.strip()):
+            runs[name] = build(args, None if name == "all" else int(name))
+            store.parent.mkdir(parents=True, exist_ok=True)
+            store.write_text(json.dumps(runs, indent=2))
     command = " ".join(shlex.quote(a) for a in [".venv/bin/python", "bench/distill_squad.py", *sys.argv[1:]])
-    text = section(report, covid_rows, command, wall, config)
+    if len(runs) > 1:
+        plot(runs, args.results.parent / PLOT.name)
+    text = section(runs, command)
     write_section(HEADING, text, args.results)
     print(text)
 

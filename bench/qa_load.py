@@ -7,7 +7,8 @@ Every COVID-QA question is sent with its whole article as the context (median ab
 characters), so the service cuts each request into dozens of windows and batches the windows of
 all concurrent requests together. wrk drives `POST /v1/qa` closed-loop at each concurrency level;
 the service's own `serve_items_processed_total` counter, read before and after each level, gives
-the windows per second. Writes docs/qa_load.json and the section "## Question answering over long
+the windows per second. Before the levels, the answers to `--quality` questions are scored (SQuAD
+exact match and F1 against the gold answers). Writes docs/qa_load.json and the section "## Question answering over long
 contexts (COVID-QA)" of docs/RESULTS.md.
 """
 
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -42,7 +44,8 @@ def read_pairs(path: Path, limit: int | None, seed: int = 0) -> list[dict]:
     """{question, context} of every question in a SQuAD-format file, in a seeded random order:
     wrk sends the lines in turn, and in file order a short run would see one or two articles."""
     document = json.loads(path.read_text(encoding="utf-8"))
-    pairs = [{"question": qa["question"], "context": paragraph["context"]}
+    pairs = [{"question": qa["question"], "context": paragraph["context"],
+              "answers": [a["text"] for a in qa.get("answers") or []]}
              for article in document["data"] for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
     random.Random(seed).shuffle(pairs)
     return pairs[:limit] if limit else pairs
@@ -71,6 +74,26 @@ def preflight(url: str, body: dict) -> None:
             response.read()
     except urllib.error.HTTPError as error:
         raise SystemExit(f"/v1/qa refused the first question: {error.code} {error.read().decode()}") from None
+
+
+def ask(url: str, model: str, pair: dict) -> str:
+    body = json.dumps({"model": model, "question": pair["question"], "context": pair["context"]}).encode()
+    request = urllib.request.Request(f"{url}/v1/qa", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=300) as response:
+        answer = json.loads(response.read())
+    return (answer[0] if isinstance(answer, list) else answer)["answer"]
+
+
+def answer_quality(url: str, model: str, pairs: list[dict], workers: int = 4) -> dict:
+    """SQuAD exact match and F1 (max over the gold answers, official normalisation) of the served
+    answers to `pairs`, asked `workers` at a time."""
+    from distill.tasks.question_answering.metrics import exact_match, f1_score
+
+    with ThreadPoolExecutor(workers) as pool:
+        answers = list(pool.map(lambda pair: ask(url, model, pair), pairs))
+    em = [max(exact_match(a, g) for g in pair["answers"] or [""]) for a, pair in zip(answers, pairs)]
+    f1 = [max(f1_score(a, g) for g in pair["answers"] or [""]) for a, pair in zip(answers, pairs)]
+    return {"questions": len(pairs), "exact_match": sum(em) / len(em), "f1": sum(f1) / len(f1)}
 
 
 def sweep(url: str, model: str, bodies: Path, levels: list[int], seconds: float) -> list[dict]:
@@ -102,6 +125,12 @@ def render(report: dict) -> str:
         "| connections | requests/s | windows/s | p50 (ms) | p95 (ms) | p99 (ms) | errors | of which 429 |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    quality = report.get("quality")
+    if quality:
+        lines[5:5] = [f"Answers of the served model to {quality['questions']} of the questions (the first of the "
+                      f"seeded order, 4 at a time, before the load levels), scored against the gold answers with "
+                      f"SQuAD's normalisation: exact match {100 * quality['exact_match']:.1f}, "
+                      f"F1 {100 * quality['f1']:.1f}.", ""]
     for row in report["results"]:
         lines.append(f"| {row['concurrency']} | {row['throughput']:.2f} | {row['windows_per_s']:.1f} | "
                      f"{row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {row['p99_ms']:.0f} | {row['errors']} | "
@@ -117,6 +146,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=None, help="Use only the first N questions.")
     parser.add_argument("--concurrency", default="1,4,16", help="Comma-separated connection counts.")
     parser.add_argument("--seconds", type=float, default=30.0, help="Measured seconds per level.")
+    parser.add_argument("--quality", type=int, default=200,
+                        help="Score the answers to this many questions (0: none) before the load levels.")
     parser.add_argument("--server-args", default="", help="Extra flags for the service.")
     parser.add_argument("--output-dir", type=Path, default=RESULTS.parent, help="Where qa_load.json goes.")
     parser.add_argument("--results", type=Path, default=RESULTS, help="Markdown file to update.")
@@ -126,21 +157,26 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = arguments(argv)
     require_wrk()
-    levels = [int(level) for level in args.concurrency.split(",")]
+    levels = [int(level) for level in args.concurrency.split(",") if level.strip()]
     pairs = read_pairs(args.data, args.limit)
     if not pairs:
         raise SystemExit(f"{args.data}: no questions")
     work = Path(tempfile.mkdtemp(prefix="qa-load-"))
     bodies = work / "bodies.jsonl"
-    bodies.write_text("".join(json.dumps({"model": args.model, **pair}) + "\n" for pair in pairs))
+    bodies.write_text("".join(json.dumps({"model": args.model, "question": pair["question"],
+                                          "context": pair["context"]}) + "\n" for pair in pairs))
     lengths = sorted(len(pair["context"]) for pair in pairs)
     serve = ["-m", "service", "--model-repository", str(args.model_repository), "--models", args.model,
              "--log-level", "warning", "--qa-max-context-chars", str(lengths[-1]), *shlex.split(args.server_args)]
     print(f"{len(pairs)} questions from {args.data}; logs in {work}", flush=True)
     with child_server(serve, work / "service.log") as url:
         info = model_info(url, args.model)
-        preflight(url, {"model": args.model, **pairs[0]})
-        results = sweep(url, args.model, bodies, levels, args.seconds)
+        preflight(url, {"model": args.model, "question": pairs[0]["question"], "context": pairs[0]["context"]})
+        quality = answer_quality(url, args.model, pairs[:args.quality]) if args.quality else None
+        if quality:
+            print(f"  answers: EM {100 * quality['exact_match']:.1f}, F1 {100 * quality['f1']:.1f} "
+                  f"over {quality['questions']} questions", flush=True)
+        results = sweep(url, args.model, bodies, levels, args.seconds) if levels else []
     qa_defaults = info.get("qa") or {}
     report = {
         "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
@@ -150,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
         "context_chars_median": lengths[len(lengths) // 2], "context_chars_max": lengths[-1],
         "model": args.model, "variant": info["variant"], "provider": info["provider"],
         "max_seq_len": info["max_seq_len"], "doc_stride": qa_defaults.get("doc_stride", "default"),
-        "server_args": serve[2:], "results": results,
+        "server_args": serve[2:], "quality": quality, "results": results,
     }
     args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / "qa_load.json").write_text(json.dumps(report, indent=2) + "\n")

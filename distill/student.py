@@ -45,6 +45,17 @@ def layer_map(teacher_layers: int, student_layers: int) -> list[int]:
     return picks
 
 
+def block_ends(mapping: list[int], teacher_layers: int) -> list[int]:
+    """The teacher hidden state each student layer's output should match (an index into
+    `hidden_states`, 0 being the embeddings): student layer k starts as teacher layer mapping[k] and
+    stands for the teacher's layers up to the next mapped one, so its output is aligned with the
+    teacher's output just before that layer, which is the input the next copied layer was trained
+    on; the last student layer is aligned with the teacher's last (whose output the copied task
+    head reads). [0, 2, 4] of 6 layers gives [2, 4, 6]; [0, 2, 4, 7, 9, 11] of 12 gives
+    [2, 4, 7, 9, 11, 12]."""
+    return [*mapping[1:], teacher_layers]
+
+
 def student_config(teacher: BertConfig, student_layers: int, label_names: list[str] | None) -> DistilBertConfig:
     """A DistilBERT config with the teacher's widths, vocabulary, positions, activation and dropout."""
     if getattr(teacher, "position_embedding_type", "absolute") != "absolute":

@@ -18,7 +18,9 @@ from transformers import DataCollatorWithPadding, PreTrainedModel, Trainer, Trai
 from transformers.integrations import TensorBoardCallback
 from transformers.trainer_utils import get_last_checkpoint
 
+from distill.dropout import set_attention_dropout
 from distill.losses import LossWeights
+from distill.student import block_ends
 from distill.tasks.base import Task
 from distill.tasks.text.features import model_inputs
 
@@ -40,6 +42,10 @@ class TrainConfig:
     resume: bool = False  # continue from the last checkpoint in the run's checkpoint folder
     max_steps: int | None = None  # stop after this many optimiser steps (overrides epochs)
     shuffle: bool = True  # seeded shuffling of the training data each epoch
+    group_by_length: bool | None = None  # shuffled groups of similar lengths; None: the task's choice
+    # dropout on attention probabilities while training; None keeps the model's (0.1 for BERT). On CPU
+    # it costs more than the rest of the forward pass (measurement in distill/dropout.py).
+    attention_dropout: float | None = None
 
 
 @dataclass
@@ -88,7 +94,8 @@ class DistillationTrainer(Trainer):
 
     def forward_pair(self, model, inputs: dict):
         """Student and (frozen) teacher outputs on the same inputs, and the hidden-state triple
-        (student layers, mapped teacher layers, attention mask) when the cosine term is on."""
+        (student layers, the teacher hidden states they stand for (`block_ends`), attention mask)
+        when the cosine term is on."""
         use_hidden = self.weights.alpha_cos > 0 and bool(self.layer_map)
         # a BERT teacher gets the segments of text pairs; the DistilBERT student has no token types
         outputs = model(**model_inputs(model, inputs), output_hidden_states=use_hidden)
@@ -97,7 +104,8 @@ class DistillationTrainer(Trainer):
         hidden = None
         if use_hidden:
             student_hidden = list(outputs.hidden_states[1:])
-            teacher_hidden = [teacher_out.hidden_states[i + 1] for i in self.layer_map]
+            targets = block_ends(self.layer_map, len(teacher_out.hidden_states) - 1)
+            teacher_hidden = [teacher_out.hidden_states[i] for i in targets]
             hidden = (student_hidden, teacher_hidden, inputs["attention_mask"])
         return outputs, teacher_out, hidden
 
@@ -164,12 +172,15 @@ def train(task: Task, model: PreTrainedModel, tokenizer, datasets: tuple, config
           log_dir: Path, teacher: PreTrainedModel | None = None, weights: LossWeights = LossWeights(),
           layer_map: list[int] | None = None) -> TrainResult:
     """Train `model` in place on the task's (train, validation or None) datasets, batches padded
-    per batch; checkpoints under `work_dir`, TensorBoard events under `log_dir`. Without a
+    per batch to their longest example (grouped by length when the task or config asks); checkpoints under `work_dir`, TensorBoard events under `log_dir`. Without a
     teacher this is fine-tuning on the model's own loss."""
     train_dataset, eval_dataset = datasets
+    if config.attention_dropout is not None:
+        set_attention_dropout(model, config.attention_dropout)
+    grouped = task.group_by_length if config.group_by_length is None else config.group_by_length
     trainer = DistillationTrainer(
         model=model,
-        args=training_arguments(config, work_dir, eval_dataset is not None),
+        args=training_arguments(config, work_dir, eval_dataset is not None, grouped),
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         data_collator=DataCollatorWithPadding(tokenizer),

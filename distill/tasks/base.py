@@ -62,6 +62,7 @@ class Task(Protocol):
     headline: str  # the metric that summaries, retention and the INT8 verdict speak of
     validation_file: str  # the student's validation split, in the student folder
     label_keys: tuple[str, ...]  # the batch entries holding the gold labels
+    group_by_length: bool  # train on shuffled groups of similar lengths (less padding) unless told otherwise
 
     def make_options(self, values: OptionValues) -> Any: ...
     def data_config(self, options: DataOptions) -> Any: ...

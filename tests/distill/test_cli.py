@@ -108,6 +108,12 @@ def test_missing_teacher_folder(reviews_csv, tmp_path):
     assert "not found" in _error(["run", "--teacher", "./no/such/teacher", "--data", str(reviews_csv), "-o", str(tmp_path)])
 
 
+@pytest.mark.parametrize("value", ["1.0", "-0.1"])
+def test_attention_dropout_out_of_range_is_refused(reviews_csv, tmp_path, value):
+    output = _error(["run", "--data", str(reviews_csv), "--attention-dropout", value, "-o", str(tmp_path)])
+    assert "--attention-dropout" in output and "[0, 1)" in output
+
+
 def test_build_default_refuses_to_overwrite(tmp_path):
     (tmp_path / "sentiment").mkdir()
     assert "--force" in _error(["build-default", "--output", str(tmp_path)])

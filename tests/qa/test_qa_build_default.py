@@ -4,20 +4,25 @@ import pytest
 from typer.testing import CliRunner
 
 from distill.cli import app
-from distill.cli.default import qa_expected_seconds
+from distill.tasks.question_answering.recipe import QARecipe, expected_seconds
 
 runner = CliRunner()
 
 
 def test_qa_options_are_explained():
     result = runner.invoke(app, ["build-default", "--help"])
-    assert result.exit_code == 0 and "--qa-data" in result.output and "--qa-max-train-examples" in result.output
+    assert result.exit_code == 0
+    for option in ("--qa-data", "--qa-validation", "--qa-max-train-examples", "--qa-max-seq-len", "--qa-epochs",
+                   "--qa-teacher-epochs", "--qa-keep-answerless"):
+        assert option in result.output
 
 
 def test_expected_duration_grows_with_questions_and_epochs():
-    small, large = qa_expected_seconds(400, 2, 2, 16), qa_expected_seconds(4000, 2, 2, 16)
+    recipe = QARecipe()
+    small, large = expected_seconds(recipe, 400, 100), expected_seconds(recipe, 4000, 100)
     assert 0 < small < large
-    assert qa_expected_seconds(400, 1, 1, 16) < small
+    assert expected_seconds(QARecipe(teacher_epochs=1, epochs=1), 400, 100) < small
+    assert expected_seconds(recipe, 400, 100) < expected_seconds(recipe, 400, 1000)
 
 
 def test_existing_models_are_kept_unless_forced(tmp_path, squad_v1):

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from service.qa import Span, WindowSpans, best_answers, masked_softmax, window_spans
+from service.qa import Span, WindowSpans, answer_bounds, best_answers, masked_softmax, window_spans
 from service.runtime import second_segment
 
 CONTEXT = "alpha beta gamma delta epsilon"
@@ -155,3 +155,38 @@ def test_second_segment_marks_the_context_and_its_separator():
     np.testing.assert_array_equal(
         second_segment(ids, mask, sep), [[0, 0, 0, 1, 1, 1], [0, 0, 0, 1, 1, 0]])
     np.testing.assert_array_equal(second_segment(ids, mask, None), np.zeros_like(ids))
+
+
+@pytest.mark.parametrize("context, span, answer", [
+    ("the Denver Broncos won", "Denver Bro", "Denver Broncos"),  # a sub-word end widens to the word
+    ("the Denver Broncos won", "roncos", "Broncos"),  # and a sub-word start
+    ("it was founded in 1999.", "1999.", "1999"),  # a sentence's period
+    ("they moved to the U.S. in 1990", "the U.S.", "the U.S."),  # an abbreviation keeps its period
+    ("met Dr. Smith", "Dr.", "Dr."),
+    ("red, green and blue", "red,", "red"),  # commas, colons, semicolons at either end
+    ("note: the river", ": the river", "the river"),
+    ("born (in 1809) in Kentucky", "1809)", "1809"),  # a bracket without its partner
+    ("born (in 1809) in Kentucky", "(in 1809", "in 1809"),
+    ("born (in 1809) in Kentucky", "(in 1809)", "(in 1809)"),  # a balanced pair stays
+    ('called "the king" by all', 'the king"', "the king"),
+    ('called "the king" by all', '"the king"', '"the king"'),
+    ("a naïve tune", "naï", "naïve"),
+    ("東京タワー", "京", "京"),  # CJK characters are words of their own
+])
+def test_answer_text_is_whole_words_without_stray_punctuation(context, span, answer):
+    start = context.index(span)
+    begin, end = answer_bounds(context, start, start + len(span))
+    assert context[begin:end] == answer  # the offsets move with the text
+
+
+def test_an_answer_of_punctuation_alone_is_kept():
+    assert answer_bounds("a , b", 2, 3) == (2, 3)
+
+
+def test_answers_are_cleaned_and_spans_that_clean_alike_merge():
+    context = "won in 1999. Then"
+    year, year_dot = (7, 11), (7, 12)
+    windows = [WindowSpans([Span(0.5, *year_dot), Span(0.3, *year), Span(0.1, 0, 3)], 0.0)]
+    answers = best_answers(context, windows, top_k=3, handle_impossible_answer=False)
+    assert [(a["answer"], a["start"], a["end"], a["score"]) for a in answers] == [
+        ("1999", 7, 11, 0.5), ("won", 0, 3, 0.1)]

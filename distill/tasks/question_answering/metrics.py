@@ -15,6 +15,7 @@ import numpy as np
 
 from distill.tasks.question_answering.data import QAExample
 from distill.tasks.question_answering.features import Windows
+from service.qa import answer_bounds
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 _PUNCTUATION = set(string.punctuation)
@@ -98,6 +99,7 @@ def best_answers(examples: list[QAExample], windows: Windows, start_logits, end_
         span = best.get(index)
         if span is None or (config.allow_impossible and null.get(index, -np.inf) > span[0] + config.null_threshold):
             answers[example.id] = ""
-        else:
-            answers[example.id] = example.context[span[1]:span[2]]
+        else:  # the text the service answers for this span (whole words, no stray punctuation)
+            start, end = answer_bounds(example.context, span[1], span[2])
+            answers[example.id] = example.context[start:end]
     return answers

@@ -30,6 +30,7 @@ class QuestionAnsweringTask:
     headline = "f1"
     validation_file = "validation_qa.jsonl"
     label_keys = ("start_positions", "end_positions")
+    group_by_length = True  # windows run from a few dozen tokens to max_seq_len
 
     def make_options(self, values: OptionValues) -> QAOptions:
         given = {k: v for k, v in vars(values).items() if v is not None}  # the others: the defaults

@@ -36,6 +36,7 @@ class TextTask:
     headline: str
     validation_file = "validation.jsonl"
     label_keys = ("labels",)
+    group_by_length = False  # shuffled freely (sentences are short)
 
     def make_options(self, values: OptionValues) -> TextOptions:
         return TextOptions(values.max_seq_len or TextOptions.max_seq_len, values.metric)

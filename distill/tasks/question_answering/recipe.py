@@ -1,0 +1,49 @@
+"""The question-answering recipe of `distill build-default --qa-data` (`make run QA_DATA=...`): how
+the minilm teacher's span head is fine-tuned and the student distilled, and how long it takes.
+
+Every value was chosen by a measurement on the SQuAD validation articles, recorded with its
+command in docs/RESULTS.md ("Question answering" sections, bench/qa_recipe.py and
+bench/distill_squad.py); the same values scale to a GPU unchanged (more questions, same settings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from distill.losses import LossWeights
+
+
+@dataclass(frozen=True)
+class QARecipe:
+    max_seq_len: int = 256  # SQuAD paragraphs average ~180 tokens with the question; 384 for long documents
+    doc_stride: int = 128
+    # share of the training windows without the answer that are kept: on SQuAD at 256 tokens they are
+    # 10.6% of the windows (702 of 6,644), all kept; long documents (COVID-QA) are mostly such windows
+    keep_answerless: float = 1.0
+    teacher_epochs: float = 3.0
+    epochs: float = 3.0  # of distillation
+    batch_size: int = 32
+    learning_rate: float = 1e-4  # both steps; linear decay after 10% warm-up
+    attention_dropout: float = 0.0  # twice as fast a CPU step (distill/dropout.py)
+    student_layers: int = 3
+    # KL on start and end at T 4 (x T^2) + gold spans + hidden cosine: the best of the sweep on the
+    # validation articles (docs/RESULTS.md, bench/qa_recipe.py), tied on F1 with KL alone at T 2
+    weights: LossWeights = field(default_factory=lambda: LossWeights(temperature=4.0))
+
+
+# Measured on 2 CPU cores, batch 32, 256-token windows grouped by length (bench/distill_squad.py on
+# the 5,661 questions of articles-train-v1.1.json, 6,644 windows): seconds per training window and
+# epoch of teacher fine-tuning and of distillation (the teacher's forward pass included); evaluation
+# of both models per validation question (with the export's parity and INT8 checks); loading and export.
+TEACHER_SECONDS_PER_WINDOW = 1.9 / 32
+STUDENT_SECONDS_PER_WINDOW = 1.2 / 32
+WINDOWS_PER_QUESTION = 1.17  # SQuAD at 256 tokens (1.03 at 384); long documents have many more
+EVAL_SECONDS_PER_QUESTION = 0.05
+FIXED_SECONDS = 150.0
+
+
+def expected_seconds(recipe: QARecipe, train_questions: int, validation_questions: int) -> float:
+    """The build's expected duration on 2 CPU cores for SQuAD-like paragraphs."""
+    windows = train_questions * WINDOWS_PER_QUESTION
+    training = windows * (recipe.teacher_epochs * TEACHER_SECONDS_PER_WINDOW + recipe.epochs * STUDENT_SECONDS_PER_WINDOW)
+    return training + validation_questions * EVAL_SECONDS_PER_QUESTION + FIXED_SECONDS
