@@ -112,9 +112,11 @@ def export(
     report_dir: Annotated[Path | None, typer.Option(
         "--report-dir", help="Run directory whose report.json gets the ONNX rows appended (optional).")] = None,
     max_validation_examples: opt.MaxValidation = None,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace the model folder when it exists and is not empty.")] = False,
 ) -> None:
     """Export a student to an ONNX model folder with its manifest, checked against PyTorch."""
     if not info_path(student_dir).is_file():
         raise typer.BadParameter(f"{student_dir} is not a student folder (no distill_info.json)", param_hint="--student-dir")
     export_student(student_dir, output_dir, name, opt.variants_tuple(variants), teacher_dir, report_dir,
-                   max_validation_examples)
+                   max_validation_examples, overwrite)

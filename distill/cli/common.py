@@ -18,7 +18,7 @@ def user_errors():
     """Turn the errors a user can fix into one-line messages with exit code 2, not tracebacks."""
     try:
         yield
-    except (DataError, TeacherError, StudentError) as error:
+    except (DataError, TeacherError, StudentError, FileExistsError) as error:
         raise typer.BadParameter(str(error)) from None
 
 
@@ -30,13 +30,15 @@ def print_summary(task: Task, report: dict) -> None:
                + ", ".join(f"{v}x@{k}" for k, v in report["speedup"].items()))
 
 
-def export_student(student_dir, output_dir, name, variants, teacher_dir, report_dir, max_validation) -> None:
+def export_student(student_dir, output_dir, name, variants, teacher_dir, report_dir, max_validation,
+                   overwrite: bool = False) -> None:
     """Call the export step (distill.export), imported only when an export is asked for."""
     from distill.export.config import ExportConfig
     from distill.export.folder import export_model_folder
 
     config = ExportConfig(student_dir=Path(student_dir), output_dir=Path(output_dir), name=name,
                           variants=tuple(variants), teacher_dir=teacher_dir, report_dir=report_dir,
-                          max_validation_examples=max_validation)
-    export_model_folder(config)
+                          max_validation_examples=max_validation, overwrite=overwrite)
+    with user_errors():
+        export_model_folder(config)
     typer.echo(f"model folder written to {output_dir}")

@@ -131,7 +131,7 @@ def copy_tokenizer(student_dir: Path, folder: Path) -> None:
 def _move_into_place(staging: Path, target: Path, overwrite: bool) -> None:
     if target.exists():
         if not overwrite and any(target.iterdir()):
-            raise FileExistsError(f"{target}: exists and is not empty (use overwrite)")
+            raise FileExistsError(f"{target}: exists and is not empty; pass --overwrite to replace it")
         old = staging.with_name(f"{staging.name}.old")
         target.rename(old)
         staging.rename(target)
@@ -149,7 +149,7 @@ def export_model_folder(config: ExportConfig) -> Manifest:
         raise ValueError(f"unknown variants {sorted(unknown)} (known: {', '.join(VARIANTS)})")
     target = Path(config.output_dir)
     if target.exists() and any(target.iterdir()) and not config.overwrite:
-        raise FileExistsError(f"{target}: exists and is not empty (use overwrite)")
+        raise FileExistsError(f"{target}: exists and is not empty; pass --overwrite to replace it")
     (target.parent / STAGING).mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{target.name}-", dir=target.parent / STAGING))
     try:

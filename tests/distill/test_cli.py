@@ -138,5 +138,19 @@ def test_export_command_writes_a_model_folder(run_dir, tmp_path):
     assert (target / "model.onnx").is_file() and (target / "tokenizer.json").is_file()
 
 
+def test_export_into_a_full_folder_needs_overwrite(run_dir, tmp_path):
+    target = tmp_path / "sentiment"
+    target.mkdir()
+    (target / "old.txt").write_text("kept unless --overwrite")
+    command = ["export", "--student-dir", str(run_dir / "student"), "--output-dir", str(target), "--variants", "fp32",
+               "--max-validation-examples", "6"]
+    output = _error(command)
+    assert "not empty" in output and "--overwrite" in output and "Traceback" not in output
+    assert (target / "old.txt").is_file()
+    result = runner.invoke(app, [*command, "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert (target / "model.onnx").is_file() and not (target / "old.txt").exists()
+
+
 def test_export_rejects_a_folder_that_is_not_a_student(tmp_path):
     assert "distill_info.json" in _error(["export", "--student-dir", str(tmp_path), "--output-dir", str(tmp_path / "m")])
