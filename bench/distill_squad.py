@@ -8,8 +8,8 @@ Runs `distill build-default`'s question-answering build (the code behind `make r
 QA_VALIDATION=...`, with its defaults unless overridden here) on the training articles, evaluated on
 the validation articles: teacher and student EM/F1, F1 retention, the ONNX fp32 and INT8 students
 of the exported folder, PyTorch and ONNX Runtime latency, and the wall time of each step. Builds
-named by a number in --runs train on a seeded subset of that many questions: the data-scaling
-curve (docs/qa_scaling.png). Every build's numbers are kept in OUTPUT/squad.json; --render-only
+named by a number in --runs train on a seeded subset of that many questions and are not
+exported: the data-scaling curve (docs/qa_scaling.png). Every build's numbers are kept in OUTPUT/squad.json; --render-only
 rewrites the section "## Question answering (SQuAD articles)" of docs/RESULTS.md from it.
 """
 
@@ -56,10 +56,12 @@ def build(args: argparse.Namespace, questions: int | None) -> dict:
     repository = args.output / (str(questions) if questions else "all")
     recipe = QARecipe(max_seq_len=args.max_seq_len, teacher_epochs=args.teacher_epochs, epochs=args.epochs)
     start = time.perf_counter()
-    build_default_qa(repository, QABuild(str(args.train), str(args.validation), questions, recipe), 42, force=True)
+    export = questions is None  # the curve's builds need no model folder
+    build_default_qa(repository, QABuild(str(args.train), str(args.validation), questions, recipe), 42, force=True,
+                     export=export)
     wall = time.perf_counter() - start
     report = json.loads((repository / ".runs" / "qa" / "report.json").read_text())
-    chain = json.loads((repository / "qa" / "report.json").read_text())  # with the exported variants
+    chain = json.loads((repository / "qa" / "report.json").read_text()) if export else report  # with the variants
     training = report["training"]
     teacher_s, student_s = training["teacher"]["seconds"], training["student"]["seconds"]
     return {

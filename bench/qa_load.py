@@ -89,7 +89,7 @@ def answer_quality(url: str, model: str, pairs: list[dict], workers: int = 4) ->
     answers to `pairs`, asked `workers` at a time."""
     from distill.tasks.question_answering.metrics import exact_match, f1_score
 
-    with ThreadPoolExecutor(workers) as pool:
+    with ThreadPoolExecutor(workers) as pool:  # (a 504 here: raise the server's --request-timeout-s)
         answers = list(pool.map(lambda pair: ask(url, model, pair), pairs))
     em = [max(exact_match(a, g) for g in pair["answers"] or [""]) for a, pair in zip(answers, pairs)]
     f1 = [max(f1_score(a, g) for g in pair["answers"] or [""]) for a, pair in zip(answers, pairs)]

@@ -161,10 +161,12 @@ def render(args: argparse.Namespace) -> str:
     teacher = json.loads((args.output / "teacher.json").read_text())
     rows = [json.loads((args.output / name / "result.json").read_text())
             for name in RECIPES if (args.output / name / "result.json").exists()]
-    command = " ".join(shlex.quote(a) for a in [".venv/bin/python", "bench/qa_recipe.py", *sys.argv[1:]])
+    shown = [a for a in sys.argv[1:] if a != "--render"]
+    command = " ".join(shlex.quote(a) for a in [".venv/bin/python", "bench/qa_recipe.py", *shown])
     lines = [
         HEADING, "",
-        f"Command (each process its own `--recipes`, then `--render`): `{command}`", "",
+        f"Command: `{command} --recipes ... --threads 1` (two processes at a time, each its own recipes), "
+        "then the same with `--render` for this table.", "",
         f"Teacher `{args.teacher}` (minilm with a span head): EM {100 * teacher['exact_match']:.1f}, "
         f"F1 {100 * teacher['f1']:.1f} on the {teacher['validation_examples']} questions of "
         f"`{args.validation.name}`. Every student starts from the teacher's layers and is distilled "

@@ -101,8 +101,9 @@ class QABuild:
     recipe: QARecipe
 
 
-def build_default_qa(output: Path, qa: QABuild, seed: int, force: bool) -> None:
-    """minilm teacher (span head fine-tuned) -> DistilBERT span student, exported to OUTPUT/qa."""
+def build_default_qa(output: Path, qa: QABuild, seed: int, force: bool, export: bool = True) -> None:
+    """minilm teacher (span head fine-tuned) -> DistilBERT span student, exported to OUTPUT/qa
+    (`export` False: evaluated and reported in OUTPUT/.runs/qa only)."""
     recipe = qa.recipe
 
     def estimate(data) -> str:
@@ -117,12 +118,12 @@ def build_default_qa(output: Path, qa: QABuild, seed: int, force: bool) -> None:
                        max_train_examples=qa.max_train_examples, skip_bad_answers=True),
            OptionValues(max_seq_len=recipe.max_seq_len, doc_stride=recipe.doc_stride,
                         keep_answerless=recipe.keep_answerless), train,
-           pipeline.StudentConfig(recipe.student_layers, recipe.weights), recipe.teacher_epochs, estimate)
+           pipeline.StudentConfig(recipe.student_layers, recipe.weights), recipe.teacher_epochs, estimate, export)
 
 
 def _build(name: str, task_name: str, output: Path, force: bool, data: DataOptions, values: OptionValues,
            train: TrainConfig, student: pipeline.StudentConfig, teacher_epochs: float,
-           estimate: Callable[[object], str]) -> None:
+           estimate: Callable[[object], str], export: bool = True) -> None:
     """minilm -> student of the task, run in OUTPUT/.runs/NAME and exported to OUTPUT/NAME;
     `estimate(loaded data)` says how long it will take."""
     model_dir, run_dir = output / name, output / ".runs" / name
@@ -141,4 +142,5 @@ def _build(name: str, task_name: str, output: Path, force: bool, data: DataOptio
         typer.echo(f"building {model_dir} (run directory {run_dir}) {estimate(data)}")
         report = pipeline.run(config, data)
     print_summary(task, report)
-    export_student(run_dir / "student", model_dir, name, VARIANTS, run_dir / "teacher", run_dir, None)
+    if export:
+        export_student(run_dir / "student", model_dir, name, VARIANTS, run_dir / "teacher", run_dir, None)
