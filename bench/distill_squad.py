@@ -105,6 +105,11 @@ def section(runs: dict, command: str) -> str:
     ]
     if int8 and fp32:
         lines.append(f"- INT8 F1 - fp32 F1: {100 * (int8['f1'] - fp32['f1']):+.2f} points (target: within 1)")
+    if int8 and "per_tensor_f1" in int8:
+        lines.append(f"- the INT8 row is the folder exported again with per-channel weight scales (`distill export "
+                     f"--overwrite`), its latency that of the build's per-tensor INT8 (the two timed alike side by "
+                     f"side); per-tensor scales gave EM {100 * int8['per_tensor_exact_match']:.1f}, F1 "
+                     f"{100 * int8['per_tensor_f1']:.1f} ({100 * (int8['per_tensor_f1'] - fp32['f1']):+.2f} points)")
     b32 = teacher["latency_ms"].get("32"), student["latency_ms"].get("32")
     if all(b32):
         lines.append(f"- PyTorch speed-up at batch 32: {b32[0] / b32[1]:.2f}x (target 2x)")
@@ -115,10 +120,10 @@ def section(runs: dict, command: str) -> str:
     if len(curve) > 1:
         lines += ["Data scaling (the same build on seeded subsets of the training questions; "
                   "[plot](qa_scaling.png)):", "",
-                  "| training questions | teacher F1 | student F1 | retention | build min |", "|---|---|---|---|---|",
-                  *(f"| {r['questions']:,} | {100 * r['rows'][0]['f1']:.1f} | {100 * r['rows'][1]['f1']:.1f} | "
-                    f"{100 * r['rows'][1]['f1'] / r['rows'][0]['f1']:.1f}% | {r['seconds']['total'] / 60:.1f} |"
-                    for r in curve), ""]
+                  "| training questions | teacher EM / F1 | student EM / F1 | F1 retention |", "|---|---|---|---|",
+                  *(f"| {r['questions']:,} | {100 * r['rows'][0]['exact_match']:.1f} / {100 * r['rows'][0]['f1']:.1f} | "
+                    f"{100 * r['rows'][1]['exact_match']:.1f} / {100 * r['rows'][1]['f1']:.1f} | "
+                    f"{100 * r['rows'][1]['f1'] / r['rows'][0]['f1']:.1f}% |" for r in curve), ""]
     return "\n".join(lines)
 
 

@@ -2,8 +2,8 @@
 
 Measured on 2 CPU cores (minilm with a span head, batch 32 x 256 tokens, train mode): a forward
 pass took 3.5-4.5 s with the BERT default of 0.1 and 1.1-1.3 s with 0, because scaled-dot-product
-attention with dropout leaves the fused kernel for the explicit one; the backward pass is unchanged
-(about 1.7 s). The question-answering recipe of `distill build-default` therefore trains with 0.
+attention with dropout leaves the fused kernel for the explicit one, and the backward pass 2.5-2.6 s
+against 1.6-1.9 s. The question-answering recipe of `distill build-default` therefore trains with 0.
 """
 
 from __future__ import annotations
