@@ -172,11 +172,10 @@ def train(task: Task, model: PreTrainedModel, tokenizer, datasets: tuple, config
           log_dir: Path, teacher: PreTrainedModel | None = None, weights: LossWeights = LossWeights(),
           layer_map: list[int] | None = None) -> TrainResult:
     """Train `model` in place on the task's (train, validation or None) datasets, batches padded
-    per batch to their longest example (grouped by length when the task or config asks); checkpoints under `work_dir`, TensorBoard events under `log_dir`. Without a
-    teacher this is fine-tuning on the model's own loss."""
+    to their longest example (grouped by length when the task or config asks); checkpoints under
+    `work_dir`, TensorBoard events under `log_dir`. Without a teacher this is fine-tuning on the
+    model's own loss."""
     train_dataset, eval_dataset = datasets
-    if config.attention_dropout is not None:
-        set_attention_dropout(model, config.attention_dropout)
     grouped = task.group_by_length if config.group_by_length is None else config.group_by_length
     trainer = DistillationTrainer(
         model=model,
@@ -192,7 +191,10 @@ def train(task: Task, model: PreTrainedModel, tokenizer, datasets: tuple, config
 
 
 def fit(trainer: Trainer, config: TrainConfig, work_dir: Path, log_dir: Path) -> TrainResult:
-    """Run a prepared trainer (TensorBoard events under `log_dir`, resuming when asked)."""
+    """Run a prepared trainer (TensorBoard events under `log_dir`, resuming when asked), with the
+    config's attention dropout set on the model it trains."""
+    if config.attention_dropout is not None:
+        set_attention_dropout(trainer.model, config.attention_dropout)
     for callback in trainer.callback_handler.callbacks:
         if isinstance(callback, TensorBoardCallback):
             callback.logging_dir = str(log_dir)

@@ -8,7 +8,6 @@ from pathlib import Path
 import torch
 from transformers import PreTrainedModel
 
-from distill.dropout import set_attention_dropout
 from distill.general.losses import GeneralWeights, general_loss
 from distill.trainer import DistillationTrainer, TrainConfig, TrainResult, fit, training_arguments
 
@@ -59,8 +58,6 @@ def train_general(student: PreTrainedModel, teacher: PreTrainedModel, tokenizer,
                   work_dir: Path, log_dir: Path) -> TrainResult:
     """Train `student` (the MLM student, or only its encoder when the MLM terms are off) in place on
     the packed sequences (batches grouped by length unless the config says otherwise)."""
-    if config.attention_dropout is not None:
-        set_attention_dropout(student, config.attention_dropout)
     grouped = config.group_by_length is not False  # packed sequences of mixed lengths: grouped unless told
     trainer = GeneralTrainer(
         model=student, args=training_arguments(config, work_dir, False, group_by_length=grouped),
