@@ -68,6 +68,17 @@ class Variant(BaseModel):
     fusions: dict[str, int] = Field(default_factory=dict)  # optimiser fusions that applied
 
 
+class SampleFile(BaseModel):
+    """The validation sample the folder carries: token-id sequences of validation inputs, which
+    the service runs to check a variant the export could not validate (fp16 exported without a GPU)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    file: str
+    sha256: str
+    examples: int = Field(gt=0)
+
+
 class QADefaults(BaseModel):
     """Question answering: the window and span settings the model was trained and evaluated with.
     The service uses them for every request field left out."""
@@ -101,6 +112,7 @@ class Manifest(BaseModel):
     qa: QADefaults | None = None  # question-answering models only
     pairs: bool = False  # the model takes text pairs ([CLS] text [SEP] text_pair [SEP]), not single texts
     headline_metric: str | None = None  # the key in `metrics` (and variant validation) the model is judged by
+    validation_sample: SampleFile | None = None  # inputs to check unvalidated variants on at start-up
     created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     package_version: str = "0.0.0"
 
@@ -182,6 +194,9 @@ def load_model_folder(folder: Path, verify_checksums: bool = True) -> Manifest:
     _check_file(folder, manifest.tokenizer, manifest.tokenizer_sha256 if check else None, "tokenizer")
     for name, variant in manifest.variants.items():
         _check_file(folder, variant.file, variant.sha256 if check else None, f"variant {name!r}")
+    sample = manifest.validation_sample
+    if sample is not None:
+        _check_file(folder, sample.file, sample.sha256 if check else None, "validation sample")
     return manifest
 
 

@@ -8,7 +8,7 @@ into one tensor and calls the session. Nothing here touches asyncio: `service.ba
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -16,9 +16,11 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Encoding, Tokenizer
 
-from service.manifest import Manifest, ModelFolderError, load_model_folder
+from service.manifest import Manifest, ModelFolderError, Variant, load_model_folder
 from service.priority import call_at_priority, task_nice
 from service.settings import Settings
+from service.validation_sample import read_sample
+from service.variant_check import VariantCheck, check_variant
 
 log = logging.getLogger("service")
 
@@ -38,8 +40,16 @@ def choose_providers(requested: list[str] | None, available: Sequence[str]) -> l
     return [CUDA, CPU] if CUDA in available else [CPU]
 
 
-def choose_variant(manifest: Manifest, preference: str, provider: str, folder: Path) -> str:
-    """The variant key to load. auto: fp16 on CUDA, int8 on CPU, then fp32; skips recommended=false."""
+def _pending_check(variant: Variant) -> bool:
+    """Not recommended only because the export could not run it (fp16 exported without a GPU)."""
+    return not variant.recommended and variant.validation.status == "unvalidated"
+
+
+def variant_candidates(manifest: Manifest, preference: str, provider: str, folder: Path,
+                       check_unvalidated: bool = True) -> list[str]:
+    """Variant keys to try, best first. auto: fp16 on CUDA, int8 on CPU, then fp32, skipping
+    variants not recommended -- except, with `check_unvalidated`, those the export could not
+    validate, which start-up checks against fp32 before using. An explicit choice: that variant."""
     variants = manifest.variants
     if preference != "auto":
         matches = [k for k, v in variants.items() if v.precision == preference or k == preference]
@@ -47,16 +57,24 @@ def choose_variant(manifest: Manifest, preference: str, provider: str, folder: P
             raise ModelFolderError(
                 f"{folder}: no {preference!r} variant (has {sorted(variants)})"
             )
-        return matches[0]
+        return matches[:1]
     order = ["fp16", "fp32"] if provider == CUDA else ["int8", "fp32"]
-    for precision in order:
-        for key, variant in variants.items():
-            if variant.precision == precision and variant.recommended:
-                return key
-    raise ModelFolderError(
-        f"{folder}: no recommended variant among {sorted(variants)} for {provider} "
-        f"(looked for {' then '.join(order)})"
-    )
+    usable = [k for k, v in variants.items() if v.recommended or (check_unvalidated and _pending_check(v))]
+    candidates = [k for precision in order for k in usable
+                  if variants[k].precision == precision and variants[k].recommended]
+    candidates += [k for k in usable if k not in candidates and variants[k].precision in order]
+    candidates.sort(key=lambda k: order.index(variants[k].precision))  # stable: recommended first
+    if not candidates:
+        raise ModelFolderError(
+            f"{folder}: no recommended variant among {sorted(variants)} for {provider} "
+            f"(looked for {' then '.join(order)})"
+        )
+    return candidates
+
+
+def choose_variant(manifest: Manifest, preference: str, provider: str, folder: Path) -> str:
+    """The first variant to try (see `variant_candidates`), without start-up checks."""
+    return variant_candidates(manifest, preference, provider, folder, check_unvalidated=False)[0]
 
 
 @dataclass
@@ -73,6 +91,7 @@ class ModelRuntime:
     truncating_tokenizer: Tokenizer  # truncates to max_seq_len, keeping special tokens
     pad_id: int
     sep_id: int | None = None  # separates question and context (token_type_ids of QA models)
+    checks: dict[str, VariantCheck] = field(default_factory=dict)  # start-up checks, by variant
 
     @property
     def max_seq_len(self) -> int:
@@ -184,27 +203,66 @@ def _session(path: Path, providers: list[str], threads: int, spin: bool) -> ort.
         raise ModelFolderError(f"{path}: onnxruntime cannot load it ({type(exc).__name__}: {exc})") from exc
 
 
+def _check(runtime: ModelRuntime, reference_key: str | None, providers: list[str],
+           settings: Settings) -> VariantCheck:
+    """Run the folder's validation sample through `runtime` and through its fp32 variant."""
+    base = dict(variant=runtime.variant, against=reference_key or "fp32", provider=runtime.provider)
+    sequences = read_sample(runtime.folder, runtime.manifest)
+    if sequences is None:
+        return VariantCheck(status="skipped", note="the folder carries no validation sample "
+                            "(exported by an older version: export it again to have one)", **base)
+    if reference_key is None:
+        return VariantCheck(status="skipped", note="the folder has no fp32 variant to compare with", **base)
+    path = runtime.folder / runtime.manifest.variants[reference_key].file
+    session = _session(path, providers, settings.intra_op_threads, settings.ort_spinning)
+    reference = replace(runtime, variant=reference_key, session=session)
+    sequences = [s[: runtime.max_seq_len] for s in sequences]
+    return check_variant(runtime.variant, runtime.run, reference.run, sequences, runtime.task,
+                         runtime.provider, against=reference_key)
+
+
+def _fp32_key(manifest: Manifest) -> str | None:
+    return next((k for k, v in manifest.variants.items() if v.precision == "fp32"), None)
+
+
 def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
-    """Check a model folder and build its runtime; raises ModelFolderError naming the problem."""
+    """Check a model folder and build its runtime; raises ModelFolderError naming the problem.
+
+    A variant the export could not validate is checked against fp32 on the folder's validation
+    sample first (`service.variant_check`): auto moves on to the next candidate when it fails or
+    cannot be checked; an explicitly requested variant that fails stops the load."""
     folder = Path(folder)
     manifest = load_model_folder(folder, verify_checksums=settings.verify_checksums)
     providers = choose_providers(settings.providers, ort.get_available_providers())
-    variant = choose_variant(manifest, settings.variant, providers[0], folder)
+    candidates = variant_candidates(manifest, settings.variant, providers[0], folder, settings.check_unvalidated)
     plain, truncating, pad_id = _load_tokenizers(folder, manifest)
-    path = folder / manifest.variants[variant].file
-    session = call_at_priority(task_nice(settings, manifest.task), lambda: _session(
-        path, providers, settings.intra_op_threads, settings.ort_spinning
-    ))
-    names = {i.name for i in session.get_inputs()}
-    missing = [n for n in ("input_ids", "attention_mask") if n not in names]
-    if missing:
-        raise ModelFolderError(f"{folder}: ONNX graph lacks inputs {missing} (has {sorted(names)})")
-    used = session.get_providers()[0]
-    log.info("loaded %s: task=%s variant=%s provider=%s", folder.name, manifest.task, variant, used)
-    runtime = ModelRuntime(
-        name=folder.name, folder=folder, manifest=manifest, variant=variant, provider=used,
-        session=session, tokenizer=plain, truncating_tokenizer=truncating, pad_id=pad_id,
-        sep_id=plain.token_to_id("[SEP]"),
-    )
-    check_capacity(runtime)
-    return runtime
+    checks: dict[str, VariantCheck] = {}
+    for variant in candidates:
+        path = folder / manifest.variants[variant].file
+        session = call_at_priority(task_nice(settings, manifest.task), lambda: _session(
+            path, providers, settings.intra_op_threads, settings.ort_spinning
+        ))
+        names = {i.name for i in session.get_inputs()}
+        missing = [n for n in ("input_ids", "attention_mask") if n not in names]
+        if missing:
+            raise ModelFolderError(f"{folder}: ONNX graph lacks inputs {missing} (has {sorted(names)})")
+        runtime = ModelRuntime(
+            name=folder.name, folder=folder, manifest=manifest, variant=variant,
+            provider=session.get_providers()[0], session=session, tokenizer=plain,
+            truncating_tokenizer=truncating, pad_id=pad_id, sep_id=plain.token_to_id("[SEP]"), checks=checks,
+        )
+        check_capacity(runtime)
+        if settings.check_unvalidated and _pending_check(manifest.variants[variant]):
+            result = checks[variant] = _check(runtime, _fp32_key(manifest), providers, settings)
+            log.info("%s: start-up check of %s against %s: %s (%s)", folder.name, variant, result.against,
+                     result.status, result.note)
+            if result.status != "passed":
+                if settings.variant == "auto":
+                    continue
+                if result.status == "failed":
+                    raise ModelFolderError(f"{folder}: variant {variant!r} failed its start-up check: {result.note}")
+                log.warning("%s: using %s unchecked, as requested: %s", folder.name, variant, result.note)
+        log.info("loaded %s: task=%s variant=%s provider=%s", folder.name, manifest.task, variant, runtime.provider)
+        return runtime
+    raise ModelFolderError(f"{folder}: no variant passed its start-up check ("
+                           + "; ".join(f"{k}: {c.note}" for k, c in checks.items()) + ")")

@@ -112,6 +112,15 @@ class ModelInfo(BaseModel):
     )
     pairs: bool = Field(False, description="The model takes {text, text_pair} items, not single texts.")
     regression: bool = Field(False, description="The model answers one {score} per input, not labels.")
+    checks: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Start-up checks of variants the export could not validate (fp16 exported "
+        "without a GPU), by variant: status (passed, failed, skipped), against, provider, examples, "
+        "max_abs_diff, agreement, note. A variant that did not pass is not used by auto.",
+    )
+    batching: dict[str, Any] | None = Field(
+        None, description="The batching limits in use: max_items, max_tokens, max_padding, max_wait_ms."
+    )
     created_at: str | None = None
 
 

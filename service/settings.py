@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     # network
     host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8000, ge=0, le=65535, description="TCP port to listen on.")
+    workers: int = Field(
+        1, ge=1,
+        description="Worker processes sharing the port, each with its own models, batchers and "
+        "event loop (the ONNX Runtime threads are split between them). More than one pays where "
+        "one event loop is the limit: many cores, a cheap model, a GPU.",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="Log level of the server."
     )
@@ -51,6 +57,12 @@ class Settings(BaseSettings):
         description="Let idle ONNX Runtime threads spin (lower latency on dedicated cores; steals "
         "CPU from the HTTP event loop when cores are shared).",
     )
+    check_unvalidated: bool = Field(
+        True,
+        description="At start-up, check a variant the export could not validate (fp16 exported "
+        "without a GPU) against fp32 on the folder's validation sample, and use it only when it "
+        "passes (reported in /v1/models). Off: auto skips such variants.",
+    )
     verify_checksums: bool = Field(True, description="Check the sha256 of every model file at start-up.")
     skip_bad_models: bool = Field(
         False, description="Skip model folders that fail to load (reported in /v1/models) instead of exiting."
@@ -58,18 +70,25 @@ class Settings(BaseSettings):
     sentiment_model: str = Field("sentiment", description="Model answering /v1/sentiment.")
     warmup_batches: int = Field(2, ge=0, description="Warm-up batches per sequence length before ready.")
 
-    # dynamic batching
-    max_batch_items: int = Field(32, ge=1, description="Most items (texts) in one model call.")
-    max_batch_tokens: int = Field(
-        8192, ge=1, description="Most padded tokens (longest item x items) in one model call."
+    # dynamic batching (left out: the default of the model's execution provider, see
+    # service/batch_defaults.py)
+    max_batch_items: int | None = Field(
+        None, ge=1, description="Most items (texts, QA windows) in one model call "
+        "(default: 32 on CPU, 128 on CUDA).",
     )
-    max_batch_padding: float = Field(
-        0.2, ge=0, le=1,
+    max_batch_tokens: int | None = Field(
+        None, ge=1, description="Most padded tokens (longest item x items) in one model call "
+        "(default: 8192 on CPU, 32768 on CUDA).",
+    )
+    max_batch_padding: float | None = Field(
+        None, ge=0, le=1,
         description="Highest share of padding tokens in a batch: items that would pad it more wait "
-        "for the next batch (lower pads less, which pays on CPU; 1 turns it off, e.g. for GPUs).",
+        "for the next batch (lower pads less, which pays on CPU; 1 turns it off; default: 0.2 on "
+        "CPU, 1 on CUDA, where larger batches matter more than padding).",
     )
-    max_wait_ms: float = Field(
-        5.0, ge=0, description="Longest wait after the first pending item before a partial batch runs."
+    max_wait_ms: float | None = Field(
+        None, ge=0, description="Longest wait after the first pending item before a partial batch "
+        "runs (default: 5 on CPU, 2 on CUDA).",
     )
     queue_limit: int = Field(1024, ge=1, description="Most pending items per model; beyond it: 429.")
     request_timeout_s: float = Field(

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service.batch_policy import BatchLimits
+from service.batch_defaults import batch_limits
 from service.batching import Batcher
 from service.errors import InvalidInput, ModelNotFound, NotReady
 from service.manifest import ModelFolderError, discover_model_folders
@@ -85,12 +85,8 @@ class ServiceState:
             initializer=lower_priority,
             initargs=(self.settings.low_priority_nice if self.settings.low_priority_tasks else 0,),
         )
-        limits = BatchLimits(
-            self.settings.max_batch_items, self.settings.max_batch_tokens,
-            self.settings.max_wait_ms / 1000.0, self.settings.max_batch_padding,
-        )
         for name, runtime in self.models.runtimes.items():
-            batcher = Batcher(name, runtime.run, limits, self.settings.queue_limit, self.metrics,
+            batcher = Batcher(name, runtime.run, batch_limits(self.settings, runtime.provider), self.settings.queue_limit, self.metrics,
                               nice=task_nice(self.settings, runtime.task))
             batcher.start()
             self.batchers[name] = batcher
@@ -122,7 +118,8 @@ class ServiceState:
         self.metrics.ready.set(1)
 
     async def _warm_up_one(self, runtime: ModelRuntime) -> None:
-        for size, length in warmup_shapes(runtime.max_seq_len, self.settings.max_batch_items):
+        limits = self.batchers[runtime.name].limits
+        for size, length in warmup_shapes(runtime.max_seq_len, limits.max_items):
             batch = probe_tokens(runtime, length, size)
             for _ in range(self.settings.warmup_batches):
                 try:

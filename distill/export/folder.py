@@ -4,7 +4,9 @@ Runtime alone (no torch, no transformers model code).
 Nothing is written as done until it has been checked against the PyTorch student on the real
 validation split: the traced graph and the optimised graph must match the student's outputs within
 1e-4 with identical predictions (`ParityError` otherwise); INT8 is scored with the task's metric
-against fp32; fp16 is run where CUDA exists. What differs between tasks (the validation inputs,
+against fp32; fp16 is run where CUDA exists. A seeded sample of the validation inputs (token ids,
+`validation_sample.jsonl`) goes into the folder too, so that where fp16 could not be validated the
+service checks it against fp32 on the GPU it runs on (`service.variant_check`). What differs between tasks (the validation inputs,
 the reference outputs, the chain's rows, the manifest's task fields) is asked of the student's
 task (`distill.tasks`); this module never looks at the task's name. Everything is staged in a hidden sibling folder that is moved
 into place only at the end, so a failed export leaves nothing that looks finished.
@@ -93,7 +95,7 @@ def build_variants(student: Student, inputs: Any, folder: Path, config: ExportCo
 
 
 def make_manifest(name: str, student: Student, variants: dict[str, BuiltVariant],
-                  config: ExportConfig, folder: Path) -> Manifest:
+                  config: ExportConfig, folder: Path, sample: Any = None) -> Manifest:
     from service.manifest import SCHEMA_VERSION, TASK_OUTPUTS, TOKENIZER_FILE, Manifest, sha256_file
 
     info = student.info
@@ -112,6 +114,7 @@ def make_manifest(name: str, student: Student, variants: dict[str, BuiltVariant]
         "student_layers": info.get("student_layers"),
         "layer_map": info.get("layer_map"),
         "metrics": info.get("metrics", {}),
+        "validation_sample": sample,
         **student.task.manifest_fields(info),
         "package_version": package_version(),
     })
@@ -143,6 +146,7 @@ def _move_into_place(staging: Path, target: Path, overwrite: bool) -> None:
 def export_model_folder(config: ExportConfig) -> Manifest:
     """Export, check, and write the model folder; returns its `service.manifest.Manifest`."""
     from service.manifest import load_model_folder, write_manifest
+    from service.validation_sample import write_sample
 
     unknown = set(config.variants) - set(VARIANTS)
     if unknown:
@@ -158,7 +162,8 @@ def export_model_folder(config: ExportConfig) -> Manifest:
             copy_tokenizer(student.folder, staging)
             inputs = student.task.export_inputs(staging, student, config)
             variants = build_variants(student, inputs, staging, config)
-            manifest = make_manifest(config.name or target.name, student, variants, config, staging)
+            sample = write_sample(staging, inputs.encoded, seed=config.seed)
+            manifest = make_manifest(config.name or target.name, student, variants, config, staging, sample)
             write_manifest(staging, manifest)
             log.info("measuring the chain: teacher, student, ONNX variants")
             write_chain_report(staging, student, inputs, variants, config)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from service.batch_policy import BatchLimits
 from service.errors import NotReady
 from service.manifest import REGRESSION
 from service.routes.plumbing import State, error_responses
@@ -14,7 +15,12 @@ models = APIRouter(prefix="/v1")
 ops = APIRouter(tags=["operations"])
 
 
-def _model_info(runtime: ModelRuntime) -> ModelInfo:
+def _batching(limits: BatchLimits) -> dict:
+    return {"max_items": limits.max_items, "max_tokens": limits.max_tokens,
+            "max_padding": limits.max_padding, "max_wait_ms": limits.max_wait_s * 1000.0}
+
+
+def _model_info(runtime: ModelRuntime, limits: BatchLimits | None) -> ModelInfo:
     m = runtime.manifest
     variants = {
         key: VariantInfo(file=v.file, precision=v.precision, size_bytes=v.size_bytes,
@@ -26,14 +32,22 @@ def _model_info(runtime: ModelRuntime) -> ModelInfo:
         variant=runtime.variant, provider=runtime.provider, variants=variants, teacher=m.teacher,
         student_layers=m.student_layers, metrics=m.metrics, created_at=m.created_at,
         qa=m.qa.model_dump() if m.qa is not None else None, pairs=m.pairs, regression=m.task == REGRESSION,
+        checks={k: c.as_dict() for k, c in runtime.checks.items()},
+        batching=_batching(limits) if limits is not None else None,
     )
+
+
+def _limits(state, name: str) -> BatchLimits | None:
+    batcher = state.batchers.get(name)
+    return batcher.limits if batcher is not None else None
 
 
 @models.get("/models", response_model=ModelList, summary="Loaded models")
 async def list_models(state: State) -> ModelList:
     runtimes = state.models.runtimes
     failed = [FailedModel(name=n, error=e) for n, e in sorted(state.models.failed.items())]
-    return ModelList(models=[_model_info(runtimes[n]) for n in sorted(runtimes)], failed=failed)
+    return ModelList(models=[_model_info(runtimes[n], _limits(state, n)) for n in sorted(runtimes)],
+                     failed=failed)
 
 
 @models.get("/models/{name}", response_model=ModelInfo, responses=error_responses(404),
@@ -41,7 +55,7 @@ async def list_models(state: State) -> ModelList:
 async def get_model(name: str, request: Request, state: State) -> ModelInfo:
     runtime = state.loaded(name)
     request.state.model = name
-    return _model_info(runtime)
+    return _model_info(runtime, _limits(state, name))
 
 
 @ops.get("/healthz", response_model=Health, summary="Liveness")

@@ -17,6 +17,8 @@ from pathlib import Path
 from prometheus_client.metrics import MetricWrapperBase
 
 from service import metrics as service_metrics
+from service.batch_defaults import PROVIDER_LIMITS
+from service.runtime import CPU
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +101,11 @@ def env_name(field: str) -> str:
 
 def default(field: str):
     return Settings.model_fields[field].default
+
+
+def cpu_batch_limits():
+    """The batching limits a model on the CPU provider gets when no setting overrides them."""
+    return PROVIDER_LIMITS[CPU]
 
 
 def settings_from_env(env: dict[str, str]) -> Settings:

@@ -206,7 +206,7 @@ def test_batch_size_is_a_number_within_the_batch_limit(stack):
     assert f"{family}_sum" in names.series_labels() and f"{family}_count" in names.series_labels()
     selector = f'{{job="{JOB}", model="sentiment"}}'
     mean = stack.value(f"sum(rate({family}_sum{selector}[1m])) / sum(rate({family}_count{selector}[1m]))")
-    assert math.isfinite(mean) and 1.0 <= mean <= names.default("max_batch_items"), mean
+    assert math.isfinite(mean) and 1.0 <= mean <= names.cpu_batch_limits().max_items, mean
     assert stack.value(f"sum({family}_count{selector})") >= 1
 
 

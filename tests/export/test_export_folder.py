@@ -31,7 +31,7 @@ def test_folder_loads_and_lists_the_files(exported: Path):
     assert files == {"model.onnx", "model.int8.onnx", "model.fp16.onnx"}
     names = sorted(p.name for p in exported.iterdir())
     others = {"manifest.json", "tokenizer.json", "report.json", "report.md", "curves.png",
-              "comparison.png"}
+              "comparison.png", "validation_sample.jsonl"}
     assert names == sorted(files | others)
 
 
