@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -37,6 +38,7 @@ from service.v2.protocol import ProtocolError
 from service.v2.routes import v2, v2_health
 from service.web import card_routes, web_router
 from service.web.page import PageOptions
+from service.workers import run_workers
 
 log = logging.getLogger("service")
 
@@ -83,6 +85,7 @@ def _lifespan(state: ServiceState, models_given: bool, on_fatal: Stop):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await warm_up  # its failure was reported by the done-callback
             await state.stop()
+            state.metrics.close_worker(os.getpid())
             log.info("batchers drained; bye")
 
     return lifespan
@@ -91,7 +94,7 @@ def _lifespan(state: ServiceState, models_given: bool, on_fatal: Stop):
 def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal: Stop = _log_stop) -> FastAPI:
     """A new app with its own metrics registry. Without `models`, the lifespan loads them.
     `on_fatal(message)` is called when start-up cannot complete (a model failed its warm-up)."""
-    metrics = Metrics()
+    metrics = Metrics(multiprocess=settings.workers > 1)
     state = ServiceState(settings=settings, metrics=metrics, models=models or LoadedModels({}))
     app = FastAPI(
         title="distilserve",
@@ -130,16 +133,24 @@ def _note_signal(signum: int, _frame) -> None:
     log.info("received %s; shut down gracefully", signal.Signals(signum).name)
 
 
+def setup_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         settings = settings_from_cli(argv)
     except ValidationError as exc:
         _fail("; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()), 2)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(settings)
     try:
         models = load_models(settings)
     except ModelFolderError as exc:
         _fail(f"cannot load models: {exc}", 1)
+    if settings.workers > 1:  # every folder loads: now each worker loads its own copy
+        del models
+        run_workers(settings)
+        return
     for name, problem in models.failed.items():
         log.warning("model %s skipped: %s", name, problem)
     fatal: list[str] = []

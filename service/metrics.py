@@ -2,12 +2,19 @@
 
 Names follow Prometheus conventions: base units (`_seconds`), `_total` for counters, and labels of
 low cardinality (model, route template, status class, reason).
+
+With several worker processes (`serve --workers N`) each worker writes its values to the shared
+folder of prometheus_client's multiprocess mode (`PROMETHEUS_MULTIPROC_DIR`, set by the parent before
+the workers start), and every worker's `/metrics` and live panel read all of them: counters and
+histograms add up, the queue depth is the sum over live workers, `ready` their minimum.
 """
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.metrics_core import Metric
 
 PREFIX = "serve"
 
@@ -30,8 +37,9 @@ def status_class(status: int) -> str:
 class Metrics:
     """The service's metrics, registered on their own `CollectorRegistry`."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, registry: CollectorRegistry | None = None, multiprocess: bool = False) -> None:
         self.registry = registry or CollectorRegistry()
+        self.multiprocess = multiprocess
         r, p = self.registry, PREFIX
         self.request_duration = Histogram(
             f"{p}_request_duration_seconds", "Time from request arrival to response, per route.",
@@ -58,7 +66,8 @@ class Metrics:
             f"{p}_batch_padding_ratio", "Share of a batch's padded tokens that is padding.",
             ["model"], registry=r, buckets=RATIO_BUCKETS)
         self.queue_depth = Gauge(
-            f"{p}_queue_depth_items", "Items pending in a model's queue.", ["model"], registry=r)
+            f"{p}_queue_depth_items", "Items pending in a model's queue.", ["model"], registry=r,
+            multiprocess_mode="livesum")
         self.items = Counter(
             f"{p}_items_processed", "Items (texts) run through a model.", ["model"], registry=r)
         self.tokens = Counter(
@@ -68,9 +77,10 @@ class Metrics:
             ["model", "reason"], registry=r)
         self.model_info = Gauge(
             f"{p}_model_info", "Loaded models (value 1) with their task, variant and provider.",
-            ["model", "task", "variant", "provider"], registry=r)
+            ["model", "task", "variant", "provider"], registry=r, multiprocess_mode="livemax")
         self.ready = Gauge(
-            f"{p}_ready", "1 when every model is loaded and warmed up.", registry=r)
+            f"{p}_ready", "1 when every model is loaded and warmed up.", registry=r,
+            multiprocess_mode="livemin")
 
     def observe_batch(self, model: str, size: int, padded: int, real: int, seconds: float) -> None:
         self.inference.labels(model).observe(seconds)
@@ -84,5 +94,30 @@ class Metrics:
         self.requests.labels(model, route, status_class(status)).inc()
         self.request_duration.labels(model, route).observe(seconds)
 
+    def _collected(self) -> CollectorRegistry:
+        """The registry to read: this process's, or one gathering every worker's files."""
+        if not self.multiprocess:
+            return self.registry
+        from prometheus_client import multiprocess
+
+        gathered = CollectorRegistry()
+        multiprocess.MultiProcessCollector(gathered)
+        return gathered
+
     def exposition(self) -> tuple[bytes, str]:
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        return generate_latest(self._collected()), CONTENT_TYPE_LATEST
+
+    def families(self) -> dict[str, Metric]:
+        """Every metric family by name, as /metrics shows them (all workers' together)."""
+        return {family.name: family for family in self._collected().collect()}
+
+    @staticmethod
+    def family_name(metric: MetricWrapperBase) -> str:
+        return metric.describe()[0].name
+
+    def close_worker(self, pid: int) -> None:
+        """A worker is stopping: its live gauges no longer count."""
+        if self.multiprocess:
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(pid)

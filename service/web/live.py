@@ -12,6 +12,7 @@ import math
 from collections import defaultdict
 
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.metrics_core import Metric
 from pydantic import BaseModel, Field
 
 from service.metrics import Metrics
@@ -44,17 +45,25 @@ class LiveSnapshot(BaseModel):
     models: list[ModelStats]
 
 
-def histograms(metric: MetricWrapperBase, keys: tuple[str, ...]) -> dict[tuple[str, ...], Histogram]:
+Families = dict[str, Metric]
+
+
+def _samples(families: Families, metric: MetricWrapperBase) -> list:
+    family = families.get(Metrics.family_name(metric))
+    return family.samples if family is not None else []
+
+
+def histograms(families: Families, metric: MetricWrapperBase, keys: tuple[str, ...]
+               ) -> dict[tuple[str, ...], Histogram]:
     """Every labelled child of a Prometheus histogram, keyed by the values of `keys`."""
     buckets: dict[tuple, dict[float, float]] = defaultdict(dict)
     sums: dict[tuple, float] = {}
-    for family in metric.collect():
-        for sample in family.samples:
-            key = tuple(sample.labels.get(k, "") for k in keys)
-            if sample.name.endswith("_bucket"):
-                buckets[key][float(sample.labels["le"])] = sample.value
-            elif sample.name.endswith("_sum"):
-                sums[key] = sample.value
+    for sample in _samples(families, metric):
+        key = tuple(sample.labels.get(k, "") for k in keys)
+        if sample.name.endswith("_bucket"):
+            buckets[key][float(sample.labels["le"])] = sample.value
+        elif sample.name.endswith("_sum"):
+            sums[key] = sample.value
     out = {}
     for key, by_bound in buckets.items():
         bounds = sorted(by_bound)
@@ -63,32 +72,32 @@ def histograms(metric: MetricWrapperBase, keys: tuple[str, ...]) -> dict[tuple[s
     return out
 
 
-def _errors(metrics: Metrics) -> dict[tuple[str, str], float]:
+def _errors(families: Families, metrics: Metrics) -> dict[tuple[str, str], float]:
     errors: dict[tuple[str, str], float] = defaultdict(float)
-    for family in metrics.requests.collect():
-        for sample in family.samples:
-            labels = sample.labels
-            if sample.name.endswith("_total") and labels["status_class"] in ("4xx", "5xx"):
-                errors[(labels["model"], labels["route"])] += sample.value
+    for sample in _samples(families, metrics.requests):
+        labels = sample.labels
+        if sample.name.endswith("_total") and labels["status_class"] in ("4xx", "5xx"):
+            errors[(labels["model"], labels["route"])] += sample.value
     return errors
 
 
-def _gauge(metric: MetricWrapperBase) -> dict[str, float]:
-    return {s.labels["model"]: s.value for family in metric.collect() for s in family.samples}
+def _gauge(families: Families, metric: MetricWrapperBase) -> dict[str, float]:
+    return {s.labels["model"]: s.value for s in _samples(families, metric)}
 
 
 def live_snapshot(metrics: Metrics, now: float) -> LiveSnapshot:
     """Routes that named a model (inference and model routes) and every model's batching state."""
-    durations = histograms(metrics.request_duration, ("model", "route"))
-    errors = _errors(metrics)
+    families = metrics.families()
+    durations = histograms(families, metrics.request_duration, ("model", "route"))
+    errors = _errors(families, metrics)
     routes = [
         RouteStats(model=model, route=route, requests=h.counts[-1], errors=errors.get((model, route), 0.0),
                    duration=h)
         for (model, route), h in sorted(durations.items()) if model
     ]
-    sizes = histograms(metrics.batch_size, ("model",))
-    inference = histograms(metrics.inference, ("model",))
-    depth = _gauge(metrics.queue_depth)
+    sizes = histograms(families, metrics.batch_size, ("model",))
+    inference = histograms(families, metrics.inference, ("model",))
+    depth = _gauge(families, metrics.queue_depth)
     empty = Histogram(bounds=[], counts=[0.0])
     models = [
         ModelStats(model=name, queue_depth=value, batch_size=sizes.get((name,), empty),
