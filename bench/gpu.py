@@ -1,0 +1,200 @@
+"""The GPU check, one command on a CUDA host (benchmark, not a test):
+
+    python bench/gpu.py --model-folder DIR --data dev.tsv [--output-json F] [--results docs/RESULTS.md]
+
+DIR is a classification model folder with fp32 and fp16 variants (as `distill export` writes it on
+any machine; an fp16 exported without a GPU is `unvalidated`). The script
+1. loads it as the service does on CUDA (`--variant auto`): the start-up check runs fp16 and fp32 on
+   the folder's validation sample, and the result says whether fp16 is served;
+2. measures offline ONNX Runtime throughput of fp32 and fp16 (tokenize, sort by length, batches);
+3. serves each variant (`python -m service`, CUDA) and drives `POST /v1/sentiment` with one sentence
+   per request at several concurrencies (closed loop, `bench/closed_loop.py`), with one worker
+   and, with `--workers`, with several;
+4. writes its section of docs/RESULTS.md ("## GPU (CUDA)") and the raw numbers as JSON.
+
+`--render-only JSON` rewrites the section from a saved JSON (the GPU host's copy of the results
+file does not come back by itself). `--allow-cpu --providers CPUExecutionProvider` runs the same
+steps on a CPU, to check the script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.closed_loop import run_closed_loop  # noqa: E402
+from bench.load import offline_throughput, read_sentences  # noqa: E402
+from bench.load_procs import child_server_process  # noqa: E402
+from bench.results_md import RESULTS, write_section  # noqa: E402
+
+HEADING = "## GPU (CUDA)"
+CUDA = "CUDAExecutionProvider"
+TARGET_SHARE = 0.70  # served fp16 throughput against offline fp16
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model-folder", type=Path, help="classification model folder with fp32 and fp16")
+    p.add_argument("--data", type=Path, help="SST-2 dev.tsv (sentence<TAB>label)")
+    p.add_argument("--limit", type=int, default=None, help="use only the first N sentences")
+    p.add_argument("--concurrency", default="1,16,64,256", help="comma-separated connection counts")
+    p.add_argument("--seconds", type=float, default=8.0, help="measured seconds per level")
+    p.add_argument("--batch", type=int, default=128, help="offline batch size")
+    p.add_argument("--workers", default="", help="also serve fp16 with these worker counts, e.g. '4'")
+    p.add_argument("--providers", default=f"{CUDA},CPUExecutionProvider")
+    p.add_argument("--allow-cpu", action="store_true", help="run without CUDA (to check the script)")
+    p.add_argument("--output-json", type=Path, default=Path("docs/gpu.json"))
+    p.add_argument("--results", type=Path, default=RESULTS, help="markdown file to update")
+    p.add_argument("--print-only", action="store_true", help="print the section, write no results file")
+    p.add_argument("--render-only", type=Path, default=None, help="render the section from this JSON")
+    return p.parse_args(argv)
+
+
+def environment() -> dict:
+    import onnxruntime as ort
+
+    gpu = None
+    if shutil.which("nvidia-smi"):
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
+                             capture_output=True, text=True)
+        gpu = out.stdout.strip() or None
+    return {"onnxruntime": ort.__version__, "available_providers": ort.get_available_providers(),
+            "gpu": gpu, "cpus": os.cpu_count(), "python": platform.python_version(),
+            "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def start_up_check(repository: Path, model: str, providers: list[str]) -> dict:
+    """Load the folder as `serve --variant auto` would, and report the variant and its check."""
+    from service.runtime import load_runtime
+    from service.settings import Settings
+
+    started = time.perf_counter()
+    runtime = load_runtime(repository / model, Settings(model_repository=repository, providers=providers))
+    return {"variant": runtime.variant, "provider": runtime.provider,
+            "checks": {k: c.as_dict() for k, c in runtime.checks.items()},
+            "seconds": round(time.perf_counter() - started, 2)}
+
+
+def served(repository: Path, model: str, variant: str, providers: list[str], texts: list[str],
+           levels: list[int], seconds: float, workers: int, log: Path) -> list[dict]:
+    args = ["-m", "service", "--model-repository", str(repository), "--models", model,
+            "--sentiment-model", model, "--variant", variant, "--providers", ",".join(providers),
+            "--log-level", "warning"]
+    if workers > 1:
+        args += ["--workers", str(workers)]
+    bodies = [json.dumps({"inputs": t, "truncation": True}).encode() for t in texts]
+    rows = []
+    with child_server_process(args, log) as (url, _):
+        run_closed_loop(f"{url}/v1/sentiment", bodies, max(levels), 2.0)  # warm-up
+        for level in levels:
+            result = run_closed_loop(f"{url}/v1/sentiment", bodies, level, seconds)
+            print(f"  {variant} workers={workers} c={level:<4} {result.throughput:9.1f} req/s  "
+                  f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  errors {result.errors}", flush=True)
+            rows.append({"variant": variant, "workers": workers, **result.as_dict()})
+    return rows
+
+
+def measure(args: argparse.Namespace) -> dict:
+    import onnxruntime as ort
+
+    providers = [p for p in args.providers.split(",") if p]
+    if CUDA not in ort.get_available_providers() and not args.allow_cpu:
+        raise SystemExit(f"{CUDA} is not available here (onnxruntime {ort.__version__} has "
+                         f"{ort.get_available_providers()}); install onnxruntime-gpu, or pass --allow-cpu")
+    if args.model_folder is None or args.data is None:
+        raise SystemExit("--model-folder and --data are required")
+    folder = args.model_folder.resolve()
+    repository, model = folder.parent, folder.name
+    texts = read_sentences(args.data, args.limit)
+    levels = [int(c) for c in args.concurrency.split(",")]
+    result = {"environment": environment(), "model_folder": str(folder), "texts": len(texts),
+              "providers": providers, "concurrency": levels, "seconds": args.seconds}
+    print("start-up check ...", flush=True)
+    result["check"] = start_up_check(repository, model, providers)
+    print(json.dumps(result["check"], indent=1), flush=True)
+    result["offline"] = []
+    for variant in ("fp32", "fp16"):
+        for batch in sorted({32, args.batch}):
+            row = offline_throughput(repository, model, texts, batch, 0, variant)
+            print(f"  offline {variant} batch {batch}: {row['texts_per_s']} texts/s on {row['provider']}", flush=True)
+            result["offline"].append(row)
+    result["served"] = []
+    with tempfile.TemporaryDirectory() as work:
+        for variant in ("fp32", "fp16"):
+            result["served"] += served(repository, model, variant, providers, texts, levels, args.seconds, 1,
+                                       Path(work) / f"{variant}.log")
+        for workers in [int(w) for w in args.workers.split(",") if w]:
+            result["served"] += served(repository, model, "fp16", providers, texts, levels, args.seconds,
+                                       workers, Path(work) / f"w{workers}.log")
+    return result
+
+
+def best_offline(result: dict, variant: str) -> dict:
+    return max((r for r in result["offline"] if r["variant"] == variant), key=lambda r: r["texts_per_s"])
+
+
+def render(result: dict) -> str:
+    env, check = result["environment"], result["check"]
+    lines = [
+        HEADING,
+        "",
+        f"Measured {env['measured_at']} on {env['gpu'] or 'no GPU'} ({env['cpus']} CPUs), onnxruntime "
+        f"{env['onnxruntime']}, by `python bench/gpu.py --model-folder {Path(result['model_folder']).name} "
+        f"--data dev.tsv`: {result['texts']} SST-2 dev sentences; served one sentence per request to "
+        f"`POST /v1/sentiment`, closed loop from `bench/closed_loop.py` on the same host, "
+        f"{result['seconds']:g} s per level.",
+        "",
+        f"- Start-up (`--variant auto`, providers {', '.join(result['providers'])}): variant "
+        f"**{check['variant']}** on {check['provider']} ({check['seconds']} s to load and check).",
+    ]
+    for key, c in check["checks"].items():
+        lines.append(f"- Start-up check of {key} against {c['against']}: **{c['status']}**, {c['examples']} "
+                     f"validation inputs, max |diff| {c['max_abs_diff']}, agreement {c['agreement']} ({c['note']}).")
+    lines += ["", "| variant | offline batch | offline texts/s | provider |", "|---|---:|---:|---|"]
+    for r in result["offline"]:
+        lines.append(f"| {r['variant']} | {r['batch']} | {r['texts_per_s']:.1f} | {r['provider']} |")
+    lines += ["", "| variant | workers | concurrency | req/s | p50 ms | p99 ms | errors | share of best offline |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in result["served"]:
+        share = r["throughput"] / best_offline(result, r["variant"])["texts_per_s"]
+        lines.append(f"| {r['variant']} | {r['workers']} | {r['concurrency']} | {r['throughput']:.1f} | "
+                     f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {share:.0%} |")
+    fp16 = [r for r in result["served"] if r["variant"] == "fp16"]
+    if fp16:
+        best = max(fp16, key=lambda r: r["throughput"])
+        offline = best_offline(result, "fp16")["texts_per_s"]
+        share = best["throughput"] / offline
+        verdict = "met" if share >= TARGET_SHARE else "NOT met"
+        lines += ["", f"- Best served fp16: {best['throughput']:.1f} req/s (workers {best['workers']}, "
+                      f"c={best['concurrency']}) = {share:.0%} of offline fp16 ({offline:.1f} texts/s); "
+                      f"target >= {TARGET_SHARE:.0%}: {verdict}."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.render_only is not None:
+        result = json.loads(args.render_only.read_text())
+    else:
+        result = measure(args)
+        args.output_json.parent.mkdir(parents=True, exist_ok=True)
+        args.output_json.write_text(json.dumps(result, indent=1) + "\n")
+    section = render(result)
+    print(section)
+    if not args.print_only:
+        write_section(HEADING, section, args.results)
+
+
+if __name__ == "__main__":
+    main()
