@@ -123,8 +123,11 @@ class Batcher:
         self._executor.shutdown(wait=True)
 
     def _drop_done(self) -> None:
-        for key in [k for k, e in self._pending.items() if e.future.done()]:
+        done = [k for k, e in self._pending.items() if e.future.done()]
+        for key in done:
             del self._pending[key]
+        if done:
+            self._metrics.queue_depth.labels(self.name).set(len(self._pending))
 
     async def _consume(self) -> None:
         while True:
@@ -179,29 +182,36 @@ class Batcher:
 
 
 async def gather_results(
-    futures: list[asyncio.Future], timeout: float, disconnected: asyncio.Future | None = None
+    futures: list[asyncio.Future], timeout: float, disconnected: asyncio.Future | None = None,
+    cancel_on_timeout: bool = True,
 ) -> list[ItemResult] | None:
     """Wait for every item; None when the timeout passes or `disconnected` resolves first.
 
-    On any early exit the unfinished futures are cancelled, so the batcher drops their items.
-    The first item exception is raised with its own type.
+    On an early exit the unfinished futures are cancelled, so the batcher drops their items --
+    except after a timeout with `cancel_on_timeout=False`, which leaves them queued for a later
+    call. The first item exception is raised with its own type.
     """
     waiting = set(futures)
     if disconnected is not None:
         waiting.add(disconnected)
     deadline = time.monotonic() + timeout
+    keep = False
     try:
         while not all(f.done() for f in futures):
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or (disconnected is not None and disconnected.done()):
+            if disconnected is not None and disconnected.done():
+                return None
+            if remaining <= 0:
+                keep = not cancel_on_timeout
                 return None
             await asyncio.wait(waiting, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
             waiting = {f for f in waiting if not f.done()}
             if any(f.done() and not f.cancelled() and f.exception() for f in futures):
                 break
     finally:
-        for future in futures:
-            future.cancel()  # no-op on finished futures
+        if not keep:
+            for future in futures:
+                future.cancel()  # no-op on finished futures
     errors = [f.exception() for f in futures if not f.cancelled() and f.exception()]
     if errors:
         raise errors[0]

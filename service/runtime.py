@@ -101,8 +101,13 @@ class ModelRuntime:
     def task(self) -> str:
         return self.manifest.task
 
-    def encode(self, texts: list[str], truncation: bool) -> list[Encoding]:
+    def encode(self, texts: list, truncation: bool) -> list[Encoding]:
+        """Encodings of texts (strings or (text, text_pair) tuples)."""
         tokenizer = self.truncating_tokenizer if truncation else self.tokenizer
+        if len(texts) == 1:  # a batch call costs a single text 2-3x more (its thread-pool set-up)
+            text = texts[0]
+            pair = isinstance(text, tuple)
+            return [tokenizer.encode(text[0] if pair else text, text[1] if pair else None, add_special_tokens=True)]
         return tokenizer.encode_batch(texts, add_special_tokens=True)
 
     def encode_pairs(self, pairs: list[tuple[str, str]]) -> list[Encoding]:

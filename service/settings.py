@@ -133,6 +133,13 @@ class Settings(BaseSettings):
         "over all its questions (queue_limit when that is lower); beyond it: 422.",
     )
 
+    fastapi_telemetry: bool = Field(
+        False,
+        description="FastAPI's own OpenTelemetry instrumentation (traces, metrics and logs to the "
+        "globally configured OpenTelemetry providers), where the installed FastAPI has it. Off by "
+        "default: the service has its Prometheus metrics, and the per-request check costs CPU.",
+    )
+
     # web page (/)
     web_page: bool = Field(True, description="Serve the web page at / (playground, model cards, live panel).")
     web_refresh_s: float = Field(

@@ -78,6 +78,24 @@ async def test_items_of_cancelled_requests_are_not_computed():
     assert [call[0][0] for call in run.calls] == [1, 3]
 
 
+async def test_a_first_short_wait_leaves_the_items_queued():
+    """The route's first, unwatched wait: on its timeout the items stay queued and run later."""
+    gate = threading.Event()
+    run = Recorder(gate)
+    batcher = make_batcher(run, max_items=1, max_wait_ms=0.0)
+    batcher.start()
+    first = batcher.submit([[1]])
+    await asyncio.sleep(0.05)  # held inside the model call by the gate
+    second = batcher.submit([[2]])
+    assert await gather_results(second, 0.01, cancel_on_timeout=False) is None
+    assert not second[0].cancelled()
+    gate.set()
+    await gather_results(first, 5.0)
+    assert (await gather_results(second, 5.0))[0].output is not None
+    await batcher.close()
+    assert [call[0][0] for call in run.calls] == [1, 2]
+
+
 async def test_model_exceptions_reach_every_waiting_item_with_their_type():
     def broken(sequences):
         raise MemoryError("no room")

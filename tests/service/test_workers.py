@@ -1,4 +1,5 @@
-"""`serve --workers N`: several processes on one port, their metrics gathered into one view."""
+"""Serving processes seen from outside: `serve --workers N` (several processes on one port, their
+metrics gathered into one view), and a client that leaves before its answer."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import concurrent.futures
 import os
 import signal
 import subprocess
+import time
 
 import httpx
 import psutil
@@ -70,3 +72,32 @@ def test_two_workers_answer_on_one_port_and_count_together(repository, tmp_path)
         log.close()
     output = (tmp_path / "serve.log").read_text()
     assert "Traceback" not in output and output.count("batchers drained") == 2
+
+
+@pytest.mark.slow
+def test_a_client_that_leaves_has_its_queued_item_dropped(repository, tmp_path):
+    """The request waits for a slow partial batch; its client gives up first: the item is never
+    run and the request is counted as 4xx (499, client closed request)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(tmp_path / "serve.log", "w")
+    process = subprocess.Popen(
+        [*SERVE, "--model-repository", str(repository), "--models", "sentiment", "--port", str(port),
+         "--warmup-batches", "1", "--max-wait-ms", "3000", "--intra-op-threads", "1"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: _ready(url), 60)
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(f"{url}/v1/sentiment", json={"inputs": "a film"}, timeout=0.5)
+        gone = 'serve_requests_total{model="sentiment",route="/v1/sentiment",status_class="4xx"}'
+        wait_for(lambda: gone in httpx.get(f"{url}/metrics", timeout=5).text, 10)
+        time.sleep(3.5)  # past the batch's wait: had the item stayed, it would have run by now
+        text = httpx.get(f"{url}/metrics", timeout=5).text
+        assert _total(text, gone) == 1.0
+        assert 'serve_items_processed_total{model="sentiment"}' not in text
+        assert _total(text, 'serve_queue_depth_items{model="sentiment"}') == 0.0
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
