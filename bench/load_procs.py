@@ -39,13 +39,14 @@ def child_server(args: list[str], log_path: Path, ready_timeout: float = 300.0) 
 
 
 @contextlib.contextmanager
-def child_server_process(args: list[str], log_path: Path, ready_timeout: float = 300.0
+def child_server_process(args: list[str], log_path: Path, ready_timeout: float = 300.0, cwd: Path = ROOT
                          ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """child_server, also yielding the process (for its memory, or to signal it)."""
+    """child_server, also yielding the process (for its memory, or to signal it); `cwd` is where
+    it runs (another checkout of the project, to compare revisions)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = open(log_path, "w")
-    process = subprocess.Popen([sys.executable, *args, "--port", str(port)], cwd=ROOT,
+    process = subprocess.Popen([sys.executable, *args, "--port", str(port)], cwd=cwd,
                                stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
     try:
         deadline = time.monotonic() + ready_timeout
