@@ -51,13 +51,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--concurrency", default="1,16,64,256", help="comma-separated connection counts")
     p.add_argument("--seconds", type=float, default=8.0, help="measured seconds per level")
     p.add_argument("--batch", type=int, default=128, help="offline batch size")
+    p.add_argument("--texts-per-request", type=int, default=1,
+                   help="sentences in each request's inputs list (1: a bare string)")
     p.add_argument("--workers", default="", help="also serve fp16 with these worker counts, e.g. '4'")
     p.add_argument("--providers", default=f"{CUDA},CPUExecutionProvider")
     p.add_argument("--allow-cpu", action="store_true", help="run without CUDA (to check the script)")
     p.add_argument("--output-json", type=Path, default=Path("docs/gpu.json"))
     p.add_argument("--results", type=Path, default=RESULTS, help="markdown file to update")
     p.add_argument("--print-only", action="store_true", help="print the section, write no results file")
-    p.add_argument("--render-only", type=Path, default=None, help="render the section from this JSON")
+    p.add_argument("--render-only", type=Path, nargs="+", default=None,
+                   help="render the section from these JSON files (one table each)")
     return p.parse_args(argv)
 
 
@@ -86,22 +89,30 @@ def start_up_check(repository: Path, model: str, providers: list[str]) -> dict:
             "seconds": round(time.perf_counter() - started, 2)}
 
 
+def request_bodies(texts: list[str], per_request: int) -> list[bytes]:
+    if per_request == 1:
+        return [json.dumps({"inputs": t, "truncation": True}).encode() for t in texts]
+    groups = [texts[i:i + per_request] for i in range(0, len(texts) - per_request + 1, per_request)]
+    return [json.dumps({"inputs": g, "truncation": True}).encode() for g in groups]
+
+
 def served(repository: Path, model: str, variant: str, providers: list[str], texts: list[str],
-           levels: list[int], seconds: float, workers: int, log: Path) -> list[dict]:
+           levels: list[int], seconds: float, workers: int, log: Path, per_request: int = 1) -> list[dict]:
     args = ["-m", "service", "--model-repository", str(repository), "--models", model,
             "--sentiment-model", model, "--variant", variant, "--providers", ",".join(providers),
             "--log-level", "warning"]
     if workers > 1:
         args += ["--workers", str(workers)]
-    bodies = [json.dumps({"inputs": t, "truncation": True}).encode() for t in texts]
+    bodies = request_bodies(texts, per_request)
     rows = []
     with child_server_process(args, log) as (url, _):
         run_closed_loop(f"{url}/v1/sentiment", bodies, max(levels), 2.0)  # warm-up
         for level in levels:
             result = run_closed_loop(f"{url}/v1/sentiment", bodies, level, seconds)
-            print(f"  {variant} workers={workers} c={level:<4} {result.throughput:9.1f} req/s  "
+            print(f"  {variant} workers={workers} c={level:<4} {result.throughput * per_request:9.1f} texts/s  "
                   f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  errors {result.errors}", flush=True)
-            rows.append({"variant": variant, "workers": workers, **result.as_dict()})
+            rows.append({"variant": variant, "workers": workers, "texts_per_s": result.throughput * per_request,
+                         **result.as_dict()})
     return rows
 
 
@@ -119,7 +130,8 @@ def measure(args: argparse.Namespace) -> dict:
     texts = read_sentences(args.data, args.limit)
     levels = [int(c) for c in args.concurrency.split(",")]
     result = {"environment": environment(), "model_folder": str(folder), "texts": len(texts),
-              "providers": providers, "concurrency": levels, "seconds": args.seconds}
+              "providers": providers, "concurrency": levels, "seconds": args.seconds,
+              "texts_per_request": args.texts_per_request}
     print("start-up check ...", flush=True)
     result["check"] = start_up_check(repository, model, providers)
     print(json.dumps(result["check"], indent=1), flush=True)
@@ -133,10 +145,10 @@ def measure(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as work:
         for variant in ("fp32", "fp16"):
             result["served"] += served(repository, model, variant, providers, texts, levels, args.seconds, 1,
-                                       Path(work) / f"{variant}.log")
+                                       Path(work) / f"{variant}.log", args.texts_per_request)
         for workers in [int(w) for w in args.workers.split(",") if w]:
             result["served"] += served(repository, model, "fp16", providers, texts, levels, args.seconds,
-                                       workers, Path(work) / f"w{workers}.log")
+                                       workers, Path(work) / f"w{workers}.log", args.texts_per_request)
     return result
 
 
@@ -144,53 +156,69 @@ def best_offline(result: dict, variant: str) -> dict:
     return max((r for r in result["offline"] if r["variant"] == variant), key=lambda r: r["texts_per_s"])
 
 
-def render(result: dict) -> str:
+def _texts_per_s(row: dict) -> float:
+    return row.get("texts_per_s", row["throughput"])  # runs of one text per request: the same
+
+
+def render_run(result: dict) -> list[str]:
     env, check = result["environment"], result["check"]
+    per_request = result.get("texts_per_request", 1)
+    workers = max(r["workers"] for r in result["served"])
+    levels = ",".join(str(c) for c in result["concurrency"])
+    shape = "one sentence per request" if per_request == 1 else f"{per_request} sentences per request"
     lines = [
-        HEADING,
+        f"### {shape.capitalize()}, up to {workers} workers",
         "",
         f"Measured {env['measured_at']} on {env['gpu'] or 'no GPU'} ({env['cpus']} CPUs), onnxruntime "
         f"{env['onnxruntime']}, by `python bench/gpu.py --model-folder {Path(result['model_folder']).name} "
-        f"--data dev.tsv`: {result['texts']} SST-2 dev sentences; served one sentence per request to "
-        f"`POST /v1/sentiment`, closed loop from `bench/closed_loop.py` on the same host, "
-        f"{result['seconds']:g} s per level.",
+        f"--data dev.tsv --texts-per-request {per_request} --workers {workers} --concurrency {levels} "
+        f"--seconds {result['seconds']:g}`: {result['texts']} SST-2 dev "
+        f"sentences, {shape} to `POST /v1/sentiment`, closed loop from `bench/closed_loop.py` on the same "
+        f"host, {result['seconds']:g} s per level.",
         "",
         f"- Start-up (`--variant auto`, providers {', '.join(result['providers'])}): variant "
         f"**{check['variant']}** on {check['provider']} ({check['seconds']} s to load and check).",
     ]
     for key, c in check["checks"].items():
         lines.append(f"- Start-up check of {key} against {c['against']}: **{c['status']}**, {c['examples']} "
-                     f"validation inputs, max |diff| {c['max_abs_diff']}, agreement {c['agreement']} ({c['note']}).")
+                     f"validation inputs, max |diff| {c['max_abs_diff']}, agreement {c['agreement']}.")
     lines += ["", "| variant | offline batch | offline texts/s | provider |", "|---|---:|---:|---|"]
     for r in result["offline"]:
         lines.append(f"| {r['variant']} | {r['batch']} | {r['texts_per_s']:.1f} | {r['provider']} |")
-    lines += ["", "| variant | workers | concurrency | req/s | p50 ms | p99 ms | errors | share of best offline |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += ["", "| variant | workers | concurrency | req/s | texts/s | p50 ms | p99 ms | errors | share of best offline |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in result["served"]:
-        share = r["throughput"] / best_offline(result, r["variant"])["texts_per_s"]
+        share = _texts_per_s(r) / best_offline(result, r["variant"])["texts_per_s"]
         lines.append(f"| {r['variant']} | {r['workers']} | {r['concurrency']} | {r['throughput']:.1f} | "
-                     f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {share:.0%} |")
+                     f"{_texts_per_s(r):.1f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {share:.0%} |")
     fp16 = [r for r in result["served"] if r["variant"] == "fp16"]
     if fp16:
-        best = max(fp16, key=lambda r: r["throughput"])
+        best = max(fp16, key=_texts_per_s)
         offline = best_offline(result, "fp16")["texts_per_s"]
-        share = best["throughput"] / offline
+        share = _texts_per_s(best) / offline
         verdict = "met" if share >= TARGET_SHARE else "NOT met"
-        lines += ["", f"- Best served fp16: {best['throughput']:.1f} req/s (workers {best['workers']}, "
+        lines += ["", f"- Best served fp16: {_texts_per_s(best):.1f} texts/s (workers {best['workers']}, "
                       f"c={best['concurrency']}) = {share:.0%} of offline fp16 ({offline:.1f} texts/s); "
                       f"target >= {TARGET_SHARE:.0%}: {verdict}."]
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def render(results: list[dict]) -> str:
+    lines = [HEADING, ""]
+    for result in results:
+        lines += render_run(result) + [""]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.render_only is not None:
-        result = json.loads(args.render_only.read_text())
+        results = [json.loads(path.read_text()) for path in args.render_only]
     else:
-        result = measure(args)
+        results = [measure(args)]
         args.output_json.parent.mkdir(parents=True, exist_ok=True)
-        args.output_json.write_text(json.dumps(result, indent=1) + "\n")
-    section = render(result)
+        args.output_json.write_text(json.dumps(results[0], indent=1) + "\n")
+    section = render(results)
     print(section)
     if not args.print_only:
         write_section(HEADING, section, args.results)
