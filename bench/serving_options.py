@@ -188,6 +188,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    args.work = args.work.resolve()
     args.work.mkdir(parents=True, exist_ok=True)
     if args.tiny:
         repository, _ = build_tiny(Path(tempfile.mkdtemp(dir=args.work)))

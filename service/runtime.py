@@ -19,6 +19,7 @@ from tokenizers import Encoding, Tokenizer
 from service.manifest import Manifest, ModelFolderError, Variant, load_model_folder
 from service.priority import call_at_priority, task_nice
 from service.settings import Settings
+from service.shapes import bucket_length, bucket_size
 from service.validation_sample import read_sample
 from service.variant_check import VariantCheck, check_variant
 
@@ -92,6 +93,7 @@ class ModelRuntime:
     pad_id: int
     sep_id: int | None = None  # separates question and context (token_type_ids of QA models)
     checks: dict[str, VariantCheck] = field(default_factory=dict)  # start-up checks, by variant
+    fixed_shapes: bool = False  # pad batches to a few shapes (service.shapes): on CUDA
 
     @property
     def max_seq_len(self) -> int:
@@ -117,20 +119,22 @@ class ModelRuntime:
     def run(self, sequences: Sequence[Sequence[int]]) -> np.ndarray:
         """Pad, stack and run. Returns the output for every sequence: (batch, labels) logits for a
         classifier; (batch, 2, length) start and end logits for question answering."""
-        length = max(len(s) for s in sequences)
-        ids = np.full((len(sequences), length), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(sequences), length), dtype=np.int64)
-        for row, seq in enumerate(sequences):
+        count, length = len(sequences), max(len(s) for s in sequences)
+        rows = count
+        if self.fixed_shapes:
+            rows, length = bucket_size(count), bucket_length(length, self.max_seq_len)
+        ids = np.full((rows, length), self.pad_id, dtype=np.int64)
+        mask = np.zeros((rows, length), dtype=np.int64)
+        for row in range(rows):  # rows past `count` repeat the first one; their outputs are dropped
+            seq = sequences[row if row < count else 0]
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self.manifest.inputs:
             pairs = self.task == "question-answering"
             feeds["token_type_ids"] = second_segment(ids, mask, self.sep_id) if pairs else np.zeros_like(ids)
-        outputs = self.session.run(self.manifest.outputs, feeds)
-        if len(outputs) == 1:
-            return np.asarray(outputs[0], dtype=np.float32)
-        return np.stack([np.asarray(o, dtype=np.float32) for o in outputs], axis=1)
+        outputs = [np.asarray(o[:count], dtype=np.float32) for o in self.session.run(self.manifest.outputs, feeds)]
+        return outputs[0] if len(outputs) == 1 else np.stack(outputs, axis=1)
 
 
 PROBE_TOKEN = 999  # a token id unlikely to be special; clipped to the vocabulary
@@ -255,6 +259,7 @@ def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
             name=folder.name, folder=folder, manifest=manifest, variant=variant,
             provider=session.get_providers()[0], session=session, tokenizer=plain,
             truncating_tokenizer=truncating, pad_id=pad_id, sep_id=plain.token_to_id("[SEP]"), checks=checks,
+            fixed_shapes=session.get_providers()[0] == CUDA,
         )
         check_capacity(runtime)
         if settings.check_unvalidated and _pending_check(manifest.variants[variant]):

@@ -15,6 +15,7 @@ from service.metrics import Metrics
 from service.priority import lower_priority, task_nice
 from service.runtime import ModelRuntime, load_runtime, probe_tokens
 from service.settings import Settings
+from service.shapes import all_shapes
 
 log = logging.getLogger("service")
 
@@ -62,8 +63,11 @@ def load_models(settings: Settings) -> LoadedModels:
     return loaded
 
 
-def warmup_shapes(max_seq_len: int, max_items: int) -> list[tuple[int, int]]:
-    """(batch size, length) pairs to run before ready: short, medium and longest inputs."""
+def warmup_shapes(max_seq_len: int, max_items: int, fixed_shapes: bool = False) -> list[tuple[int, int]]:
+    """(batch size, length) pairs to run before ready: every shape a batch is padded to with
+    `fixed_shapes` (CUDA), else short, medium and longest inputs."""
+    if fixed_shapes:
+        return all_shapes(max_seq_len, max_items)
     lengths = sorted({min(8, max_seq_len), max(2, max_seq_len // 2), max_seq_len})
     sizes = sorted({1, min(8, max_items)})
     return [(size, length) for length in lengths for size in sizes]
@@ -119,7 +123,7 @@ class ServiceState:
 
     async def _warm_up_one(self, runtime: ModelRuntime) -> None:
         limits = self.batchers[runtime.name].limits
-        for size, length in warmup_shapes(runtime.max_seq_len, limits.max_items):
+        for size, length in warmup_shapes(runtime.max_seq_len, limits.max_items, runtime.fixed_shapes):
             batch = probe_tokens(runtime, length, size)
             for _ in range(self.settings.warmup_batches):
                 try:
