@@ -167,14 +167,14 @@ def render_run(result: dict) -> list[str]:
     levels = ",".join(str(c) for c in result["concurrency"])
     shape = "one sentence per request" if per_request == 1 else f"{per_request} sentences per request"
     lines = [
-        f"### {shape.capitalize()}, up to {workers} workers",
+        f"### {shape.capitalize()}, {'one worker' if workers == 1 else f'up to {workers} workers'}",
         "",
         f"Measured {env['measured_at']} on {env['gpu'] or 'no GPU'} ({env['cpus']} CPUs), onnxruntime "
         f"{env['onnxruntime']}, by `python bench/gpu.py --model-folder {Path(result['model_folder']).name} "
         f"--data dev.tsv --texts-per-request {per_request} --workers {workers} --concurrency {levels} "
         f"--seconds {result['seconds']:g}`: {result['texts']} SST-2 dev "
         f"sentences, {shape} to `POST /v1/sentiment`, closed loop from `bench/closed_loop.py` on the same "
-        f"host, {result['seconds']:g} s per level.",
+        f"host, {result['seconds']:g} s per level. {result.get('note', '')}".rstrip(),
         "",
         f"- Start-up (`--variant auto`, providers {', '.join(result['providers'])}): variant "
         f"**{check['variant']}** on {check['provider']} ({check['seconds']} s to load and check).",

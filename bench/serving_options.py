@@ -173,7 +173,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model-folder", type=Path, help="model folder to serve (its parent is the repository)")
     p.add_argument("--tiny", action="store_true", help="serve a random 2-layer, 32-wide classifier instead")
-    p.add_argument("--system", action="append", required=True, help="LABEL=[rev:REV] [serve flags]; repeatable")
+    p.add_argument("--system", action="append", help="LABEL=[rev:REV] [serve flags]; repeatable")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="SST-2 dev.tsv")
     p.add_argument("--concurrency", default="1,16,64")
     p.add_argument("--seconds", type=float, default=20.0)
@@ -183,11 +183,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--output-json", type=Path, default=None)
     p.add_argument("--heading", default=None, help="write the table under this heading of --results")
     p.add_argument("--results", type=Path, default=RESULTS)
+    p.add_argument("--render-only", type=Path, default=None, help="write the section from this JSON and stop")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.render_only is not None:
+        section = render(json.loads(args.render_only.read_text()), args.heading or "## Serving options")
+        print(section)
+        if args.heading:
+            write_section(args.heading, section, args.results)
+        return
+    if not args.system:
+        raise SystemExit("give at least one --system")
     args.work = args.work.resolve()
     args.work.mkdir(parents=True, exist_ok=True)
     if args.tiny:
