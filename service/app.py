@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import Depends, FastAPI
 
 from service.errors import install_error_handlers
+from service.fastpath import ClassifyFastPath
 from service.metrics import Metrics
 from service.middleware import BodyLimitMiddleware, RequestMetricsMiddleware
 from service.routes.answer import qa
@@ -117,6 +118,7 @@ def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal:
     if settings.web_page:
         app.include_router(web_router(PageOptions(settings.api_key is not None, settings.web_refresh_s)))
     app.include_router(v2_health)
+    app.add_middleware(ClassifyFastPath, state=state)  # innermost: the routes' own code, less around it
     app.add_middleware(ProtocolBodyMiddleware)  # inside the body limit: reads what it lets through
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)

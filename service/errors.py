@@ -132,23 +132,29 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body_for(request.url.path, 422, "invalid_input", message, field), 422)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+def http_error_response(exc: StarletteHTTPException, path: str) -> JSONResponse:
     if exc.status_code == 400:  # FastAPI's only 400: a body it could not parse (not UTF-8, ...)
         message = "body: cannot be read as JSON text (send UTF-8 encoded JSON)"
-        return JSONResponse(body_for(request.url.path, 422, "invalid_input", message, "body"), 422)
+        return JSONResponse(body_for(path, 422, "invalid_input", message, "body"), 422)
     type_ = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
         exc.status_code, "http_error"
     )
-    return JSONResponse(
-        body_for(request.url.path, exc.status_code, type_, str(exc.detail)), exc.status_code, headers=exc.headers
-    )
+    return JSONResponse(body_for(path, exc.status_code, type_, str(exc.detail)), exc.status_code, headers=exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return http_error_response(exc, request.url.path)
+
+
+def internal_error_response(exc: Exception, method: str, path: str) -> JSONResponse:
+    log.error("unhandled %s on %s %s: %s", type(exc).__name__, method, path, exc)
+    message = f"internal error ({type(exc).__name__}); see the server log"
+    return JSONResponse(body_for(path, 500, "internal_error", message), 500)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled %s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
-    message = f"internal error ({type(exc).__name__}); see the server log"
-    return JSONResponse(body_for(request.url.path, 500, "internal_error", message), 500)
+    return internal_error_response(exc, request.method, request.url.path)
 
 
 def install_error_handlers(app: FastAPI) -> None:

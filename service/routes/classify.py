@@ -66,8 +66,22 @@ async def run_texts(request: Request, state: ServiceState, runtime: ModelRuntime
     return await infer(request, state, batcher, sequences, started)
 
 
-async def _classify(request: Request, state: ServiceState, name: str, body: ClassifyRequest
-                    ) -> JSONResponse:
+def classify_model(body: ClassifyRequest, state: ServiceState) -> str:
+    return body.model or state.default_model(CLASSIFY_TASKS)
+
+
+def sentiment_model(body: ClassifyRequest, state: ServiceState) -> str:
+    return body.model or state.settings.sentiment_model
+
+
+# path -> which model a request names (also read by service.fastpath)
+MODEL_OF_ROUTE: dict[str, Callable[[ClassifyRequest, ServiceState], str]] = {
+    "/v1/classify": classify_model, "/v1/sentiment": sentiment_model,
+}
+
+
+async def classify_request(request: Request, state: ServiceState, name: str, body: ClassifyRequest
+                           ) -> JSONResponse:
     started = time.monotonic()
     runtime, batcher = state.runtime(name, CLASSIFY_TASKS)
     request.state.model = name  # only loaded models name a metrics label
@@ -85,13 +99,11 @@ async def _classify(request: Request, state: ServiceState, name: str, body: Clas
          summary="Classify texts or text pairs (or score them with a regression model)")
 async def classify(body: ClassifyRequest, request: Request, state: State) -> JSONResponse:
     """Scores per input, best first, like `pipeline("text-classification")`."""
-    name = body.model or state.default_model(CLASSIFY_TASKS)
-    return await _classify(request, state, name, body)
+    return await classify_request(request, state, classify_model(body, state), body)
 
 
 @v1.post("/sentiment", response_model=ClassifyResponse, responses=INFERENCE_ERRORS,
          summary="Sentiment of texts (positive / negative)")
 async def sentiment(body: ClassifyRequest, request: Request, state: State) -> JSONResponse:
     """The same as /v1/classify, on the sentiment model unless `model` names another."""
-    name = body.model or state.settings.sentiment_model
-    return await _classify(request, state, name, body)
+    return await classify_request(request, state, sentiment_model(body, state), body)
