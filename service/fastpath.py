@@ -17,42 +17,16 @@ import hmac
 from dataclasses import dataclass
 
 from pydantic import ValidationError
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.errors import ServiceError, error_response, http_error_response, internal_error_response
+from service.asgi_body import read_body, replay
+from service.errors import ServiceError, error_response, internal_error_response
 from service.routes.classify import MODEL_OF_ROUTE, classify_request
 from service.schemas import ClassifyRequest
 from service.state import ServiceState
 
 JSON = b"application/json"
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:
-    """The whole body; and the message that ended it early (a disconnect), if any."""
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks), message
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks), None
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that hands the app the body already read, then the connection's messages."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -90,17 +64,17 @@ class ClassifyFastPath:
             await self.app(scope, receive, send)
             return
         try:
-            body, ended = await _read_body(receive)
-        except HTTPException as exc:  # the body limit, counting a body sent without Content-Length
-            await http_error_response(exc, path)(scope, receive, send)
+            body, whole = await read_body(receive)
+        except ServiceError as exc:  # the body limit, counting a body sent without Content-Length
+            await error_response(exc, path)(scope, receive, send)
             return
-        if ended is not None:  # the client left before its body arrived: nobody to answer
+        if not whole:  # the client left before its body arrived: nobody to answer
             return
         try:
             request_body = ClassifyRequest.model_validate_json(body)
         except ValidationError:
             # the app's own parsing, validation and error message; the bytes are handed on as read
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
             return
         scope["route"] = self._labels[path]
         request = Request(scope, receive)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import struct
 
-from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.errors import BodyTooLarge, InvalidInput, ServiceError, error_response
+from service.asgi_body import read_body, replay
+from service.errors import InvalidInput, ServiceError, error_response
 
 HEADER_LENGTH = b"inference-header-content-length"
 
@@ -83,7 +83,7 @@ class ProtocolBodyMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            body = await _read(receive)
+            body, _ = await read_body(receive)
             header_length = dict(scope["headers"]).get(HEADER_LENGTH)
             if header_length is not None:
                 body = binary_to_json(body, header_length)
@@ -93,29 +93,5 @@ class ProtocolBodyMiddleware:
         headers = [(k, v) for k, v in scope["headers"]
                    if k not in (b"content-type", b"content-length", HEADER_LENGTH)]
         headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # later calls: wait for the client to disconnect
-
         scope["headers"] = headers  # in place: outer middleware reads what the router adds (route)
-        await self.app(scope, replay, send)
-
-
-async def _read(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        try:
-            message = await receive()
-        except HTTPException as exc:  # the body limit, counted while streaming
-            raise BodyTooLarge(str(exc.detail)) from None
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+        await self.app(scope, replay(body, receive), send)
