@@ -44,7 +44,7 @@ DESCRIPTION = (
 Stop = Callable[[str], None]
 
 
-def _log_stop(message: str) -> None:
+def log_fatal(message: str) -> None:
     log.critical("%s", message)
 
 
@@ -92,7 +92,7 @@ def _telemetry_option(enabled: bool) -> dict:
     return {} if enabled else {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
 
 
-def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal: Stop = _log_stop) -> FastAPI:
+def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal: Stop = log_fatal) -> FastAPI:
     """A new app with its own metrics registry. Without `models`, the lifespan loads them.
     `on_fatal(message)` is called when start-up cannot complete (a model failed its warm-up)."""
     metrics = Metrics(multiprocess=settings.workers > 1)

@@ -1,7 +1,7 @@
 """The short road for the busiest requests: a well-formed `POST /v1/classify` or `/v1/sentiment`.
 
-With a cheap model (or a GPU) the server's own work per request sets the throughput, and about a
-third of it went to the framework around the route: matching the path against every route,
+With a cheap model (or a GPU) the server's own work per request sets the throughput, and a large
+share of it went to the framework around the route (a py-spy profile under load): matching the path against every route,
 solving dependencies, parsing the JSON body and validating it in two steps, the exception
 middleware. This ASGI middleware (inside the body limit and the request metrics) takes such a
 request itself: it parses and validates the body in one step (`ClassifyRequest.model_validate_json`,

@@ -15,7 +15,7 @@ import sys
 import uvicorn
 from pydantic import ValidationError
 
-from service.app import _log_stop, create_app, setup_logging
+from service.app import create_app, log_fatal, setup_logging
 from service.manifest import ModelFolderError
 from service.settings import settings_from_cli
 from service.state import load_models
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     server: uvicorn.Server | None = None
 
     def stop(message: str) -> None:
-        _log_stop(message)
+        log_fatal(message)
         fatal.append(message)
         if server is not None:
             server.should_exit = True
