@@ -25,6 +25,18 @@ def test_onnx_runtime_threads_are_shared_out_between_workers():
     assert worker_threads(Settings(workers=4, intra_op_threads=2), 16) == 2  # the setting wins
 
 
+def start_serve(repository, tmp_path, *flags: str):
+    """`serve` for the `sentiment` model on a free port: (base URL, process, its open log file)."""
+    port = free_port()
+    log = open(tmp_path / "serve.log", "w")
+    process = subprocess.Popen(
+        [*SERVE, "--model-repository", str(repository), "--models", "sentiment", "--port", str(port),
+         "--warmup-batches", "1", *flags],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+    return f"http://127.0.0.1:{port}", process, log
+
+
 def _total(text: str, line_start: str) -> float:
     values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(line_start)]
     assert len(values) == 1, (line_start, text[:2000])
@@ -33,14 +45,8 @@ def _total(text: str, line_start: str) -> float:
 
 @pytest.mark.slow
 def test_two_workers_answer_on_one_port_and_count_together(repository, tmp_path):
-    port, n = free_port(), 40
-    url = f"http://127.0.0.1:{port}"
-    log = open(tmp_path / "serve.log", "w")
-    process = subprocess.Popen(
-        [*SERVE, "--model-repository", str(repository), "--models", "sentiment", "--port", str(port),
-         "--workers", "2", "--warmup-batches", "1"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )
+    n = 40
+    url, process, log = start_serve(repository, tmp_path, "--workers", "2")
     try:
         wait_for(lambda: _ready(url), 60)
         children = psutil.Process(process.pid).children()
@@ -78,14 +84,7 @@ def test_two_workers_answer_on_one_port_and_count_together(repository, tmp_path)
 def test_a_client_that_leaves_has_its_queued_item_dropped(repository, tmp_path):
     """The request waits for a slow partial batch; its client gives up first: the item is never
     run and the request is counted as 4xx (499, client closed request)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = open(tmp_path / "serve.log", "w")
-    process = subprocess.Popen(
-        [*SERVE, "--model-repository", str(repository), "--models", "sentiment", "--port", str(port),
-         "--warmup-batches", "1", "--max-wait-ms", "3000", "--intra-op-threads", "1"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )
+    url, process, log = start_serve(repository, tmp_path, "--max-wait-ms", "3000", "--intra-op-threads", "1")
     try:
         wait_for(lambda: _ready(url), 60)
         with pytest.raises(httpx.ReadTimeout):
