@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.load_wrk import LoadResult  # noqa: E402
+from bench.openloop import percentile  # noqa: E402
 
 
 def _request_bytes(host: str, path: str, body: bytes) -> bytes:
@@ -80,13 +81,6 @@ def _worker(url: str, bodies: list[bytes], connections: int, seconds: float, see
     out.put((latencies, statuses, errors))
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
-
-
 def run_closed_loop(url: str, bodies: list[bytes], concurrency: int, seconds: float,
                     processes: int | None = None) -> LoadResult:
     """Drive `url` with `concurrency` connections for `seconds`; latencies in ms."""
@@ -108,11 +102,15 @@ def run_closed_loop(url: str, bodies: list[bytes], concurrency: int, seconds: fl
             statuses[code] = statuses.get(code, 0) + n
     errors = sum(e for _, _, e in results) + sum(n for code, n in statuses.items() if code != 200)
     ms = [x * 1000 for x in latencies]
+
+    def at(q: float) -> float:
+        value = percentile(ms, q)
+        return float("nan") if value is None else round(value, 3)
+
     return LoadResult(
         concurrency=concurrency, requests=len(latencies), seconds=seconds,
         throughput=round((len(latencies) - errors) / seconds, 1),
-        p50_ms=round(percentile(ms, 50), 3), p95_ms=round(percentile(ms, 95), 3),
-        p99_ms=round(percentile(ms, 99), 3), mean_ms=round(sum(ms) / max(1, len(ms)), 3), errors=errors,
+        p50_ms=at(50), p95_ms=at(95), p99_ms=at(99), mean_ms=round(sum(ms) / max(1, len(ms)), 3), errors=errors,
     )
 
 

@@ -132,19 +132,17 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body_for(request.url.path, 422, "invalid_input", message, field), 422)
 
 
-def http_error_response(exc: StarletteHTTPException, path: str) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400:  # FastAPI's only 400: a body it could not parse (not UTF-8, ...)
         message = "body: cannot be read as JSON text (send UTF-8 encoded JSON)"
-        return JSONResponse(body_for(path, 422, "invalid_input", message, "body"), 422)
+        return JSONResponse(body_for(request.url.path, 422, "invalid_input", message, "body"), 422)
     type_ = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
         exc.status_code, "http_error"
     )
-    return JSONResponse(body_for(path, exc.status_code, type_, str(exc.detail)), exc.status_code, headers=exc.headers)
-
-
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    return http_error_response(exc, request.url.path)
+    return JSONResponse(
+        body_for(request.url.path, exc.status_code, type_, str(exc.detail)), exc.status_code, headers=exc.headers
+    )
 
 
 def internal_error_response(exc: Exception, method: str, path: str) -> JSONResponse:

@@ -60,11 +60,10 @@ def variant_candidates(manifest: Manifest, preference: str, provider: str, folde
             )
         return matches[:1]
     order = ["fp16", "fp32"] if provider == CUDA else ["int8", "fp32"]
-    usable = [k for k, v in variants.items() if v.recommended or (check_unvalidated and _pending_check(v))]
-    candidates = [k for precision in order for k in usable
-                  if variants[k].precision == precision and variants[k].recommended]
-    candidates += [k for k in usable if k not in candidates and variants[k].precision in order]
-    candidates.sort(key=lambda k: order.index(variants[k].precision))  # stable: recommended first
+    usable = [k for k, v in variants.items() if v.precision in order
+              and (v.recommended or (check_unvalidated and _pending_check(v)))]
+    # by precision, and within one precision the recommended ones before those still to be checked
+    candidates = sorted(usable, key=lambda k: (order.index(variants[k].precision), not variants[k].recommended))
     if not candidates:
         raise ModelFolderError(
             f"{folder}: no recommended variant among {sorted(variants)} for {provider} "

@@ -90,7 +90,8 @@ class ServiceState:
             initargs=(self.settings.low_priority_nice if self.settings.low_priority_tasks else 0,),
         )
         for name, runtime in self.models.runtimes.items():
-            batcher = Batcher(name, runtime.run, batch_limits(self.settings, runtime.provider), self.settings.queue_limit, self.metrics,
+            limits = batch_limits(self.settings, runtime.provider)
+            batcher = Batcher(name, runtime.run, limits, self.settings.queue_limit, self.metrics,
                               nice=task_nice(self.settings, runtime.task))
             batcher.start()
             self.batchers[name] = batcher

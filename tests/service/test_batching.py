@@ -61,13 +61,20 @@ async def test_a_full_batch_runs_without_waiting_for_max_wait():
     assert [r.batch_size for r in results] == [4, 4, 4, 4]
 
 
-async def test_items_of_cancelled_requests_are_not_computed():
+async def busy_batcher():
+    """A one-item batcher whose model call is held by a gate with item [1] inside it:
+    (gate, recorder, batcher, the futures of [1])."""
     gate = threading.Event()
     run = Recorder(gate)
     batcher = make_batcher(run, max_items=1, max_wait_ms=0.0)
     batcher.start()
     first = batcher.submit([[1]])
     await asyncio.sleep(0.05)  # the first item is now inside the model call, held by the gate
+    return gate, run, batcher, first
+
+
+async def test_items_of_cancelled_requests_are_not_computed():
+    gate, run, batcher, first = await busy_batcher()
     abandoned = batcher.submit([[2], [2]])
     assert await gather_results(abandoned, 0.01) is None  # times out: futures cancelled
     kept = batcher.submit([[3]])
@@ -80,12 +87,7 @@ async def test_items_of_cancelled_requests_are_not_computed():
 
 async def test_a_first_short_wait_leaves_the_items_queued():
     """The route's first, unwatched wait: on its timeout the items stay queued and run later."""
-    gate = threading.Event()
-    run = Recorder(gate)
-    batcher = make_batcher(run, max_items=1, max_wait_ms=0.0)
-    batcher.start()
-    first = batcher.submit([[1]])
-    await asyncio.sleep(0.05)  # held inside the model call by the gate
+    gate, run, batcher, first = await busy_batcher()
     second = batcher.submit([[2]])
     assert await gather_results(second, 0.01, cancel_on_timeout=False) is None
     assert not second[0].cancelled()
