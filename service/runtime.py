@@ -105,7 +105,7 @@ class ModelRuntime:
     def encode(self, texts: list, truncation: bool) -> list[Encoding]:
         """Encodings of texts (strings or (text, text_pair) tuples)."""
         tokenizer = self.truncating_tokenizer if truncation else self.tokenizer
-        if len(texts) == 1:  # a batch call costs a single text 2-3x more (its thread-pool set-up)
+        if len(texts) == 1:  # the batch call costs a single text more (its thread-pool set-up)
             text = texts[0]
             pair = isinstance(text, tuple)
             return [tokenizer.encode(text[0] if pair else text, text[1] if pair else None, add_special_tokens=True)]
