@@ -23,8 +23,9 @@ TOKENIZER_FILE = "tokenizer.json"
 CLASSIFICATION = "text-classification"
 QUESTION_ANSWERING = "question-answering"
 REGRESSION = "regression"  # one score per text or text pair (STS-B similarity)
-Task = Literal["text-classification", "question-answering", "regression"]
-TASKS: tuple[str, ...] = (CLASSIFICATION, QUESTION_ANSWERING, REGRESSION)
+TOKEN_CLASSIFICATION = "token-classification"  # one tag per word (named entities)
+Task = Literal["text-classification", "question-answering", "regression", "token-classification"]
+TASKS: tuple[str, ...] = (CLASSIFICATION, QUESTION_ANSWERING, REGRESSION, TOKEN_CLASSIFICATION)
 Precision = Literal["fp32", "int8", "fp16"]
 ValidationStatus = Literal["passed", "failed", "unvalidated"]
 
@@ -33,6 +34,7 @@ TASK_OUTPUTS: dict[str, list[str]] = {
     CLASSIFICATION: ["logits"],
     QUESTION_ANSWERING: ["start_logits", "end_logits"],
     REGRESSION: ["logits"],  # [batch, 1]: the score itself
+    TOKEN_CLASSIFICATION: ["logits"],  # [batch, seq, labels]: one row of tag scores per token
 }
 
 
@@ -91,6 +93,16 @@ class QADefaults(BaseModel):
     handle_impossible_answer: bool = False  # the empty answer competes (SQuAD v2 data)
 
 
+class TokenClassificationDefaults(BaseModel):
+    """Token classification: how the model's tags read and how long texts are windowed.
+    The service uses them for every request field left out."""
+
+    model_config = ConfigDict(extra="allow")
+
+    label_scheme: Literal["IOB1", "IOB2"] = "IOB2"  # how the tags in `labels` mark entity starts
+    doc_stride: int = Field(default=32, ge=0)  # tokens shared by neighbouring windows of a long text
+
+
 class Manifest(BaseModel):
     """The content of `manifest.json`."""
 
@@ -99,7 +111,7 @@ class Manifest(BaseModel):
     schema_version: int
     name: str
     task: Task
-    labels: list[str] = Field(default_factory=list)  # logits index -> label (classification; none for regression)
+    labels: list[str] = Field(default_factory=list)  # logits index -> label or tag (none for regression)
     max_seq_len: int = Field(gt=0)
     inputs: list[str] = Field(default_factory=lambda: ["input_ids", "attention_mask"])
     outputs: list[str]
@@ -110,6 +122,7 @@ class Manifest(BaseModel):
     student_layers: int | None = None
     metrics: dict[str, Any] = Field(default_factory=dict)  # distillation / evaluation results
     qa: QADefaults | None = None  # question-answering models only
+    token_classification: TokenClassificationDefaults | None = None  # token-classification models only
     pairs: bool = False  # the model takes text pairs ([CLS] text [SEP] text_pair [SEP]), not single texts
     headline_metric: str | None = None  # the key in `metrics` (and variant validation) the model is judged by
     validation_sample: SampleFile | None = None  # inputs to check unvalidated variants on at start-up
