@@ -6,6 +6,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from distill import losses
 from distill.cli import app
 from tests import golden, tiny
 
@@ -14,13 +15,16 @@ QUICK = ["--epochs", "2", "--batch-size", "8", "--max-seq-len", "32", "--validat
          "--logging-steps", "1"]
 
 
-@pytest.fixture(scope="module")
-def run_dir(headless_teacher, reviews_csv, tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    result = runner.invoke(app, ["run", "--teacher", str(headless_teacher), "--data", str(reviews_csv),
+def _tiny_run(teacher, data, out):
+    result = runner.invoke(app, ["run", "--teacher", str(teacher), "--data", str(data),
                                  "--output", str(out), "--teacher-epochs", "2", *QUICK])
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(scope="module")
+def run_dir(headless_teacher, reviews_csv, tmp_path_factory):
+    return _tiny_run(headless_teacher, reviews_csv, tmp_path_factory.mktemp("run"))
 
 
 def test_run_writes_report_and_plots(run_dir):
@@ -41,6 +45,14 @@ def test_run_writes_report_and_plots(run_dir):
 def test_run_reproduces_the_recorded_fingerprint(run_dir):
     # same seed, same tiny data: the same student weights and report metrics as recorded
     assert golden.differences(golden.recorded("text-classification"), golden.fingerprint(run_dir)) == []
+
+
+def test_a_slightly_changed_loss_breaks_the_fingerprint(headless_teacher, reviews_csv, tmp_path, monkeypatch):
+    # the soft-target term 1% heavier: the run is otherwise the recorded one
+    monkeypatch.setattr(losses, "combine", golden.heavier_soft_targets(losses.combine, 1.01))
+    run = _tiny_run(headless_teacher, reviews_csv, tmp_path / "run")
+    problems = golden.differences(golden.recorded("text-classification"), golden.fingerprint(run))
+    assert len(problems) >= 5, problems
 
 
 def test_run_leaves_a_student_per_contract(run_dir):

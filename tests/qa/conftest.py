@@ -45,14 +45,17 @@ def qa_teacher(tmp_path_factory):
     return folder
 
 
-@pytest.fixture(scope="session")
-def qa_run(qa_teacher, squad_v1, tmp_path_factory):
-    """The run directory of `distill run --task question-answering` on the tiny teacher and data."""
+def tiny_qa_run(teacher, data, out):
+    """`distill run --task question-answering` with the quick options; returns the run directory."""
     from distill.cli import app
 
-    out = tmp_path_factory.mktemp("qa-run")
-    result = CliRunner().invoke(app, ["run", "--teacher", str(qa_teacher), "--data", str(squad_v1),
-                                      "-o", str(out), *QUICK])
+    result = CliRunner().invoke(app, ["run", "--teacher", str(teacher), "--data", str(data), "-o", str(out), *QUICK])
     assert result.exit_code == 0, result.output
     assert "student f1" in result.output
     return out
+
+
+@pytest.fixture(scope="session")
+def qa_run(qa_teacher, squad_v1, tmp_path_factory):
+    """The run directory of `distill run --task question-answering` on the tiny teacher and data."""
+    return tiny_qa_run(qa_teacher, squad_v1, tmp_path_factory.mktemp("qa-run"))

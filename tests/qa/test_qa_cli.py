@@ -5,9 +5,10 @@ import json
 
 from typer.testing import CliRunner
 
+from distill import losses
 from distill.cli import app
 from tests import golden
-from tests.qa.conftest import COMMON, QUICK
+from tests.qa.conftest import COMMON, QUICK, tiny_qa_run
 
 runner = CliRunner()
 
@@ -28,6 +29,14 @@ def test_run_writes_a_qa_report(qa_run):
 def test_run_reproduces_the_recorded_fingerprint(qa_run):
     # same seed, same tiny data: the same student weights and report metrics as recorded
     assert golden.differences(golden.recorded("question-answering"), golden.fingerprint(qa_run)) == []
+
+
+def test_a_slightly_changed_loss_breaks_the_fingerprint(qa_teacher, squad_v1, tmp_path, monkeypatch):
+    # the soft-target term 1% heavier: the run is otherwise the recorded one (the `qa_run` fixture)
+    monkeypatch.setattr(losses, "combine", golden.heavier_soft_targets(losses.combine, 1.01))
+    run = tiny_qa_run(qa_teacher, squad_v1, tmp_path)
+    problems = golden.differences(golden.recorded("question-answering"), golden.fingerprint(run))
+    assert len(problems) >= 5, problems
 
 
 def test_run_leaves_a_span_student_per_contract(qa_run):
