@@ -25,9 +25,11 @@ def task_nice(settings: Settings, task: str) -> int:
 
 
 def lower_priority(nice: int) -> None:
-    """Lower the calling thread's CPU priority by `nice` (no-op at 0, or off Linux)."""
+    """Lower the calling thread's CPU priority by `nice` (no-op at 0, or off Linux): relative to
+    the niceness it has, so a server started under `nice` keeps the gap (capped at 19)."""
     if nice > 0 and hasattr(os, "setpriority"):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(os.getpriority(os.PRIO_PROCESS, thread) + nice, 19))
 
 
 def call_at_priority(nice: int, fn: Callable[[], T]) -> T:
