@@ -24,8 +24,10 @@ CLASSIFICATION = "text-classification"
 QUESTION_ANSWERING = "question-answering"
 REGRESSION = "regression"  # one score per text or text pair (STS-B similarity)
 TOKEN_CLASSIFICATION = "token-classification"  # one tag per word (named entities)
-Task = Literal["text-classification", "question-answering", "regression", "token-classification"]
-TASKS: tuple[str, ...] = (CLASSIFICATION, QUESTION_ANSWERING, REGRESSION, TOKEN_CLASSIFICATION)
+FEATURE_EXTRACTION = "feature-extraction"  # one sentence embedding per text
+Task = Literal["text-classification", "question-answering", "regression", "token-classification",
+               "feature-extraction"]
+TASKS: tuple[str, ...] = (CLASSIFICATION, QUESTION_ANSWERING, REGRESSION, TOKEN_CLASSIFICATION, FEATURE_EXTRACTION)
 Precision = Literal["fp32", "int8", "fp16"]
 ValidationStatus = Literal["passed", "failed", "unvalidated"]
 
@@ -35,6 +37,7 @@ TASK_OUTPUTS: dict[str, list[str]] = {
     QUESTION_ANSWERING: ["start_logits", "end_logits"],
     REGRESSION: ["logits"],  # [batch, 1]: the score itself
     TOKEN_CLASSIFICATION: ["logits"],  # [batch, seq, labels]: one row of tag scores per token
+    FEATURE_EXTRACTION: ["embedding"],  # [batch, dim]: pooled (and normalised) inside the graph
 }
 
 
@@ -103,6 +106,17 @@ class TokenClassificationDefaults(BaseModel):
     doc_stride: int = Field(default=32, ge=0)  # tokens shared by neighbouring windows of a long text
 
 
+class EmbeddingSettings(BaseModel):
+    """Sentence embeddings: how the graph turns token states into one vector per text (the
+    pooling runs inside the ONNX graph; this block says what it does)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    dimension: int = Field(gt=0)  # length of each embedding
+    pooling: Literal["mean", "cls"] = "mean"  # mean over real tokens (attention mask), or the [CLS] state
+    normalize: bool = True  # L2-normalised, so a dot product is the cosine similarity
+
+
 class Manifest(BaseModel):
     """The content of `manifest.json`."""
 
@@ -123,6 +137,7 @@ class Manifest(BaseModel):
     metrics: dict[str, Any] = Field(default_factory=dict)  # distillation / evaluation results
     qa: QADefaults | None = None  # question-answering models only
     token_classification: TokenClassificationDefaults | None = None  # token-classification models only
+    embedding: EmbeddingSettings | None = None  # feature-extraction models only
     pairs: bool = False  # the model takes text pairs ([CLS] text [SEP] text_pair [SEP]), not single texts
     headline_metric: str | None = None  # the key in `metrics` (and variant validation) the model is judged by
     validation_sample: SampleFile | None = None  # inputs to check unvalidated variants on at start-up
