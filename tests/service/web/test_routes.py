@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from service.web.files import is_plain_name, servable_files
 from tests.service.conftest import serving
-from tests.service.test_api import error_of
+from tests.service.routes.test_api import error_of
 from tests.service.web.reports import PLOTS, SECRET
 
 KEY = "s3cret-key"
