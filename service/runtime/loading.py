@@ -17,7 +17,7 @@ from service.batching.priority import call_at_priority, task_nice
 from service.manifest import Manifest, ModelFolderError, Variant, load_model_folder
 from service.runtime.model import ModelRuntime, check_capacity
 from service.runtime.validation_sample import read_sample
-from service.runtime.variant_check import VariantCheck, check_variant
+from service.runtime.variant_check import AgreementRule, VariantCheck, check_variant
 from service.settings import Settings
 from service.tasks.registry import get_task
 
@@ -108,7 +108,7 @@ def _session(path: Path, providers: list[str], threads: int, spin: bool) -> ort.
 
 
 def _check(runtime: ModelRuntime, reference_key: str | None, providers: list[str],
-           settings: Settings) -> VariantCheck:
+           settings: Settings, rule: AgreementRule) -> VariantCheck:
     """Run the folder's validation sample through `runtime` and through its fp32 variant."""
     base = dict(variant=runtime.variant, against=reference_key or "fp32", provider=runtime.provider)
     sequences = read_sample(runtime.folder, runtime.manifest)
@@ -121,8 +121,8 @@ def _check(runtime: ModelRuntime, reference_key: str | None, providers: list[str
     session = _session(path, providers, settings.intra_op_threads, settings.ort_spinning)
     reference = replace(runtime, variant=reference_key, session=session)
     sequences = [s[: runtime.max_seq_len] for s in sequences]
-    return check_variant(runtime.variant, runtime.run, reference.run, sequences, get_task(runtime.task).agreement,
-                         runtime.provider, against=reference_key)
+    return check_variant(runtime.variant, runtime.run, reference.run, sequences, rule, runtime.provider,
+                         against=reference_key)
 
 
 def _fp32_key(manifest: Manifest) -> str | None:
@@ -137,6 +137,10 @@ def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
     cannot be checked; an explicitly requested variant that fails stops the load."""
     folder = Path(folder)
     manifest = load_model_folder(folder, verify_checksums=settings.verify_checksums)
+    try:
+        task = get_task(manifest.task)
+    except KeyError as exc:
+        raise ModelFolderError(f"{folder}: {exc.args[0]}") from None
     providers = choose_providers(settings.providers, ort.get_available_providers())
     candidates = variant_candidates(manifest, settings.variant, providers[0], folder, settings.check_unvalidated)
     plain, truncating, pad_id = _load_tokenizers(folder, manifest)
@@ -154,11 +158,11 @@ def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
             name=folder.name, folder=folder, manifest=manifest, variant=variant,
             provider=session.get_providers()[0], session=session, tokenizer=plain,
             truncating_tokenizer=truncating, pad_id=pad_id, sep_id=plain.token_to_id("[SEP]"), checks=checks,
-            fixed_shapes=session.get_providers()[0] == CUDA, second_segment=get_task(manifest.task).segments,
+            fixed_shapes=session.get_providers()[0] == CUDA, second_segment=task.segments,
         )
         check_capacity(runtime)
         if settings.check_unvalidated and _pending_check(manifest.variants[variant]):
-            result = checks[variant] = _check(runtime, _fp32_key(manifest), providers, settings)
+            result = checks[variant] = _check(runtime, _fp32_key(manifest), providers, settings, task.agreement)
             log.info("%s: start-up check of %s against %s: %s (%s)", folder.name, variant, result.against,
                      result.status, result.note)
             if result.status != "passed":

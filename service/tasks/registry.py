@@ -7,9 +7,11 @@ from service.tasks.base import Endpoint, ServingTask
 from service.tasks.classification import ClassificationTask
 from service.tasks.question_answering.task import QuestionAnsweringTask
 from service.tasks.regression import RegressionTask
+from service.tasks.token_classification.task import TokenClassificationTask
 
 TASKS: dict[str, ServingTask] = {
-    task.name: task for task in (ClassificationTask(), RegressionTask(), QuestionAnsweringTask())
+    task.name: task
+    for task in (ClassificationTask(), RegressionTask(), QuestionAnsweringTask(), TokenClassificationTask())
 }
 
 

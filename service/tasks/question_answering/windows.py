@@ -3,7 +3,7 @@
 Each pair is tokenized once, whole and untruncated, by the model's own tokenizer: its template
 places the special tokens, and every token comes with its sequence id (question 0, context 1,
 special None) and its character offsets into its own text. The windows are then cut here from
-those arrays, by the rule the `tokenizers` library applies to `truncation="only_second"` overflow
+those arrays, by the rule (`service.tasks.parts`) the `tokenizers` library applies to `truncation="only_second"` overflow
 with a stride (the rule the training windows of `distill` were made with): the context tokens are
 split into parts of `room` tokens starting every `room - doc_stride` tokens, until a part reaches
 the last context token; every window is the prefix (special tokens and the question, cut to
@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from service.tasks.parts import part_ranges, resolve_stride
 
 DEFAULT_DOC_STRIDE = 128  # as the Hugging Face pipeline
 QUESTION, CONTEXT, SPECIAL = 0, 1, -1
@@ -65,22 +67,6 @@ class Window:
     is_context: np.ndarray  # (n,) bool: a context token (not question, special token or padding)
 
 
-def part_ranges(length: int, size: int, stride: int) -> list[tuple[int, int]]:
-    """[start, stop) of the parts of `length` tokens: `size` tokens each, `stride` shared by
-    neighbours, the last part ending at `length`. Requires 0 <= stride < size."""
-    if not 0 <= stride < size:
-        raise ValueError(f"need 0 <= stride ({stride}) < size ({size})")
-    if length <= size:
-        return [(0, length)]
-    ranges = []
-    for start in range(0, length, size - stride):
-        stop = min(start + size, length)
-        ranges.append((start, stop))
-        if stop == length:
-            break
-    return ranges
-
-
 def _prefix_and_suffix(tokens: PairTokens, max_question_len: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions before the context (question cut to max_question_len) and after it."""
     context = np.flatnonzero(tokens.sequence_ids == CONTEXT)
@@ -90,11 +76,6 @@ def _prefix_and_suffix(tokens: PairTokens, max_question_len: int) -> tuple[np.nd
     question = np.flatnonzero(tokens.sequence_ids[:first] == QUESTION)
     prefix = np.setdiff1d(head, question[max_question_len:], assume_unique=True)
     return prefix, np.arange(last + 1, n)
-
-
-def resolve_stride(doc_stride: int | None, room: int, default: int = DEFAULT_DOC_STRIDE) -> int:
-    """The overlap to use: the requested one, or `default` capped at half the context room of a window."""
-    return min(default, room // 2) if doc_stride is None else doc_stride
 
 
 def split_pair(tokens: PairTokens, max_seq_len: int, max_question_len: int,

@@ -17,17 +17,18 @@ from service.tasks.text.items import FieldName, Text, characters
 OFF_LOOP_CHARS = 2_000
 
 
-def check_texts(texts: list[Text], settings: Settings, whole: str, field: FieldName) -> None:
-    """422 naming the field when there are no texts, too many, or one is too long."""
+def check_texts(texts: list[Text], settings: Settings, whole: str, field: FieldName,
+                max_chars: int | None = None) -> None:
+    """422 naming the field when there are no texts, too many, or one is longer than `max_chars`
+    (default: the setting max_text_chars)."""
     if not texts:
         raise InvalidInput(f"{whole}: needs at least one text", field=whole)
     if len(texts) > settings.max_inputs:
         raise InvalidInput(f"{whole}: {len(texts)} texts, at most {settings.max_inputs} per request", field=whole)
+    limit = settings.max_text_chars if max_chars is None else max_chars
     for i, text in enumerate(texts):
-        if characters(text) > settings.max_text_chars:
-            raise InvalidInput(
-                f"{field(i)}: {characters(text)} characters, at most {settings.max_text_chars}", field=field(i)
-            )
+        if characters(text) > limit:
+            raise InvalidInput(f"{field(i)}: {characters(text)} characters, at most {limit}", field=field(i))
 
 
 def tokenize_texts(call: Call, texts: list[Text], truncation: bool, field: FieldName) -> list[list[int]]:

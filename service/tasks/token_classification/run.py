@@ -12,22 +12,11 @@ import numpy as np
 from service.batching.batcher import ItemResult
 from service.errors import InvalidInput
 from service.manifest import TokenClassificationDefaults
-from service.settings import Settings
 from service.tasks.base import Call
 from service.tasks.text.items import FieldName
-from service.tasks.text.run import OFF_LOOP_CHARS
+from service.tasks.text.run import OFF_LOOP_CHARS, check_texts
 from service.tasks.token_classification.entities import Aggregation, entities
 from service.tasks.token_classification.windows import EncodedText, StrideError, Window, split_text, text_logits
-
-
-def check_texts(texts: list[str], settings: Settings, whole: str, field: FieldName) -> None:
-    """422 naming the field when there are too many texts or one is too long."""
-    if len(texts) > settings.max_inputs:
-        raise InvalidInput(f"{whole}: {len(texts)} texts, at most {settings.max_inputs} per request", field=whole)
-    limit = settings.token_max_text_chars
-    for i, text in enumerate(texts):
-        if len(text) > limit:
-            raise InvalidInput(f"{field(i)}: {len(text)} characters, at most {limit}", field=field(i))
 
 
 def text_windows(call: Call, texts: list[str], stride: int | None, whole: str
@@ -63,7 +52,7 @@ def decode(texts: list[str], encoded: list[EncodedText], windows: list[list[Wind
 async def tag_texts(call: Call, texts: list[str], strategy: Aggregation, ignore_labels: list[str],
                     stride: int | None, whole: str, field: FieldName) -> tuple[list[list[dict]], list[ItemResult]]:
     """The entities of every text, and the batcher's results."""
-    check_texts(texts, call.settings, whole, field)
+    check_texts(texts, call.settings, whole, field, call.settings.token_max_text_chars)
     long = sum(map(len, texts)) > OFF_LOOP_CHARS
     work = partial(text_windows, call, texts, stride, whole)
     encoded, windows = await call.off_loop(work) if long else work()

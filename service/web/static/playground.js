@@ -150,8 +150,50 @@ function qaForm(model, output, error) {
   return form;
 }
 
+export function tokensBody(model, { text, aggregation }) {
+  return { model: model.name, inputs: text, aggregation_strategy: aggregation };
+}
+
+// The text as text nodes with each entity in a <mark> that names its type (entities in text order,
+// not overlapping: they are tokens, words or groups of them).
+export function entityMarks(text, entities) {
+  const block = el("p", { class: "context" });
+  let at = 0;
+  for (const e of [...entities].sort((a, b) => a.start - b.start)) {
+    if (e.start < at) continue;
+    const kind = e.entity_group || e.entity;
+    block.append(text.slice(at, e.start),
+      el("mark", { title: `${kind} ${fixed(e.score, 4)}` }, text.slice(e.start, e.end), el("sup", {}, kind)));
+    at = e.end;
+  }
+  block.append(text.slice(at));
+  return block;
+}
+
+function renderEntities(output, text, entities) {
+  const rows = entities.map((e) => el("li", {}, el("strong", {}, e.entity_group || e.entity), " ",
+    el("q", {}, e.word), ` score ${fixed(e.score, 4)} (characters ${e.start}–${e.end})`));
+  output.append(entityMarks(text, entities),
+    entities.length ? el("ol", { class: "answers" }, rows) : el("p", {}, el("em", {}, "no entities")));
+}
+
+function tokensForm(model, output, error) {
+  const text = el("textarea", { id: "play-tokens-text", name: "inputs", rows: 4, required: true });
+  const aggregation = el("select", { id: "play-aggregation", name: "aggregation_strategy" },
+    ["first", "simple", "average", "max", "none"].map((a) => el("option", { value: a }, a)));
+  const form = el("form", { id: "tokens-form", class: "play" },
+    field("play-tokens-text", "Text", text),
+    field("play-aggregation", "aggregation_strategy", aggregation),
+    el("button", { type: "submit" }, "Tag entities"));
+  runner(form, output, error, () => ({
+    path: pathOf(model),
+    body: tokensBody(model, { text: text.value, aggregation: aggregation.value }),
+  }), (data, body) => renderEntities(output, body.inputs, data));
+  return form;
+}
+
 // Form name (a serving task's `form`) -> its builder.
-const FORMS = { classify: classificationForm, qa: qaForm };
+const FORMS = { classify: classificationForm, qa: qaForm, tokens: tokensForm };
 
 // Replace the container's content with the playground of `model`.
 export function renderPlayground(container, model) {
