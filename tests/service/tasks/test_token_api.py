@@ -102,6 +102,20 @@ def test_refusals_name_the_field(token_client):
     assert error_of(classify, 422)["field"] == "model"
 
 
+def test_batches_padded_to_fixed_shapes_give_the_same_entities(token_client):
+    text = "Angela Merkel visited Paris and Ada lives in New York . " * 3  # several windows, one batch
+    expected = tag(token_client, text, model="ner-random", ignore_labels=[])
+    runtime = token_client.app.state.service.models.runtimes["ner-random"]
+    runtime.fixed_shapes = True  # as on CUDA: rows to a power of two, lengths to a multiple of 16
+    try:
+        padded = tag(token_client, text, model="ner-random", ignore_labels=[])
+    finally:
+        runtime.fixed_shapes = False
+    assert [(e["entity_group"], e["start"], e["end"]) for e in padded] == [
+        (e["entity_group"], e["start"], e["end"]) for e in expected]
+    assert [e["score"] for e in padded] == pytest.approx([e["score"] for e in expected], abs=1e-5)
+
+
 def test_the_random_model_answers_in_the_pipeline_shape(token_client):
     text = "Angela Merkel visited Paris , " * 8  # longer than its 48 tokens: windows of 46 sharing 8
     for strategy in ("none", "simple", "first", "average", "max"):
