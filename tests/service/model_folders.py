@@ -160,19 +160,28 @@ def build_rule_qa_folder(folder: Path, max_seq_len: int = 32, qa_defaults: dict 
     return folder
 
 
-def build_random_qa_folder(folder: Path, seed: int = 0, max_seq_len: int = 48) -> Path:
-    """A question-answering folder of a random 2-layer DistilBertForQuestionAnswering (dim 32)."""
+def _export_random(folder: Path, model_class, task: str, words: list[str], seed: int, labels: list[str] | None = None
+                   ) -> None:
+    """tokenizer.json and model.onnx of a random 2-layer DistilBERT (dim 32) of `model_class`."""
     import torch
-    from transformers import DistilBertConfig, DistilBertForQuestionAnswering
+    from transformers import DistilBertConfig
 
-    folder = Path(folder)
-    tokenizer = write_tokenizer(folder, extra_texts=QA_WORDS)
+    tokenizer = write_tokenizer(folder, extra_texts=words)
     torch.manual_seed(seed)
     vocab_size = max(tokenizer.get_vocab().values()) + 1
+    names = {"num_labels": len(labels), "id2label": dict(enumerate(labels)),
+             "label2id": {label: i for i, label in enumerate(labels)}} if labels else {}
     config = DistilBertConfig(vocab_size=vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
-                              max_position_embeddings=64)
-    _export_onnx(DistilBertForQuestionAnswering(config).eval(), folder / "model.onnx", vocab_size,
-                 task="question-answering")
+                              max_position_embeddings=64, **names)
+    _export_onnx(model_class(config).eval(), folder / "model.onnx", vocab_size, task=task)
+
+
+def build_random_qa_folder(folder: Path, seed: int = 0, max_seq_len: int = 48) -> Path:
+    """A question-answering folder of a random 2-layer DistilBertForQuestionAnswering (dim 32)."""
+    from transformers import DistilBertForQuestionAnswering
+
+    folder = Path(folder)
+    _export_random(folder, DistilBertForQuestionAnswering, "question-answering", QA_WORDS, seed)
     variants = {"fp32": _variant(folder, "model.onnx", "fp32", "random tiny test model")}
     _write_manifest(folder, "question-answering", max_seq_len, variants,
                     teacher="random tiny DistilBERT", student_layers=2)
@@ -231,18 +240,10 @@ def build_rule_token_folder(folder: Path, max_seq_len: int = 32, doc_stride: int
 
 def build_random_token_folder(folder: Path, seed: int = 0, max_seq_len: int = 48) -> Path:
     """A token-classification folder of a random 2-layer DistilBertForTokenClassification (dim 32)."""
-    import torch
-    from transformers import DistilBertConfig, DistilBertForTokenClassification
+    from transformers import DistilBertForTokenClassification
 
     folder = Path(folder)
-    tokenizer = write_tokenizer(folder, extra_texts=TOKEN_WORDS)
-    torch.manual_seed(seed)
-    vocab_size = max(tokenizer.get_vocab().values()) + 1
-    config = DistilBertConfig(vocab_size=vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
-                              max_position_embeddings=64, num_labels=len(TOKEN_LABELS),
-                              id2label=dict(enumerate(TOKEN_LABELS)), label2id={l: i for i, l in enumerate(TOKEN_LABELS)})
-    _export_onnx(DistilBertForTokenClassification(config).eval(), folder / "model.onnx", vocab_size,
-                 task="token-classification")
+    _export_random(folder, DistilBertForTokenClassification, "token-classification", TOKEN_WORDS, seed, TOKEN_LABELS)
     variants = {"fp32": _variant(folder, "model.onnx", "fp32", "random tiny test model")}
     _write_manifest(folder, "token-classification", max_seq_len, variants, labels=TOKEN_LABELS,
                     teacher="random tiny DistilBERT", student_layers=2, headline_metric="entity_f1",
