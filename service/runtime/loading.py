@@ -19,6 +19,7 @@ from service.runtime.model import ModelRuntime, check_capacity
 from service.runtime.validation_sample import read_sample
 from service.runtime.variant_check import AgreementRule, VariantCheck, check_variant
 from service.settings import Settings
+from service.tasks.base import ServingTask
 from service.tasks.registry import get_task
 
 log = logging.getLogger("service")
@@ -129,6 +130,21 @@ def _fp32_key(manifest: Manifest) -> str | None:
     return next((k for k, v in manifest.variants.items() if v.precision == "fp32"), None)
 
 
+def _serving_task(folder: Path, manifest: Manifest) -> ServingTask:
+    """The serving task of the folder's manifest; a task this version does not serve is refused."""
+    try:
+        return get_task(manifest.task)
+    except KeyError as exc:
+        raise ModelFolderError(f"{folder}: {exc.args[0]}") from None
+
+
+def _require_inputs(folder: Path, session: ort.InferenceSession) -> None:
+    names = {i.name for i in session.get_inputs()}
+    missing = [n for n in ("input_ids", "attention_mask") if n not in names]
+    if missing:
+        raise ModelFolderError(f"{folder}: ONNX graph lacks inputs {missing} (has {sorted(names)})")
+
+
 def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
     """Check a model folder and build its runtime; raises ModelFolderError naming the problem.
 
@@ -137,10 +153,7 @@ def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
     cannot be checked; an explicitly requested variant that fails stops the load."""
     folder = Path(folder)
     manifest = load_model_folder(folder, verify_checksums=settings.verify_checksums)
-    try:
-        task = get_task(manifest.task)
-    except KeyError as exc:
-        raise ModelFolderError(f"{folder}: {exc.args[0]}") from None
+    task = _serving_task(folder, manifest)
     providers = choose_providers(settings.providers, ort.get_available_providers())
     candidates = variant_candidates(manifest, settings.variant, providers[0], folder, settings.check_unvalidated)
     plain, truncating, pad_id = _load_tokenizers(folder, manifest)
@@ -150,10 +163,7 @@ def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
         session = call_at_priority(task_nice(settings, manifest.task), lambda: _session(
             path, providers, settings.intra_op_threads, settings.ort_spinning
         ))
-        names = {i.name for i in session.get_inputs()}
-        missing = [n for n in ("input_ids", "attention_mask") if n not in names]
-        if missing:
-            raise ModelFolderError(f"{folder}: ONNX graph lacks inputs {missing} (has {sorted(names)})")
+        _require_inputs(folder, session)
         runtime = ModelRuntime(
             name=folder.name, folder=folder, manifest=manifest, variant=variant,
             provider=session.get_providers()[0], session=session, tokenizer=plain,
