@@ -45,3 +45,23 @@ def test_a_folder_of_a_task_this_version_does_not_serve_is_refused_by_name(token
     monkeypatch.delitem(registry.TASKS, "token-classification")
     with pytest.raises(ModelFolderError, match=r"ner: no serving task 'token-classification'"):
         load_runtime(token_repository / "ner", make_settings(token_repository))
+
+
+def test_no_module_outside_the_tasks_compares_task_names():
+    """Task names select code only in service/tasks/ (and the contract, service/manifest.py)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3] / "service"
+    constants = {"CLASSIFICATION", "QUESTION_ANSWERING", "REGRESSION", "TOKEN_CLASSIFICATION"}
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "manifest.py" and path.parent == root or root / "tasks" in path.parents:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "service.manifest":
+                found += [f"{path.name} imports {a.name}" for a in node.names if a.name in constants]
+            if isinstance(node, ast.Compare):
+                literals = [c.value for c in (node.left, *node.comparators) if isinstance(c, ast.Constant)]
+                found += [f"{path.name}:{node.lineno} compares {v!r}" for v in literals if v in CONTRACT_TASKS]
+    assert found == []
