@@ -4,7 +4,7 @@
 
 For fp32 and fp16: 200 batches of random shapes (1-128 rows, 5-64 tokens) run through
 `ModelRuntime.run` twice -- the first pass meets most shapes for the first time, the second has
-seen them all -- once as they come and once with the fixed shapes of `service.shapes` after the
+seen them all -- once as they come and once with the fixed shapes of `service.batching.shapes` after the
 warm-up the server runs. Prints p50/p90/max per pass (ms). This is how the ~45 ms first-shape cost
 of fp16 on CUDA was found (docs/RESULTS.md, "GPU (CUDA): reading the runs").
 """
@@ -20,9 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from service.runtime import load_runtime, probe_tokens  # noqa: E402
+from service.runtime.loading import load_runtime  # noqa: E402
+from service.runtime.model import probe_tokens  # noqa: E402
 from service.settings import Settings  # noqa: E402
-from service.state import warmup_shapes  # noqa: E402
+from service.runtime.state import warmup_shapes  # noqa: E402
 
 
 def timed_pass(runtime, shapes: list[tuple[int, int]]) -> dict[str, float]:

@@ -34,11 +34,18 @@ def summarise(teacher_row: dict, student_row: dict, metrics: tuple[str, ...] = k
     }
 
 
+def with_metric_names(report: dict, metrics: Metrics) -> dict:
+    """The report with `metric_names` (row key -> name for people): what a reader such as the
+    service's model card shows without knowing the task."""
+    return {**report, "metric_names": dict(metrics)}
+
+
 def write_report(report: dict, folder: Path, metrics: Metrics = CLASSIFICATION_METRICS) -> None:
     """Write report.json and report.md into `folder` (created if missing)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    (folder / "report.json").write_text(json.dumps(with_metric_names(report, metrics), indent=2) + "\n",
+                                        encoding="utf-8")
     (folder / "report.md").write_text(render_markdown(report, metrics), encoding="utf-8")
 
 

@@ -15,17 +15,16 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import Depends, FastAPI
 
 from service.errors import install_error_handlers
-from service.fastpath import ClassifyFastPath
 from service.metrics import Metrics
 from service.middleware import BodyLimitMiddleware, RequestMetricsMiddleware
-from service.routes.answer import qa
-from service.routes.classify import v1
+from service.routes.fastpath import FastPath
 from service.routes.models import models as model_routes, ops
+from service.routes.openapi import install_limits
 from service.routes.plumbing import error_responses, require_api_key
-from service.openapi import install_limits
-from service.schemas import ErrorBody
+from service.routes.schemas import ErrorBody
+from service.routes.v1 import v1_router
+from service.runtime.state import LoadedModels, ServiceState, WarmUpError, load_models
 from service.settings import Settings
-from service.state import LoadedModels, ServiceState, WarmUpError, load_models
 from service.v2.binary import ProtocolBodyMiddleware
 from service.v2.protocol import ProtocolError
 from service.v2.routes import v2, v2_health
@@ -108,7 +107,7 @@ def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal:
     install_error_handlers(app)
     install_limits(app, settings)
     # Auth (and its 401 and bearer scheme in the OpenAPI document) only when there is a key.
-    routers = [(v1, ErrorBody), (qa, ErrorBody), (model_routes, ErrorBody), (v2, ProtocolError)]
+    routers = [(v1_router(), ErrorBody), (model_routes, ErrorBody), (v2, ProtocolError)]
     if settings.web_page:
         routers.append((card_routes(), ErrorBody))
     for router, error_model in routers:
@@ -118,7 +117,7 @@ def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal:
     if settings.web_page:
         app.include_router(web_router(PageOptions(settings.api_key is not None, settings.web_refresh_s)))
     app.include_router(v2_health)
-    app.add_middleware(ClassifyFastPath, state=state)  # innermost: the routes' own code, less around it
+    app.add_middleware(FastPath, state=state)  # innermost: the routes' own code, less around it
     app.add_middleware(ProtocolBodyMiddleware)  # inside the body limit: reads what it lets through
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)

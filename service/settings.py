@@ -133,6 +133,17 @@ class Settings(BaseSettings):
         "over all its questions (queue_limit when that is lower); beyond it: 422.",
     )
 
+    # token classification (/v1/token-classification)
+    token_max_text_chars: int = Field(
+        100_000, ge=1, description="Longest text to tag in characters (long texts are cut into "
+        "windows); beyond it: 422.",
+    )
+    token_max_windows: int = Field(
+        256, ge=1,
+        description="Most model windows in one token-classification request, over all its texts "
+        "(queue_limit when that is lower); beyond it: 422.",
+    )
+
     fastapi_telemetry: bool = Field(
         False,
         description="FastAPI's own OpenTelemetry instrumentation (traces, metrics and logs to the "

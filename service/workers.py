@@ -50,7 +50,7 @@ def _stop_everything(message: str) -> None:
 def worker_app(settings: Settings) -> FastAPI:
     """Run in each worker process: load the models and build the app."""
     from service.app import create_app, setup_logging
-    from service.state import load_models
+    from service.runtime.state import load_models
 
     setup_logging(settings)
     models = load_models(settings)

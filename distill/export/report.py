@@ -139,6 +139,6 @@ def replot_comparison(report: dict[str, Any], folder: Path, metrics: reporting.M
 
 def write_report(report: dict[str, Any], folder: Path, metrics: reporting.Metrics) -> None:
     """report.json + report.md into `folder`: the run's report with the export section appended."""
-    Path(folder, "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    Path(folder, "report.json").write_text(json.dumps(reporting.with_metric_names(report, metrics), indent=2) + "\n")
     text = reporting.render_markdown(report, metrics).rstrip() + "\n\n" + render_export_section(report)
     Path(folder, "report.md").write_text(text)

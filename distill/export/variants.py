@@ -20,7 +20,7 @@ import numpy as np
 from distill.export import graph
 from distill.export.inputs import Batch
 from distill.export.parity import Comparison, Outputs, check, collect, compare
-from service.variant_check import MAX_ABS_DIFF as FP16_MAX_ABS_DIFF
+from service.runtime.variant_check import MAX_ABS_DIFF as FP16_MAX_ABS_DIFF
 
 log = logging.getLogger(__name__)
 

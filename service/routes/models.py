@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from service.batch_policy import BatchLimits
+from service.batching.policy import BatchLimits
 from service.errors import NotReady
-from service.manifest import REGRESSION
 from service.routes.plumbing import State, error_responses
-from service.runtime import ModelRuntime
-from service.schemas import FailedModel, Health, ModelInfo, ModelList, VariantInfo
+from service.routes.schemas import FailedModel, Health, ModelInfo, ModelList, VariantInfo
+from service.runtime.model import ModelRuntime
+from service.tasks.registry import get_task
 
 models = APIRouter(prefix="/v1")
 ops = APIRouter(tags=["operations"])
@@ -22,6 +22,7 @@ def _batching(limits: BatchLimits) -> dict:
 
 def _model_info(runtime: ModelRuntime, limits: BatchLimits | None) -> ModelInfo:
     m = runtime.manifest
+    task = get_task(m.task)
     variants = {
         key: VariantInfo(file=v.file, precision=v.precision, size_bytes=v.size_bytes,
                          recommended=v.recommended, validation=v.validation.model_dump())
@@ -31,7 +32,7 @@ def _model_info(runtime: ModelRuntime, limits: BatchLimits | None) -> ModelInfo:
         name=runtime.name, task=m.task, labels=m.labels, max_seq_len=m.max_seq_len,
         variant=runtime.variant, provider=runtime.provider, variants=variants, teacher=m.teacher,
         student_layers=m.student_layers, metrics=m.metrics, created_at=m.created_at,
-        qa=m.qa.model_dump() if m.qa is not None else None, pairs=m.pairs, regression=m.task == REGRESSION,
+        pairs=m.pairs, endpoint=task.endpoints[0].path, form=task.form, **task.model_info(m),
         checks={k: c.as_dict() for k, c in runtime.checks.items()},
         batching=_batching(limits) if limits is not None else None,
     )

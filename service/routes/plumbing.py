@@ -1,27 +1,25 @@
-"""What every route module shares: the service state, API-key auth, error documentation and
-submitting token sequences to a model's batcher."""
+"""What every route module shares: the service state, API-key auth, error documentation,
+submitting token sequences to a model's batcher, and the `Call` a serving task runs a request with."""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
 import time
+from functools import partial
 from typing import Annotated, Callable, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from service.batching import Batcher, ItemResult, gather_results
+from service.batching.batcher import Batcher, ItemResult, gather_results
 from service.errors import DeadlineExceeded, ServiceError, Unauthorized
-from service.schemas import ErrorBody
-from service.state import ServiceState
+from service.routes.schemas import ErrorBody
+from service.runtime.model import ModelRuntime
+from service.runtime.state import ServiceState
+from service.tasks.base import Call
 
 T = TypeVar("T")
-
-# Inputs with more characters than this are tokenized on the preprocessing threads; shorter ones
-# on the event loop, where a thread hop would cost more than the tokenizer call itself.
-OFF_LOOP_CHARS = 2_000
-
 
 # Dependencies are `async def` on purpose: FastAPI runs plain `def` dependencies in its thread
 # pool, two thread hops per request that cost more than the work they do.
@@ -107,8 +105,18 @@ def timing_headers(results: list[ItemResult]) -> dict[str, str]:
     }
 
 
-
 async def off_loop(state: ServiceState, work: Callable[[], T]) -> T:
     """Run CPU-heavy request work (tokenizing long inputs, cutting windows, decoding spans) on
     the service's preprocessing threads, so that the event loop keeps answering other requests."""
     return await asyncio.get_running_loop().run_in_executor(state.preprocessing, work)
+
+
+def task_call(request: Request, state: ServiceState, runtime: ModelRuntime, batcher: Batcher,
+              started: float) -> Call:
+    """What a serving task needs to answer one request on `runtime`."""
+
+    async def run(sequences: list[list[int]]) -> list[ItemResult]:
+        return await infer(request, state, batcher, sequences, started)
+
+    return Call(runtime=runtime, settings=state.settings, metrics=state.metrics, infer=run,
+                off_loop=partial(off_loop, state))

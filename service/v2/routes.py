@@ -10,15 +10,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from service.errors import InvalidInput, ServiceError
-from service.routes.plumbing import State, error_responses, timing_headers
+from service.routes.plumbing import State, error_responses, task_call, timing_headers
+from service.runtime.model import ModelRuntime
+from service.tasks.base import TaskTensors
+from service.tasks.registry import get_task
 from service.v2.protocol import (
     InferenceRequest, InferenceResponse, Liveness, ModelMetadata, ProtocolError, Readiness,
-    RequestInput, RequestOutput, ServerMetadata,
+    RequestInput, RequestOutput, ServerMetadata, TensorMetadata,
 )
-from service.v2.tasks import TaskTensors, model_metadata, tensors_of
 from service.v2.tensors import text_elements
 
 SERVER_NAME, SERVER_VERSION = "distilserve", "0.1.0"
+PLATFORM = "onnxruntime_onnx"
 TAGS = ["open inference protocol (v2)"]
 v2_health = APIRouter(prefix="/v2/health", tags=TAGS)
 v2 = APIRouter(prefix="/v2", tags=TAGS)
@@ -32,6 +35,17 @@ class NotReadyV2(ServiceError):
 
 def _errors(*codes: int) -> dict:
     return error_responses(*codes, model=ProtocolError)
+
+
+def model_metadata(runtime: ModelRuntime) -> ModelMetadata:
+    """The model's tensors (its task's) and what was chosen at load time."""
+    tensors = get_task(runtime.task).tensors(runtime.manifest)
+    return ModelMetadata(
+        name=runtime.name, versions=[], platform=PLATFORM,
+        inputs=[TensorMetadata(name=n, datatype="BYTES", shape=[-1]) for n in tensors.inputs],
+        outputs=[TensorMetadata(name=o.name, datatype=o.datatype, shape=list(o.shape)) for o in tensors.outputs],
+        parameters={"task": runtime.task, "variant": runtime.variant, "max_seq_len": runtime.max_seq_len},
+    )
 
 
 @v2_health.get("/live", response_model=Liveness, summary="Server liveness (v2)")
@@ -87,7 +101,7 @@ def _texts(inputs: list[RequestInput], tensors: TaskTensors) -> dict[str, list[s
 
 def _requested(outputs: list[RequestOutput] | None, tensors: TaskTensors) -> list[str]:
     """The output names to return, in order; every output when none are named."""
-    known = [name for name, _ in tensors.outputs]
+    known = [o.name for o in tensors.outputs]
     if outputs is None:
         return known
     names: list[str] = []
@@ -103,16 +117,19 @@ def _requested(outputs: list[RequestOutput] | None, tensors: TaskTensors) -> lis
 @v2.post("/models/{name}/infer", response_model=InferenceResponse,
          responses=_errors(404, 413, 422, 429, 500, 503, 504), summary="Inference (v2)")
 async def model_infer(name: str, body: InferenceRequest, request: Request, state: State) -> JSONResponse:
-    """Classifiers: input `text` (BYTES, [N]) -> `label` (BYTES, [N]), `score` (FP32, [N]),
-    `logits` (FP32, [N, labels]). Question answering: `question` and `context` (BYTES, [N]) ->
-    `answer` (BYTES), `score` (FP32), `start` and `end` (INT64, character offsets), each [N]."""
+    """The model's task's tensors (GET /v2/models/{name}): classifiers: input `text` (BYTES, [N]) ->
+    `label` (BYTES, [N]), `score` (FP32, [N]), `logits` (FP32, [N, labels]); regression: `score`.
+    Question answering: `question` and `context` (BYTES, [N]) -> `answer` (BYTES), `score` (FP32),
+    `start` and `end` (INT64, character offsets), each [N]. A model taking pairs adds `text_pair`."""
     started = time.monotonic()
     runtime, batcher = state.lookup(name, field="name")
     request.state.model = name
-    tensors = tensors_of(runtime)
+    task = get_task(runtime.task)
+    tensors = task.tensors(runtime.manifest)
     texts = _texts(body.inputs, tensors)
     wanted = _requested(body.outputs, tensors)
-    columns, results = await tensors.run(request, state, runtime, batcher, texts, body.parameters or {}, started)
+    call = task_call(request, state, runtime, batcher, started)
+    columns, results = await task.infer_v2(call, texts, body.parameters or {})
     outputs = [{"name": n, "datatype": columns[n][0], "shape": columns[n][1], "data": columns[n][2]}
                for n in wanted]
     answer = {"model_name": name, "outputs": outputs} | ({"id": body.id} if body.id is not None else {})

@@ -1,13 +1,18 @@
-"""Input tensors: the protocol's tensor JSON checked and flattened into texts, each problem a 422
-naming the input ("inputs[0].shape", "text[3]")."""
+"""Input tensors and parameters: the protocol's tensor JSON checked and flattened into texts, and
+the `parameters` read into a task's model, each problem a 422 naming the input ("inputs[0].shape",
+"text[3]", "parameters.top_k")."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from service.errors import InvalidInput
-from service.v2.protocol import RequestInput
+from service.v2.protocol import Parameters, RequestInput
+
+T = TypeVar("T", bound=BaseModel)
 
 
 def _flatten(data: list[Any]) -> list[Any]:
@@ -53,3 +58,13 @@ def text_elements(tensor: RequestInput, index: int) -> list[str]:
             raise _invalid(field, "not valid UTF-8 text (it holds a lone UTF-16 surrogate)") from None
     return elements
 
+
+
+def parse_parameters(model: type[T], parameters: Parameters) -> T:
+    """The request's `parameters` read into a task's parameter model; 422 naming the parameter."""
+    try:
+        return model.model_validate(parameters)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = "parameters." + ".".join(str(p) for p in first["loc"])
+        raise InvalidInput(f"{field}: {first['msg']}", field=field) from None

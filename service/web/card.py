@@ -3,21 +3,19 @@ student and ONNX variants, each row with its quality, retention, size, latency a
 relative to the teacher row.
 
 The schema of report.json is in docs/CONTRACTS.md; rows may lack any field (a report written
-without timing, say), and the card then shows that field as missing rather than guessing it.
+without timing, say), and the card then shows that field as missing rather than guessing it. The
+quality metrics shown are the report's own `metric_names` (row key -> name for people) where it
+has them, else its task's (`ServingTask.card_metrics`).
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from service.tasks.registry import TASKS
 from service.web.files import REPORT_MD, report_plots
 
 TEACHER_ROW = "teacher (PyTorch)"
-# The quality metrics of a task's report rows: row key -> name for people.
-TASK_METRICS: dict[str, dict[str, str]] = {
-    "text-classification": {"accuracy": "accuracy", "macro_f1": "macro-F1"},
-    "question-answering": {"exact_match": "exact match", "f1": "F1"},
-}
 
 
 class CardRow(BaseModel):
@@ -74,10 +72,21 @@ def _row(row: dict, base: dict | None, metrics: dict[str, str]) -> CardRow:
     )
 
 
+def card_metrics(report: dict, task: str) -> dict[str, str]:
+    """Row key -> name for people: the report's `metric_names`, else those of its task (of the
+    report, else of the model)."""
+    named = report.get("metric_names")
+    if isinstance(named, dict) and named and all(isinstance(v, str) for v in named.values()):
+        return {str(k): v for k, v in named.items()}
+    named_task = report.get("task")
+    serving = (TASKS.get(named_task) if isinstance(named_task, str) else None) or TASKS.get(task)
+    return dict(serving.card_metrics) if serving is not None else {}
+
+
 def model_card(model: str, task: str, report: dict, servable: set[str]) -> ModelCard:
     """The card of one model from its report; the teacher row (else the first row) is the baseline.
     `servable`: the folder's files the page may fetch (plots and report.md not among them are left out)."""
-    metrics = TASK_METRICS.get(report.get("task") or task, TASK_METRICS["text-classification"])
+    metrics = card_metrics(report, task)
     rows = [r for r in report.get("models") or [] if isinstance(r, dict)]
     base = next((r for r in rows if r.get("name") == TEACHER_ROW), rows[0] if rows else None)
     card_rows = [_row(r, base, metrics) for r in rows]

@@ -17,8 +17,8 @@ from pathlib import Path
 from prometheus_client.metrics import MetricWrapperBase
 
 from service import metrics as service_metrics
-from service.batch_defaults import PROVIDER_LIMITS
-from service.runtime import CPU
+from service.batching.limits import PROVIDER_LIMITS
+from service.runtime.loading import CPU
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

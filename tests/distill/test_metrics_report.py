@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from distill.report import render_markdown, summarise, write_report
-from distill.tasks.classification.metrics import accuracy, macro_f1
+from distill.tasks.classification.metrics import METRICS, accuracy, macro_f1
 
 
 def test_macro_f1_by_hand():
@@ -35,7 +35,9 @@ def test_summary_and_markdown_with_extra_rows(tmp_path):
     assert report["parameter_reduction"] == pytest.approx(0.4)
     report["models"].append({**_row("student ONNX int8", 0.87, 600, 1.0, 20.0), "size_bytes": 12345})
     write_report(report, tmp_path)
-    assert json.loads((tmp_path / "report.json").read_text())["models"][2]["size_bytes"] == 12345
+    written = json.loads((tmp_path / "report.json").read_text())
+    assert written["models"][2]["size_bytes"] == 12345
+    assert written["metric_names"] == dict(METRICS)  # the default task's names, for the model card
     table = [line for line in render_markdown(report).splitlines() if line.startswith("| ")]
     assert len(table) == 4  # header + three models
     assert "student ONNX int8" in table[3] and "12345" in table[3]

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from service.manifest import ModelFolderError, load_model_folder, read_manifest, write_manifest
-from service.runtime import CPU, CUDA, load_runtime, variant_candidates
+from service.runtime.loading import CPU, CUDA, load_runtime, variant_candidates
 from service.settings import Settings
-from service.validation_sample import read_sample
-from service.variant_check import CheckLimits, check_variant
+from service.runtime.validation_sample import read_sample
+from service.runtime.variant_check import CheckLimits, check_variant
+from service.tasks.registry import get_task
 
 
 def settings_for(folder: Path, **values) -> Settings:
@@ -104,11 +105,12 @@ def test_check_rules_per_task():
         out[[len(s) == 4 for s in batch], 1] += 0.2
         return out
 
-    assert check_variant("fp16", close, reference, sequences, "text-classification", CPU).status == "passed"
-    flipped = check_variant("fp16", one_flipped, reference, sequences, "text-classification", CPU,
+    labels, scores, spans = (get_task(t).agreement for t in ("text-classification", "regression", "question-answering"))
+    assert check_variant("fp16", close, reference, sequences, labels, CPU).status == "passed"
+    flipped = check_variant("fp16", one_flipped, reference, sequences, labels, CPU,
                             CheckLimits(max_abs_diff=0.5))
     assert flipped.status == "failed" and flipped.agreement == pytest.approx(2 / 3)
-    loose = check_variant("fp16", one_flipped, reference, sequences, "regression", CPU,
+    loose = check_variant("fp16", one_flipped, reference, sequences, scores, CPU,
                           CheckLimits(max_abs_diff=0.5, min_agreement=0.5))
     assert loose.status == "passed"
 
@@ -122,13 +124,13 @@ def test_check_rules_per_task():
             return out
         return run
 
-    qa = check_variant("fp16", qa_outputs(9.0), qa_outputs(-9.0), sequences, "question-answering", CPU)
+    qa = check_variant("fp16", qa_outputs(9.0), qa_outputs(-9.0), sequences, spans, CPU)
     assert qa.status == "passed" and qa.max_abs_diff == 0.0
 
     def broken(batch):
         raise RuntimeError("CUDA kernel failed")
 
-    failed = check_variant("fp16", broken, reference, sequences, "text-classification", CUDA)
+    failed = check_variant("fp16", broken, reference, sequences, labels, CUDA)
     assert failed.status == "failed" and "CUDA kernel failed" in failed.note
 
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from service.main import create_app
 from service.settings import Settings
-from tests.service.model_folders import break_checksum, build_qa_repository, build_repository
+from tests.service.model_folders import break_checksum, build_qa_repository, build_repository, build_token_repository
 
 
 @pytest.fixture(scope="session")
@@ -86,3 +86,11 @@ def qa_client(qa_repository) -> Iterator[TestClient]:
     """An app serving the rule QA model (the only QA model, so `model` may be left out) and `sentiment`."""
     with serving(qa_repository, models=["qa", "sentiment"]) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def token_repository(repository, tmp_path_factory) -> Path:
+    """`ner` (rule model with known entities), `ner-random` (random DistilBERT) and `sentiment`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return build_token_repository(tmp_path_factory.mktemp("token_models"), repository / "sentiment")

@@ -38,7 +38,8 @@ def _export_onnx(model, path: Path, vocab_size: int, task: str = "text-classific
     ids = torch.randint(5, vocab_size, (2, 8), dtype=torch.long)
     mask = torch.ones_like(ids)
     axes = {0: "batch", 1: "sequence"}
-    output_axes = {name: axes if task == "question-answering" else {0: "batch"} for name in outputs}
+    per_token = task in ("question-answering", "token-classification")  # outputs with a sequence axis
+    output_axes = {name: axes if per_token else {0: "batch"} for name in outputs}
     with torch.no_grad():
         torch.onnx.export(
             wrapper, (ids, mask), str(path), dynamo=False, opset_version=17,
@@ -159,22 +160,94 @@ def build_rule_qa_folder(folder: Path, max_seq_len: int = 32, qa_defaults: dict 
     return folder
 
 
-def build_random_qa_folder(folder: Path, seed: int = 0, max_seq_len: int = 48) -> Path:
-    """A question-answering folder of a random 2-layer DistilBertForQuestionAnswering (dim 32)."""
+def _export_random(folder: Path, model_class, task: str, words: list[str], seed: int, labels: list[str] | None = None
+                   ) -> None:
+    """tokenizer.json and model.onnx of a random 2-layer DistilBERT (dim 32) of `model_class`."""
     import torch
-    from transformers import DistilBertConfig, DistilBertForQuestionAnswering
+    from transformers import DistilBertConfig
 
-    folder = Path(folder)
-    tokenizer = write_tokenizer(folder, extra_texts=QA_WORDS)
+    tokenizer = write_tokenizer(folder, extra_texts=words)
     torch.manual_seed(seed)
     vocab_size = max(tokenizer.get_vocab().values()) + 1
+    names = {"num_labels": len(labels), "id2label": dict(enumerate(labels)),
+             "label2id": {label: i for i, label in enumerate(labels)}} if labels else {}
     config = DistilBertConfig(vocab_size=vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
-                              max_position_embeddings=64)
-    _export_onnx(DistilBertForQuestionAnswering(config).eval(), folder / "model.onnx", vocab_size,
-                 task="question-answering")
+                              max_position_embeddings=64, **names)
+    _export_onnx(model_class(config).eval(), folder / "model.onnx", vocab_size, task=task)
+
+
+def build_random_qa_folder(folder: Path, seed: int = 0, max_seq_len: int = 48) -> Path:
+    """A question-answering folder of a random 2-layer DistilBertForQuestionAnswering (dim 32)."""
+    from transformers import DistilBertForQuestionAnswering
+
+    folder = Path(folder)
+    _export_random(folder, DistilBertForQuestionAnswering, "question-answering", QA_WORDS, seed)
     variants = {"fp32": _variant(folder, "model.onnx", "fp32", "random tiny test model")}
     _write_manifest(folder, "question-answering", max_seq_len, variants,
                     teacher="random tiny DistilBERT", student_layers=2)
+    return folder
+
+
+# The rule model of token classification: a token's tag logits are its row of this table (6.0 on the
+# tag of the words below; every other token 5.0 on "O"), so the entities of a text are known.
+TOKEN_LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+TOKEN_TAGS = {"angela": "B-PER", "merkel": "I-PER", "ada": "B-PER", "paris": "B-LOC", "zurich": "B-LOC",
+              "new": "B-LOC", "york": "I-LOC"}
+TOKEN_WORDS = ["angela merkel visited paris ada lives in new york and zurich the city"]
+
+
+def _tag_graph(path: Path, table) -> None:
+    """logits = table[input_ids] x attention_mask: (batch, sequence, tags), built with onnx.helper."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    axes = ["batch", "sequence"]
+    inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, axes) for n in ("input_ids", "attention_mask")]
+    output = helper.make_tensor_value_info("logits", TensorProto.FLOAT, [*axes, table.shape[1]])
+    nodes = [
+        helper.make_node("Cast", ["attention_mask"], ["mask_2d"], to=TensorProto.FLOAT),
+        helper.make_node("Unsqueeze", ["mask_2d", "last_axis"], ["mask"]),
+        helper.make_node("Gather", ["table", "input_ids"], ["raw"], axis=0),
+        helper.make_node("Mul", ["raw", "mask"], ["logits"]),
+    ]
+    constants = [numpy_helper.from_array(table, "table"),
+                 numpy_helper.from_array(np.array([2], dtype=np.int64), "last_axis")]
+    graph = helper.make_graph(nodes, "rule_tags", inputs, [output], initializer=constants)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def build_rule_token_folder(folder: Path, max_seq_len: int = 32, doc_stride: int | None = None) -> Path:
+    """A token-classification folder whose tags follow TOKEN_TAGS (`doc_stride`: the manifest's)."""
+    import numpy as np
+
+    folder = Path(folder)
+    vocab = write_tokenizer(folder, extra_texts=TOKEN_WORDS).get_vocab()
+    table = np.zeros((max(vocab.values()) + 1, len(TOKEN_LABELS)), dtype=np.float32)
+    table[:, 0] = 5.0
+    for word, tag in TOKEN_TAGS.items():
+        table[vocab[word]] = 0.0
+        table[vocab[word], TOKEN_LABELS.index(tag)] = 6.0
+    _tag_graph(folder / "model.onnx", table)
+    variants = {"fp32": _variant(folder, "model.onnx", "fp32", "rule graph: tags by token id")}
+    block = {"token_classification": {"label_scheme": "IOB2", "doc_stride": doc_stride}} if doc_stride is not None else {}
+    _write_manifest(folder, "token-classification", max_seq_len, variants, labels=TOKEN_LABELS,
+                    headline_metric="entity_f1", **block)
+    return folder
+
+
+def build_random_token_folder(folder: Path, seed: int = 0, max_seq_len: int = 48) -> Path:
+    """A token-classification folder of a random 2-layer DistilBertForTokenClassification (dim 32)."""
+    from transformers import DistilBertForTokenClassification
+
+    folder = Path(folder)
+    _export_random(folder, DistilBertForTokenClassification, "token-classification", TOKEN_WORDS, seed, TOKEN_LABELS)
+    variants = {"fp32": _variant(folder, "model.onnx", "fp32", "random tiny test model")}
+    _write_manifest(folder, "token-classification", max_seq_len, variants, labels=TOKEN_LABELS,
+                    teacher="random tiny DistilBERT", student_layers=2, headline_metric="entity_f1",
+                    token_classification={"label_scheme": "IOB2", "doc_stride": 8})
     return folder
 
 
@@ -183,6 +256,16 @@ def build_qa_repository(root: Path, classifier: Path) -> Path:
     root = Path(root)
     build_rule_qa_folder(root / "qa")
     build_random_qa_folder(root / "qa-random")
+    shutil.copytree(classifier, root / classifier.name)
+    return root
+
+
+def build_token_repository(root: Path, classifier: Path) -> Path:
+    """`ner` (rule model, windows of 16 tokens sharing 4), `ner-random` (random DistilBERT) and a
+    copy of the `classifier` folder."""
+    root = Path(root)
+    build_rule_token_folder(root / "ner", max_seq_len=16, doc_stride=4)
+    build_random_token_folder(root / "ner-random")
     shutil.copytree(classifier, root / classifier.name)
     return root
 

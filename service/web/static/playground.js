@@ -1,11 +1,14 @@
-// The playground of one model: a form for its task that calls /v1/classify or /v1/qa, and the
-// answer drawn from the response (score bars; the answer highlighted in its context).
+// The playground of one model: the form its task names (/v1/models: "form", "endpoint"), which
+// calls the task's /v1 route, and the answer drawn from the response (score bars; the answer
+// highlighted in its context).
 
 import { call, el, showMessage } from "./api.js";
 import { fixed } from "./format.js";
 
-const CLASSIFICATION = "text-classification";
-const QUESTION_ANSWERING = "question-answering";
+// The route the form posts to, relative to the page ("/v1/classify" -> "v1/classify").
+function pathOf(model) {
+  return model.endpoint.replace(/^\//, "");
+}
 
 // A model takes sentence pairs when its /v1/models entry says so ("pairs": true).
 export function takesPairs(model) {
@@ -22,8 +25,10 @@ export function classifyBody(model, { text, textPair, topK, functionToApply }) {
   };
 }
 
-// The label scores of the one input sent: a list of {label, score} (or a list of such lists).
+// The label scores of the one input sent: a list of {label, score} (or a list of such lists);
+// a regression model's {score} as one bar.
 export function scoresOf(data) {
+  if (!Array.isArray(data)) return [{ label: "score", score: data.score }];
   return Array.isArray(data[0]) ? data[0] : data;
 }
 
@@ -120,7 +125,7 @@ function classificationForm(model, output, error) {
     el("div", { class: "row" }, field("play-top-k", "top_k", topK), field("play-function", "function_to_apply", fn)),
     el("button", { type: "submit" }, "Classify"));
   runner(form, output, error, () => ({
-    path: "v1/classify",
+    path: pathOf(model),
     body: classifyBody(model, {
       text: text.value, textPair: second.value,
       topK: topK.value ? Number(topK.value) : null, functionToApply: fn.value,
@@ -139,21 +144,64 @@ function qaForm(model, output, error) {
     field("play-qa-top-k", "top_k", topK),
     el("button", { type: "submit" }, "Answer"));
   runner(form, output, error, () => ({
-    path: "v1/qa",
+    path: pathOf(model),
     body: qaBody(model, { question: question.value, context: context.value, topK: Number(topK.value) || 1 }),
   }), (data, body) => renderQA(output, body.context, answersOf(data)));
   return form;
 }
 
-const FORMS = { [CLASSIFICATION]: classificationForm, [QUESTION_ANSWERING]: qaForm };
+export function tokensBody(model, { text, aggregation }) {
+  return { model: model.name, inputs: text, aggregation_strategy: aggregation };
+}
+
+// The text as text nodes with each entity in a <mark> that names its type (entities in text order,
+// not overlapping: they are tokens, words or groups of them).
+export function entityMarks(text, entities) {
+  const block = el("p", { class: "context" });
+  let at = 0;
+  for (const e of [...entities].sort((a, b) => a.start - b.start)) {
+    if (e.start < at) continue;
+    const kind = e.entity_group || e.entity;
+    block.append(text.slice(at, e.start),
+      el("mark", { title: `${kind} ${fixed(e.score, 4)}` }, text.slice(e.start, e.end), el("sup", {}, kind)));
+    at = e.end;
+  }
+  block.append(text.slice(at));
+  return block;
+}
+
+function renderEntities(output, text, entities) {
+  const rows = entities.map((e) => el("li", {}, el("strong", {}, e.entity_group || e.entity), " ",
+    el("q", {}, e.word), ` score ${fixed(e.score, 4)} (characters ${e.start}–${e.end})`));
+  output.append(entityMarks(text, entities),
+    entities.length ? el("ol", { class: "answers" }, rows) : el("p", {}, el("em", {}, "no entities")));
+}
+
+function tokensForm(model, output, error) {
+  const text = el("textarea", { id: "play-tokens-text", name: "inputs", rows: 4, required: true });
+  const aggregation = el("select", { id: "play-aggregation", name: "aggregation_strategy" },
+    ["first", "simple", "average", "max", "none"].map((a) => el("option", { value: a }, a)));
+  const form = el("form", { id: "tokens-form", class: "play" },
+    field("play-tokens-text", "Text", text),
+    field("play-aggregation", "aggregation_strategy", aggregation),
+    el("button", { type: "submit" }, "Tag entities"));
+  runner(form, output, error, () => ({
+    path: pathOf(model),
+    body: tokensBody(model, { text: text.value, aggregation: aggregation.value }),
+  }), (data, body) => renderEntities(output, body.inputs, data));
+  return form;
+}
+
+// Form name (a serving task's `form`) -> its builder.
+const FORMS = { classify: classificationForm, qa: qaForm, tokens: tokensForm };
 
 // Replace the container's content with the playground of `model`.
 export function renderPlayground(container, model) {
   const output = el("div", { id: "play-output", class: "output", "aria-live": "polite" });
   const error = el("p", { id: "play-error", class: "error", role: "alert", hidden: true });
-  const build = FORMS[model.task];
+  const build = FORMS[model.form];
   if (!build) {
-    container.replaceChildren(el("p", {}, `No playground for the task ${model.task}.`));
+    container.replaceChildren(el("p", {}, `No playground for the task ${model.task} (form ${model.form}).`));
     return;
   }
   container.replaceChildren(build(model, output, error), error, output);

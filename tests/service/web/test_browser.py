@@ -1,6 +1,7 @@
 """The web page in a real browser: headless Chromium loads it from a live `serve` process with tiny
-models, runs a classification and a question through the forms, and checks what is drawn against
-the answers the API gives for the same requests; a screenshot at phone width is kept in tmp_path."""
+models, runs a classification, a question and a text to tag through the forms, and checks what is
+drawn against the answers the API gives for the same requests; a screenshot at phone width is kept
+in tmp_path."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def server(web_repository, tmp_path_factory) -> Iterator[str]:
     reason = missing_browser()
     if reason is not None:
         pytest.skip(reason)
-    args = ["-m", "service", "--model-repository", str(web_repository), "--models", "sentiment,qa", "--api-key", KEY,
+    args = ["-m", "service", "--model-repository", str(web_repository), "--models", "sentiment,qa,ner", "--api-key", KEY,
             "--intra-op-threads", "1", "--warmup-batches", "1", "--web-refresh-s", "0.5"]
     log = tmp_path_factory.mktemp("browser") / "serve.log"
     with child_server(args, log, ready_timeout=60) as url:
@@ -110,9 +111,10 @@ def test_classification_card_qa_and_live_panel(server, tmp_path):
     with chromium(tmp_path / "profile", width=390, height=844) as driver:
         open_page(driver, server)
         wait(driver, lambda d: "ready" == d.find_element(By.ID, "readiness").text, "the page says ready")
-        rows = wait(driver, lambda d: texts(d, "#models tbody tr") if len(texts(d, "#models tbody tr")) == 2 else None,
-                    "two model rows")
-        assert rows[0].startswith("qa question-answering") and rows[1].startswith("sentiment text-classification")
+        rows = wait(driver, lambda d: texts(d, "#models tbody tr") if len(texts(d, "#models tbody tr")) == 3 else None,
+                    "three model rows")
+        assert [row.split(" ")[:2] for row in rows] == [
+            ["ner", "token-classification"], ["qa", "question-answering"], ["sentiment", "text-classification"]]
         assert all(row.endswith("ready") for row in rows)
 
         choose_model(driver, "sentiment")
@@ -155,6 +157,27 @@ def test_classification_card_qa_and_live_panel(server, tmp_path):
         assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
         driver.save_screenshot(str(tmp_path / "page.png"))
     assert (tmp_path / "page.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_token_classification_form_marks_the_entities(server, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    text = "Grüße an Angela Merkel aus Zürich und Paris"
+    for strategy in ("first", "none"):
+        entities = httpx.post(f"{server}/v1/token-classification", headers=AUTH,
+                              json={"model": "ner", "inputs": text, "aggregation_strategy": strategy}).json()
+        with chromium(tmp_path / f"profile-{strategy}") as driver:
+            open_page(driver, server)
+            choose_model(driver, "ner")
+            box = wait(driver, lambda d: d.find_elements(By.ID, "play-tokens-text"), "the token form")[0]
+            box.send_keys(text)
+            Select(driver.find_element(By.ID, "play-aggregation")).select_by_value(strategy)
+            driver.find_element(By.CSS_SELECTOR, "#tokens-form button[type=submit]").click()
+            marks = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#play-output mark"), "the marks")
+            drawn = [(m.text[:len(e["word"])], m.text[len(e["word"]):].strip()) for m, e in zip(marks, entities)]
+            assert len(marks) == len(entities) > 2
+            assert drawn == [(text[e["start"]:e["end"]], e.get("entity_group") or e["entity"]) for e in entities]
 
 
 def _wait_for_live_rates(driver, server: str) -> None:

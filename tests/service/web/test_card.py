@@ -38,3 +38,16 @@ def test_question_answering_reports_use_exact_match_and_f1():
 def test_an_empty_report_gives_an_empty_card():
     card = model_card("m", "text-classification", {}, servable=set())
     assert card.rows == [] and card.baseline is None and card.batch_sizes == []
+
+
+def test_token_classification_cards_use_the_task_metrics_unless_the_report_names_its_own():
+    rows = [{"name": "teacher (PyTorch)", "entity_f1": 0.8, "entity_precision": 0.75, "entity_recall": 0.85},
+            {"name": "student (PyTorch)", "entity_f1": 0.72, "entity_precision": 0.7}]
+    card = model_card("ner", "token-classification", {"task": "token-classification", "models": rows}, set())
+    assert card.metrics == {"entity_f1": "entity F1", "entity_precision": "entity precision",
+                            "entity_recall": "entity recall"}
+    assert card.rows[1].retention["entity_f1"] == pytest.approx(0.9) and card.rows[1].metrics["entity_recall"] is None
+    named = {"task": "token-classification", "models": rows, "metric_names": {"entity_f1": "F1 (entities)"}}
+    assert model_card("ner", "token-classification", named, set()).metrics == {"entity_f1": "F1 (entities)"}
+    regression = model_card("sts", "regression", {"task": "regression", "models": []}, set())
+    assert regression.metrics == {"pearson": "Pearson", "spearman": "Spearman"}

@@ -1,0 +1,66 @@
+"""The /v1 inference routes: one POST route per endpoint of the serving tasks
+(`service.tasks.registry.endpoints`), all answered by `answer_request`: pick the model (404
+unknown, 503 not ready, 422 not a model of the endpoint's tasks), hand the validated body to the
+model's task, and return its answer with the timing headers. The short road
+(`service.routes.fastpath`) calls `answer_request` too."""
+
+from __future__ import annotations
+
+import inspect
+import time
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from service.routes.plumbing import INFERENCE_ERRORS, State, task_call, timing_headers
+from service.runtime.state import ServiceState
+from service.tasks.base import Endpoint
+from service.tasks.registry import endpoints, get_task
+
+
+def model_name(endpoint: Endpoint, tasks: tuple[str, ...], body: BaseModel, state: ServiceState) -> str:
+    """The model a request names; else the endpoint's default, else the one model of its tasks."""
+    if body.model:
+        return body.model
+    if endpoint.default_model is not None:
+        return endpoint.default_model(state.settings)
+    return state.default_model(tasks)
+
+
+async def answer_request(request: Request, state: ServiceState, endpoint: Endpoint, tasks: tuple[str, ...],
+                         body: BaseModel) -> JSONResponse:
+    started = time.monotonic()
+    name = model_name(endpoint, tasks, body, state)
+    runtime, batcher = state.runtime(name, tasks)
+    request.state.model = name  # only loaded models name a metrics label
+    answer, results = await get_task(runtime.task).answer(task_call(request, state, runtime, batcher, started), body)
+    # Returned as a ready response (already in the documented shape): no second validation pass.
+    return JSONResponse(answer, headers=timing_headers(results))
+
+
+def _route(endpoint: Endpoint, tasks: tuple[str, ...]):
+    """The route function of one endpoint, its body typed as the endpoint's request model."""
+
+    async def route(body: BaseModel, request: Request, state: ServiceState) -> JSONResponse:
+        return await answer_request(request, state, endpoint, tasks, body)
+
+    parameter = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    route.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter("body", parameter, annotation=endpoint.request),
+        inspect.Parameter("request", parameter, annotation=Request),
+        inspect.Parameter("state", parameter, annotation=State),
+    ], return_annotation=JSONResponse)
+    route.__name__ = endpoint.name
+    return route
+
+
+def v1_router() -> APIRouter:
+    router = APIRouter()
+    for endpoint, tasks in endpoints():
+        router.add_api_route(
+            endpoint.path, _route(endpoint, tasks), methods=["POST"], response_model=endpoint.response,
+            responses=INFERENCE_ERRORS, summary=endpoint.summary, description=endpoint.description,
+            tags=list(endpoint.tags) or None,
+        )
+    return router

@@ -1,0 +1,187 @@
+"""Loading one model folder into a `ModelRuntime` (`service.runtime.model`): the manifest checked,
+the execution providers and the variant chosen, tokenizers and ONNX Runtime session built, the
+graph's capacity and (for a variant the export could not validate) its agreement with fp32 checked.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+from service.batching.priority import call_at_priority, task_nice
+from service.manifest import Manifest, ModelFolderError, Variant, load_model_folder
+from service.runtime.model import ModelRuntime, check_capacity
+from service.runtime.validation_sample import read_sample
+from service.runtime.variant_check import AgreementRule, VariantCheck, check_variant
+from service.settings import Settings
+from service.tasks.base import ServingTask
+from service.tasks.registry import get_task
+
+log = logging.getLogger("service")
+
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+
+
+def choose_providers(requested: list[str] | None, available: Sequence[str]) -> list[str]:
+    """Requested providers that this onnxruntime build has; auto: CUDA when present, then CPU."""
+    if requested:
+        missing = [p for p in requested if p not in available]
+        if missing:
+            raise ModelFolderError(
+                f"execution providers {missing} are not available (this build has {list(available)})"
+            )
+        return list(requested)
+    return [CUDA, CPU] if CUDA in available else [CPU]
+
+
+def _pending_check(variant: Variant) -> bool:
+    """Not recommended only because the export could not run it (fp16 exported without a GPU)."""
+    return not variant.recommended and variant.validation.status == "unvalidated"
+
+
+def variant_candidates(manifest: Manifest, preference: str, provider: str, folder: Path,
+                       check_unvalidated: bool = True) -> list[str]:
+    """Variant keys to try, best first. auto: fp16 on CUDA, int8 on CPU, then fp32, skipping
+    variants not recommended -- except, with `check_unvalidated`, those the export could not
+    validate, which start-up checks against fp32 before using. An explicit choice: that variant."""
+    variants = manifest.variants
+    if preference != "auto":
+        matches = [k for k, v in variants.items() if v.precision == preference or k == preference]
+        if not matches:
+            raise ModelFolderError(
+                f"{folder}: no {preference!r} variant (has {sorted(variants)})"
+            )
+        return matches[:1]
+    order = ["fp16", "fp32"] if provider == CUDA else ["int8", "fp32"]
+    usable = [k for k, v in variants.items() if v.precision in order
+              and (v.recommended or (check_unvalidated and _pending_check(v)))]
+    # by precision, and within one precision the recommended ones before those still to be checked
+    candidates = sorted(usable, key=lambda k: (order.index(variants[k].precision), not variants[k].recommended))
+    if not candidates:
+        raise ModelFolderError(
+            f"{folder}: no recommended variant among {sorted(variants)} for {provider} "
+            f"(looked for {' then '.join(order)})"
+        )
+    return candidates
+
+
+def choose_variant(manifest: Manifest, preference: str, provider: str, folder: Path) -> str:
+    """The first variant to try (see `variant_candidates`), without start-up checks."""
+    return variant_candidates(manifest, preference, provider, folder, check_unvalidated=False)[0]
+
+
+def _load_tokenizers(folder: Path, manifest: Manifest) -> tuple[Tokenizer, Tokenizer, int]:
+    path = folder / manifest.tokenizer
+    try:
+        plain = Tokenizer.from_file(str(path))
+        truncating = Tokenizer.from_file(str(path))
+    except Exception as exc:  # tokenizers raises bare Exception on a bad file
+        raise ModelFolderError(f"{path}: cannot load tokenizer ({exc})") from exc
+    padding = plain.padding
+    pad_id = padding["pad_id"] if padding else plain.token_to_id("[PAD]")
+    if pad_id is None:
+        pad_id = plain.token_to_id("<pad>")
+    plain.no_truncation()
+    plain.no_padding()
+    truncating.no_padding()
+    truncating.enable_truncation(max_length=manifest.max_seq_len)
+    return plain, truncating, pad_id if pad_id is not None else 0
+
+
+def _session(path: Path, providers: list[str], threads: int, spin: bool) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    # Spinning worker threads would take CPU from the event loop that parses and tokenizes.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    try:
+        return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/... types
+        raise ModelFolderError(f"{path}: onnxruntime cannot load it ({type(exc).__name__}: {exc})") from exc
+
+
+def _check(runtime: ModelRuntime, reference_key: str | None, providers: list[str],
+           settings: Settings, rule: AgreementRule) -> VariantCheck:
+    """Run the folder's validation sample through `runtime` and through its fp32 variant."""
+    base = dict(variant=runtime.variant, against=reference_key or "fp32", provider=runtime.provider)
+    sequences = read_sample(runtime.folder, runtime.manifest)
+    if sequences is None:
+        return VariantCheck(status="skipped", note="the folder carries no validation sample "
+                            "(exported by an older version: export it again to have one)", **base)
+    if reference_key is None:
+        return VariantCheck(status="skipped", note="the folder has no fp32 variant to compare with", **base)
+    path = runtime.folder / runtime.manifest.variants[reference_key].file
+    session = _session(path, providers, settings.intra_op_threads, settings.ort_spinning)
+    reference = replace(runtime, variant=reference_key, session=session)
+    sequences = [s[: runtime.max_seq_len] for s in sequences]
+    return check_variant(runtime.variant, runtime.run, reference.run, sequences, rule, runtime.provider,
+                         against=reference_key)
+
+
+def _fp32_key(manifest: Manifest) -> str | None:
+    return next((k for k, v in manifest.variants.items() if v.precision == "fp32"), None)
+
+
+def _serving_task(folder: Path, manifest: Manifest) -> ServingTask:
+    """The serving task of the folder's manifest; a task this version does not serve is refused."""
+    try:
+        return get_task(manifest.task)
+    except KeyError as exc:
+        raise ModelFolderError(f"{folder}: {exc.args[0]}") from None
+
+
+def _require_inputs(folder: Path, session: ort.InferenceSession) -> None:
+    names = {i.name for i in session.get_inputs()}
+    missing = [n for n in ("input_ids", "attention_mask") if n not in names]
+    if missing:
+        raise ModelFolderError(f"{folder}: ONNX graph lacks inputs {missing} (has {sorted(names)})")
+
+
+def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
+    """Check a model folder and build its runtime; raises ModelFolderError naming the problem.
+
+    A variant the export could not validate is checked against fp32 on the folder's validation
+    sample first (`service.runtime.variant_check`): auto moves on to the next candidate when it fails or
+    cannot be checked; an explicitly requested variant that fails stops the load."""
+    folder = Path(folder)
+    manifest = load_model_folder(folder, verify_checksums=settings.verify_checksums)
+    task = _serving_task(folder, manifest)
+    providers = choose_providers(settings.providers, ort.get_available_providers())
+    candidates = variant_candidates(manifest, settings.variant, providers[0], folder, settings.check_unvalidated)
+    plain, truncating, pad_id = _load_tokenizers(folder, manifest)
+    checks: dict[str, VariantCheck] = {}
+    for variant in candidates:
+        path = folder / manifest.variants[variant].file
+        session = call_at_priority(task_nice(settings, manifest.task), lambda: _session(
+            path, providers, settings.intra_op_threads, settings.ort_spinning
+        ))
+        _require_inputs(folder, session)
+        runtime = ModelRuntime(
+            name=folder.name, folder=folder, manifest=manifest, variant=variant,
+            provider=session.get_providers()[0], session=session, tokenizer=plain,
+            truncating_tokenizer=truncating, pad_id=pad_id, sep_id=plain.token_to_id("[SEP]"), checks=checks,
+            fixed_shapes=session.get_providers()[0] == CUDA, second_segment=task.segments,
+        )
+        check_capacity(runtime)
+        if settings.check_unvalidated and _pending_check(manifest.variants[variant]):
+            result = checks[variant] = _check(runtime, _fp32_key(manifest), providers, settings, task.agreement)
+            log.info("%s: start-up check of %s against %s: %s (%s)", folder.name, variant, result.against,
+                     result.status, result.note)
+            if result.status != "passed":
+                if settings.variant == "auto":
+                    continue
+                if result.status == "failed":
+                    raise ModelFolderError(f"{folder}: variant {variant!r} failed its start-up check: {result.note}")
+                log.warning("%s: using %s unchecked, as requested: %s", folder.name, variant, result.note)
+        log.info("loaded %s: task=%s variant=%s provider=%s", folder.name, manifest.task, variant, runtime.provider)
+        return runtime
+    raise ModelFolderError(f"{folder}: no variant passed its start-up check ("
+                           + "; ".join(f"{k}: {c.note}" for k, c in checks.items()) + ")")

@@ -1,0 +1,183 @@
+"""The running service: loaded models, their batchers, readiness; loading and warm-up."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from service.batching.limits import batch_limits
+from service.batching.batcher import Batcher
+from service.errors import InvalidInput, ModelNotFound, NotReady
+from service.manifest import ModelFolderError, discover_model_folders
+from service.metrics import Metrics
+from service.batching.priority import lower_priority, task_nice
+from service.runtime.loading import load_runtime
+from service.runtime.model import ModelRuntime, probe_tokens
+from service.settings import Settings
+from service.batching.shapes import all_shapes
+
+log = logging.getLogger("service")
+
+
+class WarmUpError(Exception):
+    """A model failed its warm-up and bad models are not skipped: start-up must stop."""
+
+
+class _ShapeFailed(Exception):
+    """One warm-up batch failed; the message names its shape and the model's error."""
+
+
+@dataclass
+class LoadedModels:
+    """What start-up loaded, and the folders it skipped (name -> problem)."""
+
+    runtimes: dict[str, ModelRuntime]
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def model_folders(settings: Settings) -> list[Path]:
+    """The folders to load: all of the repository, or the ones named in settings.models."""
+    repository = Path(settings.model_repository)
+    if settings.models is None:
+        folders = discover_model_folders(repository)
+        if not folders:
+            raise ModelFolderError(f"{repository}: no model folders (sub-folders with manifest.json)")
+        return folders
+    return [repository / name for name in settings.models]
+
+
+def load_models(settings: Settings) -> LoadedModels:
+    """Load every model folder; a bad one raises ModelFolderError unless skip_bad_models."""
+    loaded = LoadedModels(runtimes={})
+    for folder in model_folders(settings):
+        try:
+            loaded.runtimes[folder.name] = load_runtime(folder, settings)
+        except ModelFolderError as exc:
+            if not settings.skip_bad_models:
+                raise
+            log.warning("skipping model folder %s: %s", folder, exc)
+            loaded.failed[folder.name] = str(exc)
+    if not loaded.runtimes:
+        raise ModelFolderError(f"{settings.model_repository}: no model could be loaded")
+    return loaded
+
+
+def warmup_shapes(max_seq_len: int, max_items: int, fixed_shapes: bool = False) -> list[tuple[int, int]]:
+    """(batch size, length) pairs to run before ready: every shape a batch is padded to with
+    `fixed_shapes` (CUDA), else short, medium and longest inputs."""
+    if fixed_shapes:
+        return all_shapes(max_seq_len, max_items)
+    lengths = sorted({min(8, max_seq_len), max(2, max_seq_len // 2), max_seq_len})
+    sizes = sorted({1, min(8, max_items)})
+    return [(size, length) for length in lengths for size in sizes]
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    metrics: Metrics
+    models: LoadedModels
+    batchers: dict[str, Batcher] = field(default_factory=dict)
+    ready: bool = False
+    warmed: dict[str, str] = field(default_factory=dict)  # model -> "warming" | "ready" | error
+    preprocessing: ThreadPoolExecutor | None = None  # tokenizes long inputs off the event loop
+
+    def start(self) -> None:
+        self.preprocessing = ThreadPoolExecutor(
+            self.settings.preprocessing_threads, thread_name_prefix="preprocessing",
+            initializer=lower_priority,
+            initargs=(self.settings.low_priority_nice if self.settings.low_priority_tasks else 0,),
+        )
+        for name, runtime in self.models.runtimes.items():
+            limits = batch_limits(self.settings, runtime.provider)
+            batcher = Batcher(name, runtime.run, limits, self.settings.queue_limit, self.metrics,
+                              nice=task_nice(self.settings, runtime.task))
+            batcher.start()
+            self.batchers[name] = batcher
+            self.warmed[name] = "warming"
+            self.metrics.model_info.labels(name, runtime.task, runtime.variant, runtime.provider).set(1)
+            self.metrics.queue_depth.labels(name).set(0)
+
+    async def warm_up(self) -> None:
+        """A few batches of several lengths per model on its own worker thread, then ready.
+
+        A model that fails raises WarmUpError, or with skip_bad_models is moved to
+        `models.failed` (its batcher closed) while the others go on."""
+        for name, runtime in list(self.models.runtimes.items()):
+            try:
+                await self._warm_up_one(runtime)
+            except _ShapeFailed as exc:
+                message = f"{runtime.folder}: warm-up failed on {exc}"
+                self.warmed[name] = f"failed: {message}"
+                if not self.settings.skip_bad_models:
+                    raise WarmUpError(message) from exc
+                log.error("skipping model %s: %s", name, message)
+                await self._drop(name, message)
+                continue
+            self.warmed[name] = "ready"
+            log.info("warmed up %s", name)
+        if not self.models.runtimes:
+            raise WarmUpError("no model passed its warm-up")
+        self.ready = True
+        self.metrics.ready.set(1)
+
+    async def _warm_up_one(self, runtime: ModelRuntime) -> None:
+        limits = self.batchers[runtime.name].limits
+        for size, length in warmup_shapes(runtime.max_seq_len, limits.max_items, runtime.fixed_shapes):
+            batch = probe_tokens(runtime, length, size)
+            for _ in range(self.settings.warmup_batches):
+                try:
+                    await self.batchers[runtime.name].call(runtime.run, batch)
+                except Exception as exc:  # any failure of the graph, reported with its real type
+                    raise _ShapeFailed(f"a batch of {size} x {length} tokens: {type(exc).__name__}: {exc}") from exc
+
+    async def _drop(self, name: str, message: str) -> None:
+        runtime = self.models.runtimes.pop(name)
+        self.models.failed[name] = message
+        del self.warmed[name]
+        await self.batchers.pop(name).close()
+        self.metrics.model_info.remove(name, runtime.task, runtime.variant, runtime.provider)
+
+    async def stop(self) -> None:
+        self.ready = False
+        self.metrics.ready.set(0)
+        for batcher in self.batchers.values():
+            await batcher.close()
+        if self.preprocessing is not None:
+            self.preprocessing.shutdown(wait=True)
+
+    def loaded(self, name: str, field: str | None = None) -> ModelRuntime:
+        """A loaded model (ready or not); 404 for a name not loaded."""
+        runtime = self.models.runtimes.get(name)
+        if runtime is None:
+            known = ", ".join(sorted(self.models.runtimes)) or "none"
+            raise ModelNotFound(f"unknown model {name!r} (loaded: {known})", field=field)
+        return runtime
+
+    def lookup(self, name: str, field: str = "model") -> tuple[ModelRuntime, Batcher]:
+        """A model to run and its batcher: 503 before ready, 404 for a name not loaded."""
+        if not self.ready:
+            raise NotReady("models are still loading or warming up")
+        return self.loaded(name, field), self.batchers[name]
+
+    def runtime(self, name: str, task: str | tuple[str, ...]) -> tuple[ModelRuntime, Batcher]:
+        """The model `name` and its batcher, refused unless it is a model of `task` (or one of them)."""
+        tasks = (task,) if isinstance(task, str) else task
+        runtime, batcher = self.lookup(name)
+        if runtime.task not in tasks:
+            raise InvalidInput(f"model {name!r} is a {runtime.task} model, not {' or '.join(tasks)}", field="model")
+        return runtime, batcher
+
+    def default_model(self, task: str | tuple[str, ...]) -> str:
+        tasks = (task,) if isinstance(task, str) else task
+        names = [n for n, r in self.models.runtimes.items() if r.task in tasks]
+        if len(names) == 1:
+            return names[0]
+        if not names:
+            raise ModelNotFound(f"no {' or '.join(tasks)} model is loaded", field="model")
+        raise InvalidInput(
+            f"model: required when {len(names)} {' or '.join(tasks)} models are loaded ({', '.join(sorted(names))})",
+            field="model",
+        )

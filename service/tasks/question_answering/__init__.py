@@ -1,0 +1,1 @@
+"""Extractive question answering: pairs cut into windows, spans searched across them."""

@@ -1,0 +1,1 @@
+"""Token classification (named entities): texts cut into windows, tags decoded into entities."""

@@ -1,0 +1,59 @@
+"""A bounded schemathesis run against a live server of tiny models: every operation of the OpenAPI
+document, generated valid and invalid requests (fixed seed), checked for server errors and for
+responses, status codes, headers and content types that the document does not describe, and for
+invalid requests the server accepts. Without an API key and with one (then also: is auth enforced)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.service.live import live_server
+
+ST = str(Path(sys.executable).parent / "st")
+CONFIG = Path(__file__).resolve().parents[3] / "schemathesis.toml"
+CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
+          "response_headers_conformance,response_schema_conformance,negative_data_rejection")
+SEED = 13
+# Small limits: the document carries them, so generated texts stay short and the run quick.
+LIMITS = dict(models=["qa", "sentiment"], max_text_chars=200, qa_max_context_chars=400, max_inputs=8,
+              max_body_bytes=20_000)
+
+
+def fuzz(url: str, work: Path, max_examples: int, *extra: str) -> tuple[int, str]:
+    """Run schemathesis in `work` (where it keeps its cache); the number of cases and its output."""
+    result = subprocess.run(
+        [ST, "--config-file", str(CONFIG), "run", f"{url}/openapi.json", "--checks", CHECKS, "--max-examples", str(max_examples),
+         "--seed", str(SEED), "--workers", "1", "--phases", "examples,coverage,fuzzing",
+         "--no-color", *extra],
+        capture_output=True, text=True, timeout=120, cwd=work,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    counts = re.search(r"(\d+) generated, (\d+) passed", output)
+    assert counts and counts.group(1) == counts.group(2), output[-3000:]
+    print(f"schemathesis: {counts.group(1)} cases, all passed")
+    return int(counts.group(1)), output
+
+
+@pytest.mark.slow
+def test_fuzzing_without_an_api_key_finds_nothing(qa_repository, tmp_path):
+    with live_server(qa_repository, **LIMITS) as url:
+        cases, output = fuzz(url, tmp_path, 100)
+        document = httpx.get(f"{url}/openapi.json").json()
+    assert cases >= 800, output[-2000:]
+    operations = sum(len(methods) for methods in document["paths"].values())
+    assert f"{operations} selected / {operations} total" in output  # every operation of the document
+
+
+@pytest.mark.slow
+def test_fuzzing_with_an_api_key_finds_nothing(qa_repository, tmp_path):
+    with live_server(qa_repository, **LIMITS, api_key="fuzz-key") as url:
+        cases, output = fuzz(url, tmp_path, 60, "--header", "Authorization: Bearer fuzz-key",
+                             "--checks", "ignored_auth")
+    assert cases >= 400, output[-2000:]
