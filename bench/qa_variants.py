@@ -42,17 +42,25 @@ def base_recipe(tiny: bool) -> QARecipe:
 
 
 def qa_data(args: argparse.Namespace) -> tuple[Path, Path, int | None]:
-    """(training file, validation file, training-question cap): the SQuAD articles, or with --tiny
-    the first paragraphs of the validation articles written to OUT/tiny."""
+    """(training file, validation file, training-question cap): the SQuAD articles, capped by
+    --qa-max-train and --qa-validation-paragraphs (the first paragraphs of each validation article,
+    written to OUT/capped), or with --tiny to a few questions."""
     squad = args.data_dir / "squad"
     train, validation = squad / "articles-train-v1.1.json", squad / "articles-val-v1.1.json"
-    if not args.tiny:
-        return train, validation, None
-    small = args.out / "tiny" / "validation.json"
-    small.parent.mkdir(parents=True, exist_ok=True)
-    first = json.loads(validation.read_text())["data"][0]
-    small.write_text(json.dumps({"version": "1.1", "data": [{**first, "paragraphs": first["paragraphs"][:2]}]}))
-    return train, small, TINY_QUESTIONS
+    paragraphs, questions = (2, TINY_QUESTIONS) if args.tiny else (args.qa_validation_paragraphs, args.qa_max_train)
+    if paragraphs is None:
+        return train, validation, questions
+    articles = json.loads(validation.read_text())["data"][:1 if args.tiny else None]
+    capped = args.out / "capped" / "validation.json"
+    capped.parent.mkdir(parents=True, exist_ok=True)
+    capped.write_text(json.dumps({"version": "1.1", "data": [{**a, "paragraphs": a["paragraphs"][:paragraphs]}
+                                                             for a in articles]}))
+    return train, capped, questions
+
+
+def teacher_folder(args: argparse.Namespace) -> Path:
+    """Where `fine_tune_teacher` leaves the teacher."""
+    return args.out / "variants" / "teacher-build" / ".runs" / "qa" / "teacher"
 
 
 def fine_tune_teacher(args: argparse.Namespace) -> Path:
@@ -60,10 +68,9 @@ def fine_tune_teacher(args: argparse.Namespace) -> Path:
     from distill.cli.default import QABuild, build_default_qa
 
     train, validation, questions = qa_data(args)
-    out = args.out / "variants" / "teacher-build"
-    build_default_qa(out, QABuild(str(train), str(validation), questions, base_recipe(args.tiny)), 42, force=True,
-                     export=False)
-    return out / ".runs" / "qa" / "teacher"
+    build_default_qa(teacher_folder(args).parents[2], QABuild(str(train), str(validation), questions,
+                                                            base_recipe(args.tiny)), 42, force=True, export=False)
+    return teacher_folder(args)
 
 
 def run_one(args: argparse.Namespace, name: str, teacher: Path) -> dict:
