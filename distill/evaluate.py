@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
+from distill.devices import describe
 from distill.latency import LatencyConfig, measure
 
 
@@ -67,11 +68,13 @@ def time_batches(model, batches: dict[int, dict[str, torch.Tensor]], latency: La
 
 
 def model_row(name: str, model, quality: dict[str, float], latency_ms: dict[str, float]) -> dict:
-    """One row of report.json's `models` list: the task's quality metrics, size and latency."""
+    """One row of report.json's `models` list: the task's quality metrics, size, latency and the
+    device it was measured on."""
     return {
         "name": name,
         **{key: round(value, 6) for key, value in quality.items()},
         "parameters": parameter_count(model),
         "size_bytes": None,
         "latency_ms": latency_ms,
+        "device": describe(device_of(model)),
     }

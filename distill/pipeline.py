@@ -16,7 +16,9 @@ import torch
 from transformers import set_seed
 
 from distill import report as reporting
+from distill.devices import compute_device, place
 from distill.evaluate import EvalConfig
+from distill.intermediate import IntermediateConfig
 from distill.losses import LossWeights
 from distill.student import StudentError
 from distill.student_info import read_general_info, read_info, write_info
@@ -31,6 +33,7 @@ class StudentConfig:
     layers: int | None = None  # None: half the teacher's layers
     weights: LossWeights = LossWeights()
     init: Path | None = None  # a general student (`distill general`) to start from instead of teacher layers
+    intermediate: IntermediateConfig = IntermediateConfig()  # TinyBERT / MiniLM layer terms (distill.intermediate)
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,7 @@ def distill_student(task: Task, teacher: Teacher, data: TaskData, options: Any, 
     model, mapping = initial_student(task, teacher, data, student)
     result = train(task, model, teacher.tokenizer, task.datasets(teacher.tokenizer, data, options, config.seed),
                    config, run_dir / "checkpoints" / "student", run_dir / "logs" / "student",
-                   teacher=teacher.model, weights=student.weights, layer_map=mapping)
+                   teacher=teacher.model, weights=student.weights, layer_map=mapping, intermediate=student.intermediate)
     outcome = StudentResult(Path(output), mapping, result, _last_evaluation(task, result), student.init)
     if is_main_process():
         save_student(task, model, teacher, data, options, outcome)
@@ -206,10 +209,10 @@ def run(config: RunConfig, data: TaskData | None = None) -> dict | None:
     outcome = distill_student(task, teacher, data, options, config.train, config.student, out / "student", out)
     if not is_main_process():
         return None
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    student = task.load_model(str(outcome.folder)).to(device)
-    rows = evaluate_pair(task, teacher.model.float().to(device), student, teacher.tokenizer, data, options,
-                         config.evaluation)
+    device = compute_device()
+    student = task.load_model(str(outcome.folder))
+    place(device, teacher.model.float(), student)
+    rows = evaluate_pair(task, teacher.model, student, teacher.tokenizer, data, options, config.evaluation)
     return finish_run(task, teacher, outcome, rows, data.description, out, start)
 
 

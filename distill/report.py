@@ -59,12 +59,12 @@ def _cell(value) -> str:
 
 def _models_table(models: list[dict], metrics: Metrics) -> list[str]:
     sizes = sorted({s for row in models for s in (row.get("latency_ms") or {})}, key=int)
-    header = ["model", *(name for _, name in metrics), "parameters", "size (bytes)"] + [
+    header = ["model", "device", *(name for _, name in metrics), "parameters", "size (bytes)"] + [
         f"latency b={s} (ms)" for s in sizes]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in models:
         latency = row.get("latency_ms") or {}
-        cells = [row.get("name"), *(row.get(key) for key, _ in metrics), row.get("parameters"),
+        cells = [row.get("name"), row.get("device"), *(row.get(key) for key, _ in metrics), row.get("parameters"),
                  row.get("size_bytes")] + [latency.get(s) for s in sizes]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return lines
@@ -88,7 +88,8 @@ def render_markdown(report: dict, metrics: Metrics = CLASSIFICATION_METRICS) -> 
     lines += ["- retention: " + ", ".join(f"{name} {_pct(retention.get(key))}"
                                          for key, name in metrics)]
     speedup = report.get("speedup") or {}
-    lines += ["- PyTorch speed-up: " + ", ".join(f"{v}x at batch {k}" for k, v in speedup.items())]
+    lines += [f"- PyTorch speed-up{devices_note(report.get('models', []))}: "
+              + ", ".join(f"{v}x at batch {k}" for k, v in speedup.items())]
     lines += [f"- parameter reduction: {_pct(report.get('parameter_reduction'))}"]
     training = report.get("training") or {}
     if training:
@@ -98,6 +99,14 @@ def render_markdown(report: dict, metrics: Metrics = CLASSIFICATION_METRICS) -> 
     if plots:
         lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
     return "\n".join(lines) + "\n"
+
+
+def devices_note(models: list[dict]) -> str:
+    """` (teacher on D1, student on D2)` for the first two rows, when they say where they ran."""
+    pair = [row.get("device") for row in models[:2]]
+    if len(pair) < 2 or not all(pair):
+        return ""
+    return f" (teacher on {pair[0]}, student on {pair[1]})"
 
 
 def _pct(value) -> str:

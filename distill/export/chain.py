@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from distill.evaluate import parameter_count
+from distill.devices import describe
+from distill.evaluate import device_of, parameter_count
 from distill.export.graph import CUDA, open_session
 from distill.export.inputs import Batch, fixed_batch
 from distill.export.report import (
@@ -52,7 +53,8 @@ def teacher_folder(config: ExportConfig, info: dict[str, Any]) -> Path | None:
 def pytorch_entry(name: str, model: Any, folder: Path, run: Runner, predictions: np.ndarray,
                   timing: dict[int, Batch]) -> ChainEntry:
     """A PyTorch checkpoint of the chain, its parameters and the size of its weight files."""
-    return ChainEntry(name, run, predictions, parameter_count(model), weights_size(folder), timing)
+    return ChainEntry(name, run, predictions, parameter_count(model), weights_size(folder), timing,
+                      describe(device_of(model)))
 
 
 def onnx_entry(variant: BuiltVariant, runner: Callable[[Any], Runner], timing: dict[int, Batch],
@@ -61,8 +63,9 @@ def onnx_entry(variant: BuiltVariant, runner: Callable[[Any], Runner], timing: d
     variant's validation measured)."""
     providers = [CUDA] if variant.name == "fp16" else ["CPUExecutionProvider"]
     session = variant.session or open_session(variant.path, providers, threads)
+    device = "cuda" if session.get_providers()[0] == CUDA else f"cpu ({threads or 'default'} threads)"
     return ChainEntry(NAMES[variant.name], runner(session), variant.outputs.predictions, None,
-                      variant.path.stat().st_size, timing)
+                      variant.path.stat().st_size, timing, device)
 
 
 def chain_of(student: Student, variants: dict[str, BuiltVariant], config: ExportConfig,
@@ -100,6 +103,7 @@ def write_chain_report(folder: Path, student: Student, inputs: Any, variants: di
     report = copy_plots(report, source, folder)
     notes = [v.validation["note"] for v in variants.values()
              if v.validation.get("note") and v.validation.get("status") != "passed"]
+    notes += [v.validation["fusion_warning"] for v in variants.values() if v.validation.get("fusion_warning")]
     if teacher_folder(config, student.info) is None:
         notes.append("teacher not measured: no teacher checkpoint given or found")
     report["export"] = {

@@ -32,6 +32,7 @@ class ChainEntry:
     parameters: int | None = None
     size_bytes: int | None = None
     timing_batches: dict[int, Batch] = field(default_factory=dict)  # batch size -> inputs
+    device: str | None = None  # where it runs, in words (`distill.devices.describe`)
 
 
 def latency_ms(entry: ChainEntry, config: LatencyConfig) -> dict[str, float]:
@@ -50,6 +51,7 @@ def quality_row(entry: ChainEntry, quality: dict[str, float], config: LatencyCon
         "parameters": entry.parameters,
         "size_bytes": entry.size_bytes,
         "latency_ms": latency_ms(entry, config) if config is not None else {},
+        "device": entry.device,
         "measured_in": "export",
     }
 
@@ -98,9 +100,14 @@ def render_export_section(report: dict[str, Any]) -> str:
     parts = ["## ONNX export", ""]
     parts += [f"Measured in one run on {export.get('validation_examples')} validation examples, "
               f"{export.get('threads')} thread(s); latency is the median of repeated calls.", ""]
+    devices = {row.get("name"): row.get("device") for row in report.get("models", [])}
+
+    def where(name: str) -> str:
+        return f" on {devices[name]}" if devices.get(name) else ""
+
     for name, by_size in export.get("speedup_vs_teacher", {}).items():
         text = ", ".join(f"{v:.2f}x at batch {s}" for s, v in by_size.items())
-        parts.append(f"- speed-up of {name} over the PyTorch teacher: {text}")
+        parts.append(f"- speed-up of {name}{where(name)} over the PyTorch teacher{where(reporting.TEACHER_ROW)}: {text}")
     for note in export.get("notes", []):
         parts.append(f"- **note:** {note}")
     return "\n".join(parts).rstrip() + "\n"

@@ -119,7 +119,17 @@ def build_fp32(ref: Reference, folder: Path, sample: dict[str, np.ndarray], opse
     check("fp32 (optimised)", optimised, settings.fp32_tolerance)
     validation = _validation(optimised, "passed", ref.quality(outputs))
     validation["traced_max_abs_diff"] = traced.max_abs_diff
+    if not fusions.get("Attention"):
+        validation["fusion_warning"] = missing_attention_fusion()
+        log.warning(validation["fusion_warning"])
     return BuiltVariant("fp32", path, validation, outputs, session, True, fusions)
+
+
+def missing_attention_fusion() -> str:
+    import transformers
+
+    return (f"ONNX Runtime did not fuse the attention (no `Attention` node) in the graph traced with transformers "
+            f"{transformers.__version__}: the fp32 and INT8 graphs run unfused attention, slower on the CPU")
 
 
 def _accuracy_verdict(name: str, acc: float, fp32_acc: float, settings: VariantSettings,

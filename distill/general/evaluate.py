@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from distill.evaluate import device_of
+from distill.devices import place
 from distill.general.masking import IGNORE
 from distill.losses import hidden_cosine_loss
 
@@ -33,29 +33,38 @@ class _Tally:
 
 
 @torch.inference_mode()
-def held_out_metrics(teacher, student, with_head: bool, sequences: list[list[int]], collator,
-                     batch_size: int = 32) -> dict:
-    """`collator` pads (and, with an MLM head, masks) the held-out batches; seed it for repeatable
-    masks. Both models see exactly the same inputs."""
-    if not sequences:
-        return {}
+def held_out_outputs(teacher, student, sequences: list[list[int]], collator, device: torch.device | str,
+                     batch_size: int = 32):
+    """(batch on `device`, labels or None, {"teacher": outputs, "student": outputs}) per held-out batch,
+    both models first put whole on `device` (training moves only the modules it trains)."""
+    place(device, teacher, student)
     teacher.eval(), student.eval()
-    device = device_of(student)
-    cosine, count = 0.0, 0
-    tallies = {"teacher": _Tally(), "student": _Tally()}
     for first in tqdm(range(0, len(sequences), batch_size), desc="held-out", leave=False):
         batch = collator([{"input_ids": s} for s in sequences[first:first + batch_size]])
         labels = batch.pop("labels", None)
         batch = {k: v.to(device) for k, v in batch.items()}
         outputs = {name: model(**batch, output_hidden_states=True) for name, model in
                    (("teacher", teacher), ("student", student))}
+        yield batch, None if labels is None else labels.to(device), outputs
+
+
+@torch.inference_mode()
+def held_out_metrics(teacher, student, with_head: bool, sequences: list[list[int]], collator,
+                     device: torch.device | str, batch_size: int = 32) -> dict:
+    """`collator` pads (and, with an MLM head, masks) the held-out batches; seed it for repeatable
+    masks. Both models see exactly the same inputs, on `device`."""
+    if not sequences:
+        return {}
+    cosine, count = 0.0, 0
+    tallies = {"teacher": _Tally(), "student": _Tally()}
+    for batch, labels, outputs in held_out_outputs(teacher, student, sequences, collator, device, batch_size):
         rows = batch["input_ids"].shape[0]
         distance = hidden_cosine_loss([outputs["student"].hidden_states[-1]], [outputs["teacher"].hidden_states[-1]],
                                       batch["attention_mask"])
         cosine, count = cosine + (1.0 - distance.item()) * rows, count + rows
         if with_head:
             for name, tally in tallies.items():
-                tally.add(outputs[name].logits, labels.to(device))
+                tally.add(outputs[name].logits, labels)
     result = {"sequences": count, "hidden_cosine": round(cosine / count, 6)}
     if with_head:
         result.update({name: tally.result() for name, tally in tallies.items()})

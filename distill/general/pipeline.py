@@ -14,6 +14,7 @@ from pathlib import Path
 
 from transformers import set_seed
 
+from distill.evaluate import device_of
 from distill.general import report as reporting
 from distill.general.corpus import CorpusConfig, load_corpus
 from distill.general.evaluate import held_out_metrics
@@ -77,8 +78,9 @@ def run_general(config: GeneralConfig, say=log.info) -> dict | None:
             "student_layers": layers, "layer_map": mapping, "corpus": corpus.description(config.corpus),
             "weights": asdict(weights), "masking": asdict(config.masking), "intermediate": config.intermediate}
     write_general_info(folder, info)
-    held = held_out_metrics(teacher, student, with_head, corpus.held_out, collator(config.train.seed + 1),
-                            config.eval_batch_size)
+    # where the trainer left the trained modules; without the MLM terms the encoder alone is measured
+    held = held_out_metrics(teacher, trained, with_head, corpus.held_out, collator(config.train.seed + 1),
+                            device_of(trained), config.eval_batch_size)
     report = {**info, "training": training_summary(result), "held_out": held,
               "plots": [reporting.plot_terms(result.history, out)],
               "wall_seconds": round(time.perf_counter() - start, 1)}

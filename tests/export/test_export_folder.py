@@ -219,3 +219,21 @@ def test_service_runtime_runs_the_folder(exported: Path, run_dir: Path, variant:
     assert (logits.argmax(1) == expected.argmax(1)).all()
     if variant == "fp32":
         assert np.max(np.abs(logits - expected)) <= 1e-4
+
+
+def test_an_export_without_attention_fusion_says_so(run_dir, tmp_path, monkeypatch, caplog):
+    from distill.export import graph
+    from distill.export.folder import export_model_folder
+
+    fuse = graph.optimize_bert
+
+    def without_attention(*args, **kwargs):  # what a transformers version whose graph ONNX Runtime cannot fuse gives
+        return {op: n for op, n in fuse(*args, **kwargs).items() if op != "Attention"}
+
+    monkeypatch.setattr(graph, "optimize_bert", without_attention)
+    output = tmp_path / "sentiment"
+    export_model_folder(fast_config(run_dir, output, variants=("fp32",), latency=None))
+    report = json.loads((output / "report.json").read_text())
+    assert any("did not fuse the attention" in note for note in report["export"]["notes"])
+    assert "did not fuse the attention" in (output / "report.md").read_text()
+    assert "did not fuse the attention" in caplog.text

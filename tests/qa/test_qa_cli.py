@@ -23,7 +23,7 @@ def test_run_writes_a_qa_report(qa_run):
     assert set(report["retention"]) == {"exact_match", "f1"}
     assert report["student_layers"] == 2 and report["layer_map"] == [0, 3]
     assert report["data"]["validation_examples"] == 4
-    assert "| model | exact match | F1 |" in (qa_run / "report.md").read_text()
+    assert "| model | device | exact match | F1 |" in (qa_run / "report.md").read_text()
 
 
 def test_run_reproduces_the_recorded_fingerprint(qa_run):

@@ -66,7 +66,7 @@ def test_report_has_the_chain_with_qa_metrics(qa_folder):
     for row in report["models"]:
         assert {"exact_match", "f1"} <= set(row) and "accuracy" not in row
     assert set(report["retention"]) == {"exact_match", "f1"}
-    assert "| model | exact match | F1 |" in (qa_folder / "report.md").read_text()
+    assert "| model | device | exact match | F1 |" in (qa_folder / "report.md").read_text()
 
 
 def test_service_runtime_runs_the_qa_folder(qa_folder, qa_run):

@@ -29,6 +29,15 @@ class QARecipe:
     # KL on start and end at T 4 (x T^2) + gold spans + hidden cosine: the best of the sweep on the
     # validation articles (docs/RESULTS.md, bench/qa_recipe.py), tied on F1 with KL alone at T 2
     weights: LossWeights = field(default_factory=lambda: LossWeights(temperature=4.0))
+    # Options from the literature on small students, off until measured (bench/gpu_distill.py
+    # --stages qa-variants): intermediate-layer terms "tinybert" or "minilm" (distill/intermediate.py)
+    # with their weight, the teacher's outputs cached after the first epoch (distill/teacher_cache.py),
+    # and layer-wise learning-rate decay of the student (distill/optim.py; 1: none). Longer
+    # distillation than fine-tuning is `epochs` > `teacher_epochs`.
+    intermediate: str = "none"
+    intermediate_alpha: float = 1.0
+    cache_teacher: bool = False
+    layer_lr_decay: float = 1.0
 
 
 # Measured on 2 CPU cores (bench/distill_squad.py: the 5,661 questions of articles-train-v1.1.json,
