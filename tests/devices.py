@@ -32,6 +32,12 @@ def _tensors(value):
             yield from _tensors(item)
 
 
+def _is(device: torch.device, expected: torch.device) -> bool:
+    """`device` is `expected`; an expected device without an index ("cuda") means any of its type,
+    as `model.to("cuda")` places tensors on "cuda:0"."""
+    return device.type == expected.type and (expected.index is None or device.index == expected.index)
+
+
 @contextlib.contextmanager
 def one_device(*models: torch.nn.Module, expected: torch.device | str | None = None):
     """Within the block, a call of any module of `models` whose inputs and own weights are not all on
@@ -44,10 +50,9 @@ def one_device(*models: torch.nn.Module, expected: torch.device | str | None = N
         def check(module, args, kwargs):
             own = [*module.parameters(recurse=False), *module.buffers(recurse=False)]
             devices = {t.device for t in [*_tensors(args), *_tensors(kwargs), *own]}
-            wanted = {torch.device(expected)} if expected is not None else set()
-            if len(devices) > 1 or (wanted and devices - wanted):
+            if len(devices) > 1 or (expected is not None and not all(_is(d, torch.device(expected)) for d in devices)):
                 raise AssertionError(f"{name or type(module).__name__} called with tensors on "
-                                     f"{sorted(map(str, devices))}" + (f", expected {expected}" if wanted else ""))
+                                     f"{sorted(map(str, devices))}" + (f", expected {expected}" if expected is not None else ""))
             checked.append(name)
         return check
 
