@@ -22,10 +22,10 @@
 # reached through a proxy with its own certificate authority).
 
 ARG TARGET=gpu
-ARG PYTHON_IMAGE=python:3.12.13-slim-bookworm
+ARG PYTHON_IMAGE=docker.io/library/python:3.12.13-slim-bookworm
 # onnxruntime-gpu 1.26 is the last release built for CUDA 12 (1.27 and later need CUDA 13);
 # CUDA 12.x images run on drivers >= 525 through CUDA minor-version compatibility.
-ARG CUDA_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
+ARG CUDA_IMAGE=docker.io/nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
 
 # ---- bases: the same image for building the virtual environment and for running it ----------
 

@@ -46,8 +46,9 @@ def test_final_stages_are_chosen_by_target_not_by_a_build_argument():
 def test_base_images_are_pinned_to_existing_tag_shapes():
     python_image = DOCKERFILE.global_args["PYTHON_IMAGE"]
     cuda_image = DOCKERFILE.global_args["CUDA_IMAGE"]
-    assert re.fullmatch(r"python:3\.\d+\.\d+-slim-bookworm", python_image), python_image
-    assert re.fullmatch(r"nvidia/cuda:\d+\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+", cuda_image), cuda_image
+    # fully qualified: podman resolves short names only through aliases a distribution may lack
+    assert re.fullmatch(r"docker\.io/library/python:3\.\d+\.\d+-slim-bookworm", python_image), python_image
+    assert re.fullmatch(r"docker\.io/nvidia/cuda:\d+\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+", cuda_image), cuda_image
     stage_names = {s.name for s in DOCKERFILE.stages}
     for stage in DOCKERFILE.stages:
         base = DOCKERFILE.resolve(stage.base)
