@@ -33,7 +33,7 @@ from tests.deploy.engine import Engine, EngineUnavailable, cpu_image, find_engin
 from tests.deploy.test_prometheus import JOB, answers, binary, prometheus_config, prometheus_process
 from tests.service.conftest import serving
 from tests.service.test_startup_shutdown import wait_for
-from tests.tiny import write_student, write_teacher
+from tests.tiny import write_student
 
 pytestmark = pytest.mark.slow
 TEXTS = ["a wonderful and moving film", "the worst movie of the year"]
@@ -61,8 +61,7 @@ def model_repository(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("container")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        teacher = write_teacher(tmp / "run" / "teacher", layers=4, with_head=True)
-        student = write_student(tmp / "run" / "student", teacher_dir=teacher)
+        student = write_student(tmp / "run" / "student")
     repository = tmp / "models"
     export = subprocess.run(
         [sys.executable, "-m", "distill.cli", "export", "--student-dir", str(student),
@@ -84,10 +83,16 @@ class Container:
     def state(self, field: str) -> str:
         return self.engine.run("inspect", "--format", f"{{{{.State.{field}}}}}", self.name).stdout.strip()
 
-    def ready(self, client: httpx.Client) -> bool:
-        if self.state("Running") != "true":
-            raise AssertionError(f"the container stopped before it was ready:\n{self.logs()}")
-        return answers(client, f"{self.url}/readyz")
+    def wait_ready(self, client: httpx.Client) -> None:
+        def ready() -> bool:
+            if self.state("Running") != "true":
+                raise AssertionError("the container stopped before it was ready")
+            return answers(client, f"{self.url}/readyz")
+
+        try:
+            wait_for(ready, READY_TIMEOUT_S)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; its output:\n{self.logs()}") from None
 
 
 @contextlib.contextmanager
@@ -111,10 +116,7 @@ def client() -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def container(engine, image, model_repository, client) -> Iterator[Container]:
     with running(engine, image, model_repository) as started:
-        try:
-            wait_for(lambda: started.ready(client), READY_TIMEOUT_S)
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}\n{started.logs()}") from exc
+        started.wait_ready(client)
         yield started
 
 
@@ -224,7 +226,7 @@ def test_sigterm_under_load_answers_every_accepted_request_and_exits_0(engine, i
     n = 16
     with (running(engine, image, model_repository, "--max-wait-ms", "3000", "--max-batch-items", "64")
           as started, httpx.Client(trust_env=False, timeout=30, limits=httpx.Limits(max_connections=n + 2)) as c):
-        wait_for(lambda: started.ready(c), READY_TIMEOUT_S)
+        started.wait_ready(c)
         with concurrent.futures.ThreadPoolExecutor(n) as pool:
             pending = [pool.submit(c.post, f"{started.url}/v1/sentiment", json={"inputs": f"film number {i}"})
                        for i in range(n)]
