@@ -66,7 +66,7 @@ def model_repository(tmp_path_factory) -> Path:
     export = subprocess.run(
         [sys.executable, "-m", "distill.cli", "export", "--student-dir", str(student),
          "--output-dir", str(repository / "sentiment"), "--variants", "fp32,int8"],
-        cwd=names.ROOT, capture_output=True, text=True, timeout=300, preexec_fn=lambda: os.umask(0o022),
+        cwd=names.ROOT, capture_output=True, text=True, timeout=300, umask=0o022,
     )
     assert export.returncode == 0, export.stderr[-3000:]
     return repository
@@ -104,7 +104,7 @@ def running(engine: Engine, image: str, repository: Path, *flags: str) -> Iterat
     try:
         yield Container(engine, name, f"http://127.0.0.1:{port}")
     finally:
-        engine.run("rm", "-f", "-t", "0", name, check=False, timeout=60)
+        engine.run("rm", "-f", name, check=False, timeout=60)
 
 
 @pytest.fixture(scope="module")
