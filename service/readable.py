@@ -23,8 +23,8 @@ def first_unreadable(repository: Path, models: list[str] | None = None) -> Path 
     cannot read, or None. `models`: the folders to check, default every visible sub-folder;
     folders that do not exist are left to the loader to report."""
     repository = Path(repository)
-    if not repository.exists():
-        return None
+    if not repository.is_dir():
+        return None  # the loader says that it does not exist
     if not _can_list(repository):
         return repository
     if models is None:

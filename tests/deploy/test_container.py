@@ -124,6 +124,8 @@ def test_image_runs_as_its_non_root_user(engine, container):
     user = engine.run("inspect", "--format", "{{.Config.User}}", container.name).stdout.strip()
     assert user.split(":")[0] == "10001"
     assert engine.run("exec", container.name, "id", "-u").stdout.strip() == "10001"
+    write = engine.run("exec", "--user", "0", container.name, "touch", "/models/written", check=False)
+    assert write.returncode != 0 and "Read-only file system" in write.stdout + write.stderr
 
 
 def test_sentiment_scores_are_those_of_the_service_outside_the_container(container, client, model_repository):
