@@ -1,29 +1,31 @@
 # syntax=docker/dockerfile:1
 #
 # The serving image: the `serve` command, FastAPI and ONNX Runtime; no PyTorch.
-# Needs BuildKit (the default builder of Docker 23 and later): only the stages that the chosen
-# build arguments select are built.
+# Builds the same way with BuildKit (Docker 23 and later) and with buildah (podman build): only
+# the stages the final one needs are built.
 #
 #   docker build -t distilserve:gpu .                                     # CUDA (default)
 #   docker build -t distilserve:cpu --build-arg TARGET=cpu .              # CPU only
-#   docker build -t distilserve:cpu-baked --build-arg TARGET=cpu --build-arg MODELS=baked .
+#   docker build -t distilserve:cpu-baked --build-arg TARGET=cpu --target runtime-baked .
 #
-# TARGET  gpu: NVIDIA CUDA 12 + cuDNN 9 runtime base with onnxruntime-gpu (extra `serve-gpu`)
-#         cpu: Python slim base with the CPU onnxruntime (extra `serve`)
-# MODELS  mounted: /models is empty; mount a model repository there (docker run -v ...:/models:ro)
-#         baked: /models/sentiment is built in the image with `distill build-default` (CPU torch,
-#                in a build stage whose packages never reach the runtime image)
+# TARGET     gpu: NVIDIA CUDA 12 + cuDNN 9 runtime base with onnxruntime-gpu (extra `serve-gpu`)
+#            cpu: Python slim base with the CPU onnxruntime (extra `serve`)
+# --target   runtime-mounted (the last stage, so the default): /models is empty; mount a model
+#            repository there (docker run -v ...:/models:ro)
+#            runtime-baked: /models/sentiment is built in the image with `distill build-default`
+#            (CPU torch, in a build stage whose packages never reach the runtime image)
 #
 # Other arguments: ORT_GPU_VERSION (must match the CUDA major version of CUDA_IMAGE),
 # TORCH_VERSION and TORCH_INDEX_URL (CPU torch of the model-building stage), DEFAULT_ARGS
-# (extra arguments of `distill build-default`, e.g. "--epochs 1").
+# (extra arguments of `distill build-default`, e.g. "--epochs 1"), PIP_CERT (a CA bundle for pip,
+# e.g. /etc/ssl/certs/ca-certificates.crt mounted into the build where the package index is
+# reached through a proxy with its own certificate authority).
 
 ARG TARGET=gpu
-ARG MODELS=mounted
-ARG PYTHON_IMAGE=python:3.12.13-slim-bookworm
+ARG PYTHON_IMAGE=docker.io/library/python:3.12.13-slim-bookworm
 # onnxruntime-gpu 1.26 is the last release built for CUDA 12 (1.27 and later need CUDA 13);
 # CUDA 12.x images run on drivers >= 525 through CUDA minor-version compatibility.
-ARG CUDA_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
+ARG CUDA_IMAGE=docker.io/nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
 
 # ---- bases: the same image for building the virtual environment and for running it ----------
 
@@ -40,13 +42,15 @@ RUN apt-get update \
 FROM base-${TARGET} AS venv
 ARG TARGET
 ARG ORT_GPU_VERSION=1.26.0
+ARG PIP_CERT=""
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python3 -m venv /opt/venv
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY service ./service
 # Install, then check that the service imports and that torch did not come along.
-RUN if [ "$TARGET" = "gpu" ]; then \
+RUN if [ -n "$PIP_CERT" ]; then export PIP_CERT; else unset PIP_CERT; fi \
+    && if [ "$TARGET" = "gpu" ]; then \
         /opt/venv/bin/pip install ".[serve-gpu]" "onnxruntime-gpu==${ORT_GPU_VERSION}"; \
     else \
         /opt/venv/bin/pip install ".[serve]"; \
@@ -92,12 +96,10 @@ COPY distill ./distill
 RUN pip install ".[distill]"
 RUN distill build-default --output /models ${DEFAULT_ARGS}
 
-# ---- final: the runtime, with or without the baked models -------------------------------------
-
-FROM runtime AS runtime-mounted
+# ---- final: the runtime, with the baked models (--target runtime-baked) or without -----------
 
 FROM runtime AS runtime-baked
 # Only the model folder: the run directory (/models/.runs) stays in the build stage.
 COPY --from=models-build --chown=10001:10001 /models/sentiment /models/sentiment
 
-FROM runtime-${MODELS}
+FROM runtime AS runtime-mounted

@@ -47,6 +47,7 @@ run: venv models
 test: venv
 	sh scripts/install-prometheus.sh
 	sh scripts/install-chromium.sh
+	sh scripts/install-podman.sh
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from service.app import create_app, log_fatal, setup_logging
 from service.manifest import ModelFolderError
+from service.readable import check_readable
 from service.settings import settings_from_cli
 from service.runtime.state import load_models
 from service.workers import run_workers
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail("; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()), 2)
     setup_logging(settings)
     try:
+        check_readable(settings.model_repository, settings.models)
         models = load_models(settings)
     except ModelFolderError as exc:
         _fail(f"cannot load models: {exc}", 1)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
+import uuid
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -155,7 +155,7 @@ def export_model_folder(config: ExportConfig) -> Manifest:
     if target.exists() and any(target.iterdir()) and not config.overwrite:
         raise FileExistsError(f"{target}: exists and is not empty; pass --overwrite to replace it")
     (target.parent / STAGING).mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{target.name}-", dir=target.parent / STAGING))
+    staging = _make_staging(target)
     try:
         with torch_threads(config.threads):
             student = load_student(config.student_dir)
@@ -174,6 +174,15 @@ def export_model_folder(config: ExportConfig) -> Manifest:
         shutil.rmtree(staging, ignore_errors=True)
         _remove_if_empty(target.parent / STAGING)
     return load_model_folder(target)
+
+
+def _make_staging(target: Path) -> Path:
+    """A new empty folder to stage `target` in. Made with mkdir, not tempfile.mkdtemp: mkdtemp's
+    mode 0700 would become the model folder's, and a service running as another user (the image's
+    uid 10001) could not read it; mkdir applies the process umask like any other file."""
+    staging = target.parent / STAGING / f"{target.name}-{uuid.uuid4().hex}"
+    staging.mkdir()  # FileExistsError rather than sharing a folder with another export
+    return staging
 
 
 def _remove_if_empty(folder: Path) -> None:

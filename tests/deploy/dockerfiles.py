@@ -60,10 +60,11 @@ class Dockerfile:
         values = {**self.global_args, **(extra or {})}
         return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: values.get(m.group(1) or m.group(2), m.group(0)), text)
 
-    def chain(self, build_args: dict[str, str] | None = None) -> list[Stage]:
-        """The stages the final image is built FROM, last first, for these build arguments."""
+    def chain(self, build_args: dict[str, str] | None = None, target: str | None = None) -> list[Stage]:
+        """The stages an image is built FROM, last first, for these build arguments and this
+        `--target` (default: the last stage)."""
         by_name = {s.name: s for s in self.stages if s.name}
-        stage, seen = self.stages[-1], []
+        stage, seen = (by_name[target] if target else self.stages[-1]), []
         while True:
             seen.append(stage)
             base = self.resolve(stage.base, build_args)

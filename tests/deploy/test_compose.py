@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tests.deploy import names
+from tests.deploy.dockerfiles import parse
 
 COMPOSE = yaml.safe_load((names.DOCKER / "compose.yaml").read_text())
 GPU_OVERRIDE = yaml.safe_load((names.DOCKER / "compose.gpu.yaml").read_text())
@@ -65,7 +66,9 @@ def test_serve_is_built_from_the_repository_dockerfile():
     assert context == names.ROOT
     assert (context / build["dockerfile"]).is_file()
     assert expand(build["args"]["TARGET"]) in ("cpu", "gpu")
-    assert expand(build["args"]["MODELS"]) in ("mounted", "baked")
+    stages = {s.name for s in parse(names.ROOT / build["dockerfile"]).stages}
+    assert expand(build["target"]) == "runtime-mounted" and build["target"].startswith("runtime-${MODELS:-")
+    assert {build["target"].replace("${MODELS:-mounted}", m) for m in ("mounted", "baked")} <= stages
 
 
 def test_serve_port_and_model_repository_match_its_settings():
