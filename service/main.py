@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from service.app import create_app, log_fatal, setup_logging
 from service.manifest import ModelFolderError
-from service.readable import check_readable
+from service.runtime.readable import check_readable
 from service.settings import settings_from_cli
 from service.runtime.state import load_models
 from service.workers import run_workers

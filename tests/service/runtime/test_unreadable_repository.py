@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 OTHER_UID = 65534  # nobody
 CASES = {"folder": ("sentiment", 0o700), "manifest": ("sentiment/manifest.json", 0o600),
          "model": ("sentiment/model.onnx", 0o600)}
@@ -60,7 +60,7 @@ def test_unreadable_path_stops_start_up_in_one_line(copy: Path, case: str):
 
 
 def test_readable_repository_passes_the_check(copy: Path):
-    code = "import sys; from service.readable import first_unreadable; print(first_unreadable(sys.argv[1]))"
+    code = "import sys; from service.runtime.readable import first_unreadable; print(first_unreadable(sys.argv[1]))"
     result = subprocess.run([*unprivileged(), sys.executable, "-c", code, str(copy)],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
