@@ -251,6 +251,57 @@ def build_random_token_folder(folder: Path, seed: int = 0, max_seq_len: int = 48
     return folder
 
 
+EMBEDDING_WORDS = ["a man is playing a guitar someone plays an instrument the cat sits on mat dog runs"]
+EMBEDDING_DIM = 32
+
+
+def mean_pooled_encoder(vocab_size: int, seed: int = 0):
+    """A random 2-layer DistilBertModel (dim 32) whose output is the mean of its last hidden states
+    over the real tokens (the attention mask), L2-normalised: a sentence embedding model. Its
+    `forward(input_ids, attention_mask)` answers an object with `.embedding` (batch, 32)."""
+    import types
+
+    import torch
+    from transformers import DistilBertConfig, DistilBertModel
+
+    class MeanPooled(torch.nn.Module):
+        def __init__(self, encoder):
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, input_ids, attention_mask):
+            states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(states.dtype)
+            pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            return types.SimpleNamespace(embedding=torch.nn.functional.normalize(pooled, dim=-1))
+
+    torch.manual_seed(seed)
+    config = DistilBertConfig(vocab_size=vocab_size, dim=EMBEDDING_DIM, n_layers=2, n_heads=2, hidden_dim=64,
+                              max_position_embeddings=64)
+    return MeanPooled(DistilBertModel(config)).eval()
+
+
+def build_embedding_folder(folder: Path, seed: int = 0, max_seq_len: int = 32) -> Path:
+    """A feature-extraction folder of `mean_pooled_encoder(seed)`, exported with torch.onnx."""
+    folder = Path(folder)
+    tokenizer = write_tokenizer(folder, extra_texts=EMBEDDING_WORDS)
+    vocab_size = max(tokenizer.get_vocab().values()) + 1
+    _export_onnx(mean_pooled_encoder(vocab_size, seed), folder / "model.onnx", vocab_size, task="feature-extraction")
+    variants = {"fp32": _variant(folder, "model.onnx", "fp32", "random tiny test model")}
+    _write_manifest(folder, "feature-extraction", max_seq_len, variants, teacher="random tiny DistilBERT",
+                    student_layers=2, headline_metric="spearman",
+                    embedding={"dimension": EMBEDDING_DIM, "pooling": "mean", "normalize": True})
+    return folder
+
+
+def build_embedding_repository(root: Path, classifier: Path) -> Path:
+    """`embed` (a random mean-pooled DistilBERT, max_seq_len 32) and a copy of `classifier`."""
+    root = Path(root)
+    build_embedding_folder(root / "embed")
+    shutil.copytree(classifier, root / classifier.name)
+    return root
+
+
 def build_qa_repository(root: Path, classifier: Path) -> Path:
     """`qa` (rule model), `qa-random` (random DistilBERT) and a copy of the `classifier` folder."""
     root = Path(root)
