@@ -42,7 +42,7 @@ def server(web_repository, tmp_path_factory) -> Iterator[str]:
     reason = missing_browser()
     if reason is not None:
         pytest.skip(reason)
-    args = ["-m", "service", "--model-repository", str(web_repository), "--models", "sentiment,qa,ner", "--api-key", KEY,
+    args = ["-m", "service", "--model-repository", str(web_repository), "--models", "sentiment,qa,ner,embed", "--api-key", KEY,
             "--intra-op-threads", "1", "--warmup-batches", "1", "--web-refresh-s", "0.5"]
     log = tmp_path_factory.mktemp("browser") / "serve.log"
     with child_server(args, log, ready_timeout=60) as url:
@@ -123,7 +123,7 @@ def test_classification_card_qa_and_live_panel(server, tmp_path):
         drawn = [line.split("\n") for line in texts(driver, "#play-output .scores li")]
         assert [(label, float(score)) for label, score in drawn] == [
             (s["label"], pytest.approx(s["score"], abs=5e-5)) for s in expected]
-        assert "batch size" in driver.find_element(By.CSS_SELECTOR, "#play-output .timing").text
+        assert "batch size" in driver.find_element(By.ID, "play-dimensions").text
 
         too_long = " ".join(["great"] * 50)
         refusal = httpx.post(f"{server}/v1/classify", headers=AUTH, json={"model": "sentiment", "inputs": too_long}).json()["error"]
@@ -178,6 +178,25 @@ def test_token_classification_form_marks_the_entities(server, tmp_path):
             drawn = [(m.text[:len(e["word"])], m.text[len(e["word"]):].strip()) for m, e in zip(marks, entities)]
             assert len(marks) == len(entities) > 2
             assert drawn == [(text[e["start"]:e["end"]], e.get("entity_group") or e["entity"]) for e in entities]
+
+
+def test_similarity_form_shows_the_cosine_of_two_sentences(server, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    first, second = "A man is playing a guitar.", "Someone plays an instrument."
+    answer = httpx.post(f"{server}/v1/embeddings", headers=AUTH,
+                        json={"model": "embed", "input": [first, second]}).json()
+    a, b = (d["embedding"] for d in answer["data"])
+    expected = sum(x * y for x, y in zip(a, b))  # unit vectors: the dot product is the cosine
+    with chromium(tmp_path / "profile") as driver:
+        open_page(driver, server)
+        choose_model(driver, "embed")
+        wait(driver, lambda d: d.find_elements(By.ID, "play-sim-first"), "the similarity form")[0].send_keys(first)
+        driver.find_element(By.ID, "play-sim-second").send_keys(second)
+        driver.find_element(By.CSS_SELECTOR, "#similarity-form button[type=submit]").click()
+        shown = wait(driver, lambda d: d.find_elements(By.ID, "play-cosine"), "the cosine")[0].text
+        assert float(shown) == pytest.approx(expected, abs=6e-5) and -1 <= float(shown) <= 1
+        assert f"{len(a)} dimensions" in driver.find_element(By.ID, "play-dimensions").text
 
 
 def _wait_for_live_rates(driver, server: str) -> None:
