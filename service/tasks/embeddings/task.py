@@ -15,7 +15,7 @@ from service.manifest import FEATURE_EXTRACTION, Manifest
 from service.tasks.agreement import SameDirection
 from service.tasks.base import Answered, Call, Columns, Endpoint, Limit, OutputTensor, ServingTask, TaskTensors
 from service.tasks.embeddings.schemas import EmbeddingsRequest, EmbeddingsResponse
-from service.tasks.embeddings.vectors import check_dimensions, embedding_list, model_dimension
+from service.tasks.embeddings.vectors import check_dimensions, embedding_list, encode_answer, model_dimension
 from service.tasks.text.items import FieldName
 from service.tasks.text.run import text_sequences
 from service.v2.protocol import Parameters
@@ -63,7 +63,7 @@ class EmbeddingsTask(ServingTask):
         texts = [body.input] if single else body.input
         field = (lambda i: "input") if single else (lambda i: f"input[{i}]")
         vectors, tokens, results = await embed(call, texts, body.truncation, "input", field)
-        return embedding_list(vectors, body.encoding_format, call.runtime.name, tokens), results
+        return encode_answer(embedding_list(vectors, body.encoding_format, call.runtime.name, tokens)), results
 
     def tensors(self, manifest: Manifest) -> TaskTensors:
         return TaskTensors(("text",), (OutputTensor("embedding", "FP32", (-1, model_dimension(manifest) or -1)),))

@@ -9,20 +9,23 @@ from __future__ import annotations
 import base64
 
 import numpy as np
+import orjson
 
 from service.errors import InvalidInput
 from service.manifest import Manifest
+from service.tasks.base import EncodedJSON
 from service.tasks.embeddings.schemas import EncodingFormat
 
 LITTLE_ENDIAN_FLOAT32 = np.dtype("<f4")
 
 
-def encode_vector(vector: np.ndarray, encoding_format: EncodingFormat) -> list[float] | str:
-    """One embedding as a list of numbers or as base64 of its little-endian float32 bytes."""
+def encode_vector(vector: np.ndarray, encoding_format: EncodingFormat) -> np.ndarray | str:
+    """One embedding as float32 numbers (an array `encode_answer` writes as a JSON list) or as
+    base64 of its little-endian float32 bytes."""
     values = np.asarray(vector, dtype=LITTLE_ENDIAN_FLOAT32)
     if encoding_format == "base64":
         return base64.b64encode(values.tobytes()).decode("ascii")
-    return values.tolist()
+    return values
 
 
 def decode_vector(text: str) -> np.ndarray:
@@ -36,6 +39,12 @@ def embedding_list(vectors: list[np.ndarray], encoding_format: EncodingFormat, m
             for i, v in enumerate(vectors)]
     return {"object": "list", "data": data, "model": model,
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+
+def encode_answer(answer: dict) -> EncodedJSON:
+    """The answer as JSON: each float32 number in its shortest form that reads back to the same
+    float32 (`0.012345679`, not the 17 digits of its float64 value)."""
+    return EncodedJSON(orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY))
 
 
 def model_dimension(manifest: Manifest) -> int | None:
