@@ -9,7 +9,8 @@ normalisation inside the graph); infinity-emb (`--engine optimum`, ONNX Runtime 
 serves MODEL_FOLDER.encoder, the same encoder exported, fused and quantised the same way without
 the pooling, which infinity does itself. Each request is `{"model", "input": [texts]}` with 1 or 32
 STS-B dev sentences (`--sizes`); the load is the project's closed-loop generator
-(`bench/closed_loop.py`, one process) at each `--concurrency`. One server runs at a time; the order
+(`bench/closed_loop.py`, one process) at each `--concurrency`, counting the answers of
+`--seconds` after `--settle-seconds` of the same load. One server runs at a time; the order
 turns each round; the tables show medians over rounds. Server CPU is the user + system time of
 the server's process tree across a run, per answered request. Agreement: the cosine between the
 two systems' vectors of the first `--agreement-sentences` sentences.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import statistics
 import sys
 import tempfile
@@ -46,45 +48,46 @@ from bench.peers import (  # noqa: E402
 from bench.results_md import RESULTS, write_section  # noqa: E402
 
 HEADING = "## Sentence embeddings: serving peers (STS-B sentences)"
-SERVED_NAME = "embeddings"
 
 
-def service_system(folder: Path) -> System:
+def service_system(folder: Path, flags: list[str]) -> System:
     command = [sys.executable, "-m", "service", "--model-repository", str(folder.parent), "--models", folder.name,
-               "--variant", "auto", "--log-level", "warning", "--port", "{port}"]
+               "--variant", "auto", "--log-level", "warning", *flags, "--port", "{port}"]
     return System("service", command, "/readyz", "/v1/embeddings", lambda text: {"input": [text]}, lambda a: "",
-                  f"`python -m service` (this repository), default settings, on {folder.name}/model.int8.onnx",
-                  versions={"distilserve": metadata.version("distilserve")})
+                  f"`python -m service {' '.join(flags)}` (this repository; otherwise default settings) on "
+                  f"{folder.name}/model.int8.onnx", versions={"distilserve": metadata.version("distilserve")})
 
 
-def infinity_system(cache: Path, peer: Path) -> System:
+def infinity_system(cache: Path, peer: Path, served_name: str) -> System:
     python, versions = ensure_env(cache, peer_envs()["infinity"])
-    return System("infinity", infinity_command(python, SERVED_NAME, "optimum"), "/health", "/embeddings",
-                  lambda text: {"input": [text]}, lambda a: "",
-                  f"infinity-emb `v2 --engine optimum --batch-size 32 --no-model-warmup --onnx-disable-optimize "
-                  f"--no-compile` on {peer.name}/model_quantized.onnx", env=infinity_env(cache),
+    # --pooling-method mean: its optimum engine's default ("auto") pools the [CLS] state
+    return System("infinity", infinity_command(python, served_name, "optimum", "--pooling-method", "mean"),
+                  "/health", "/embeddings", lambda text: {"input": [text]}, lambda a: "",
+                  f"infinity-emb `v2 --engine optimum --pooling-method mean --batch-size 32 --no-model-warmup "
+                  f"--onnx-disable-optimize --no-compile` on {peer.name}/model_quantized.onnx", env=infinity_env(cache),
                   versions=versions, cwd=peer)
 
 
-def request_bodies(texts: list[str], size: int, count: int = 200) -> list[bytes]:
+def request_bodies(model: str, texts: list[str], size: int, count: int = 200) -> list[bytes]:
     """`count` bodies of `size` consecutive sentences each (wrapping round the list)."""
-    return [json.dumps({"model": SERVED_NAME, "input": [texts[(i * size + j) % len(texts)] for j in range(size)]})
+    return [json.dumps({"model": model, "input": [texts[(i * size + j) % len(texts)] for j in range(size)]})
             .encode() for i in range(count)]
 
 
-def embeddings_of(url: str, texts: list[str]) -> np.ndarray:
+def embeddings_of(url: str, model: str, texts: list[str]) -> np.ndarray:
     """Vectors of the texts, 32 per request, in order."""
     rows = []
     for start in range(0, len(texts), 32):
-        answer = post_json(url, {"model": SERVED_NAME, "input": texts[start:start + 32]})
+        answer = post_json(url, {"model": model, "input": texts[start:start + 32]})
         rows += [d["embedding"] for d in sorted(answer["data"], key=lambda d: d["index"])]
     return np.array(rows, dtype=np.float64)
 
 
-def measure(url: str, pid: int, bodies: list[bytes], level: int, seconds: float, size: int) -> dict[str, Any]:
+def measure(url: str, pid: int, bodies: list[bytes], level: int, args: argparse.Namespace, size: int
+            ) -> dict[str, Any]:
     load = os.getloadavg()[0]
     before = tree_cpu_seconds(pid)
-    result = run_closed_loop(url, bodies, level, seconds, processes=1)
+    result = run_closed_loop(url, bodies, level, args.seconds, processes=1, settle_s=args.settle_seconds)
     spent = cpu_used(before, tree_cpu_seconds(pid))
     answered = result.requests - result.errors
     return {**result.as_dict(), "texts_per_s": round(result.throughput * size, 1), "load_average_before": load,
@@ -97,11 +100,11 @@ def run_round(system: System, args: argparse.Namespace, bodies: dict[int, list[b
     with running(system, work / f"{system.name}.log", args.ready_timeout) as (base, pid):
         url = base + system.endpoint
         if "vectors" not in entry:
-            entry["vectors"] = embeddings_of(url, texts[:args.agreement_sentences])
+            entry["vectors"] = embeddings_of(url, args.model_folder.name, texts[:args.agreement_sentences])
         run_closed_loop(url, bodies[max(bodies)], min(args.levels), args.warmup_seconds, processes=1)
         for size in args.sizes:
             for level in args.levels:
-                result = measure(url, pid, bodies[size], level, args.seconds, size)
+                result = measure(url, pid, bodies[size], level, args, size)
                 entry["runs"].setdefault(f"{size}/{level}", []).append(result)
                 print(f"  {system.name:<9} {size:>2} per request c={level:<3} {result['throughput']:8.1f} req/s "
                       f"{result['texts_per_s']:8.1f} texts/s  p50 {result['p50_ms']:7.2f}  p99 {result['p99_ms']:7.2f} ms"
@@ -121,7 +124,7 @@ def median_row(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def agreement(raw: dict[str, Any]) -> dict[str, float] | None:
-    if "service" not in raw or "infinity" not in raw:
+    if any("vectors" not in raw.get(name, {}) for name in ("service", "infinity")):
         return None
     a, b = raw["service"]["vectors"], raw["infinity"]["vectors"]
     cosines = np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
@@ -151,9 +154,10 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [HEADING, "",
              f"Measured {report['measured_at']} on {report['cpus']} CPU cores shared with other jobs (1-minute "
              f"load average {min(loads):.1f}-{max(loads):.1f} before the runs), `{report['command']}`: "
-             f"{report['sentences']} STS-B dev sentences, {report['seconds']:g} s per level after a "
-             f"{report['warmup_seconds']:g} s warm-up, closed loop (`bench/closed_loop.py`, one process on the "
-             f"same cores), one server up at a time, {report['rounds']} round(s) with the order turned; medians "
+             f"{report['sentences']} STS-B dev sentences, closed loop (`bench/closed_loop.py`, one process on "
+             f"the same cores) after a {report['warmup_seconds']:g} s warm-up per start; at each level the answers "
+             f"of {report['seconds']:g} s count, after {report['settle_seconds']:g} s of the same load; one "
+             f"server up at a time, {report['rounds']} round(s) with the order turned; medians "
              "over rounds. Both answer OpenAI-shaped requests `{\"model\", \"input\": [texts]}` with float "
              "vectors.", ""]
     for name, info in report["systems"].items():
@@ -179,7 +183,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--sizes", default="1,32", help="Comma-separated texts per request.")
     p.add_argument("--concurrency", default="16,64", help="Comma-separated connection counts.")
     p.add_argument("--seconds", type=float, default=10.0, help="Measured seconds per level.")
+    p.add_argument("--settle-seconds", type=float, default=5.0, help="Load before each measured window "
+                   "(queues fill; only answers within the window count).")
     p.add_argument("--warmup-seconds", type=float, default=3.0, help="Unmeasured load after each start.")
+    p.add_argument("--service-args", default="--queue-limit 4096", help="Flags for this service (default: a queue "
+                   "that holds 64 connections x 32 texts; the default 1024 items would answer 429).")
     p.add_argument("--rounds", type=int, default=2, help="Rounds over the systems; medians are reported.")
     p.add_argument("--agreement-sentences", type=int, default=64, help="Sentences whose vectors are compared.")
     p.add_argument("--ready-timeout", type=float, default=300.0, help="Seconds a server may take to start.")
@@ -197,8 +205,8 @@ def build_systems(args: argparse.Namespace, folder: Path) -> tuple[dict[str, Sys
     systems, failed = {}, {}
     for name in [n.strip() for n in args.systems.split(",") if n.strip()]:
         try:
-            systems[name] = service_system(folder) if name == "service" else \
-                infinity_system(args.cache.expanduser(), folder.with_name(folder.name + ".encoder"))
+            systems[name] = service_system(folder, shlex.split(args.service_args)) if name == "service" else \
+                infinity_system(args.cache.expanduser(), folder.with_name(folder.name + ".encoder"), folder.name)
         except (RuntimeError, OSError, KeyError) as exc:
             failed[name] = f"setup failed: {exc}"
     return systems, failed
@@ -206,12 +214,12 @@ def build_systems(args: argparse.Namespace, folder: Path) -> tuple[dict[str, Sys
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    folder = args.model_folder.resolve()
+    folder = args.model_folder = args.model_folder.resolve()
     if not (folder / "manifest.json").is_file() or not args.data.is_file():
         raise SystemExit(f"needs {folder}/manifest.json and --data {args.data}")
     texts = sts_sentences(args.data, 10_000)
     systems, failed = build_systems(args, folder)
-    bodies = {size: request_bodies(texts, size) for size in args.sizes}
+    bodies = {size: request_bodies(folder.name, texts, size) for size in args.sizes}
     work = Path(tempfile.mkdtemp(prefix="embedding-peers-"))
     raw: dict[str, Any] = {}
     names = list(systems)
@@ -228,7 +236,7 @@ def main(argv: list[str] | None = None) -> None:
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
         "command": " ".join(["python", "bench/embedding_peers.py", *(argv if argv is not None else sys.argv[1:])]),
         "sentences": len(texts), "sizes": args.sizes, "concurrency": args.levels, "seconds": args.seconds,
-        "warmup_seconds": args.warmup_seconds, "rounds": args.rounds, "model_folder": str(folder),
+        "warmup_seconds": args.warmup_seconds, "settle_seconds": args.settle_seconds, "rounds": args.rounds, "model_folder": str(folder),
         "systems": {n: {"description": s.description, "versions": s.versions} for n, s in systems.items()},
         "failed": failed, "agreement": agreement(raw),
         "summary": {n: {k: median_row(v) for k, v in e["runs"].items()} for n, e in raw.items()},

@@ -351,12 +351,12 @@ def infinity_env(cache: Path) -> dict[str, str]:
             "DO_NOT_TRACK": "1", "INFINITY_ANONYMOUS_USAGE_STATS": "0"}
 
 
-def infinity_command(python: Path, served_name: str, engine: str) -> list[str]:
+def infinity_command(python: Path, served_name: str, engine: str, *extra: str) -> list[str]:
     """infinity-emb's v2 server on the model folder it is started in (see `infinity_system`)."""
     return [str(python), "-m", "infinity_emb.cli", "v2", "--model-id", ".",
             "--served-model-name", served_name, "--engine", engine, "--device", "cpu",
             "--batch-size", str(BATCH_SIZE), "--host", "127.0.0.1", "--port", "{port}",
-            "--log-level", "warning", "--no-compile", "--onnx-disable-optimize", "--no-model-warmup"]
+            "--log-level", "warning", "--no-compile", "--onnx-disable-optimize", "--no-model-warmup", *extra]
 
 
 def infinity_system(name: str, python: Path, versions: dict, cache: Path, folder: Path, engine: str,
