@@ -34,6 +34,7 @@ from distill.export.graph import optimize_bert, quantize_int8  # noqa: E402
 from service.manifest import (  # noqa: E402
     SCHEMA_VERSION, TASK_OUTPUTS, Manifest, Variant, VariantValidation, sha256_file, write_manifest,
 )
+from tests.service.model_folders import mean_pooled  # noqa: E402  (the wrapper the service's tests check)
 
 DEFAULT_STS = ROOT.parent / "shared" / "data" / "glue" / "STS-B" / "dev.tsv"
 OPSET = 17
@@ -54,24 +55,6 @@ def sts_sentences(path: Path, count: int) -> list[str]:
         rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
     sentences = list(dict.fromkeys(s for r in rows for s in (r["sentence1"], r["sentence2"])))
     return sentences[:count]
-
-
-def pooled(encoder):
-    """The encoder with masked mean pooling and L2 normalisation: (input_ids, attention_mask) -> (batch, dim)."""
-    import torch
-
-    class MeanPooled(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder = encoder
-
-        def forward(self, input_ids, attention_mask):
-            states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(states.dtype)
-            mean = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, dim=-1)
-
-    return MeanPooled().eval()
 
 
 def hidden_states(encoder):
@@ -161,7 +144,7 @@ def build(output: Path, teacher: Path, max_seq_len: int, sts: Path, check_senten
     tokenizer = Tokenizer.from_file(str(output / "tokenizer.json"))
     tokenizer.no_padding()
     tokenizer.enable_truncation(max_length=max_seq_len)
-    model = pooled(encoder)
+    model = mean_pooled(encoder)
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         print("exporting the pooled model (fp32, INT8)", flush=True)

@@ -32,6 +32,8 @@ def _export_onnx(model, path: Path, vocab_size: int, task: str = "text-classific
 
         def forward(self, input_ids, attention_mask):
             result = self.inner(input_ids=input_ids, attention_mask=attention_mask)
+            if isinstance(result, torch.Tensor):  # a module with one output (a sentence embedding)
+                return result
             return tuple(getattr(result, name) for name in outputs)
 
     wrapper = OutputsOnly(model).eval()
@@ -255,30 +257,35 @@ EMBEDDING_WORDS = ["a man is playing a guitar someone plays an instrument the ca
 EMBEDDING_DIM = 32
 
 
-def mean_pooled_encoder(vocab_size: int, seed: int = 0):
-    """A random 2-layer DistilBertModel (dim 32) whose output is the mean of its last hidden states
-    over the real tokens (the attention mask), L2-normalised: a sentence embedding model. Its
-    `forward(input_ids, attention_mask)` answers an object with `.embedding` (batch, 32)."""
-    import types
-
+def mean_pooled(encoder):
+    """`encoder` (a transformers model with `last_hidden_state`) followed by the mean of its last
+    hidden states over the real tokens (the attention mask) and L2 normalisation: a sentence
+    embedding model, `forward(input_ids, attention_mask)` -> (batch, dim)."""
     import torch
-    from transformers import DistilBertConfig, DistilBertModel
 
     class MeanPooled(torch.nn.Module):
-        def __init__(self, encoder):
+        def __init__(self) -> None:
             super().__init__()
             self.encoder = encoder
 
         def forward(self, input_ids, attention_mask):
             states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(states.dtype)
-            pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-            return types.SimpleNamespace(embedding=torch.nn.functional.normalize(pooled, dim=-1))
+            mean = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, dim=-1)
+
+    return MeanPooled().eval()
+
+
+def mean_pooled_encoder(vocab_size: int, seed: int = 0):
+    """`mean_pooled` of a random 2-layer DistilBertModel (dim 32)."""
+    import torch
+    from transformers import DistilBertConfig, DistilBertModel
 
     torch.manual_seed(seed)
     config = DistilBertConfig(vocab_size=vocab_size, dim=EMBEDDING_DIM, n_layers=2, n_heads=2, hidden_dim=64,
                               max_position_embeddings=64)
-    return MeanPooled(DistilBertModel(config)).eval()
+    return mean_pooled(DistilBertModel(config))
 
 
 def build_embedding_folder(folder: Path, seed: int = 0, max_seq_len: int = 32) -> Path:

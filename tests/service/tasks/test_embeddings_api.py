@@ -47,7 +47,7 @@ def reference(folder, texts: list[str]) -> np.ndarray:
     with torch.no_grad():
         for text in texts:
             ids = torch.tensor([tokenizer.encode(text).ids])
-            rows.append(model(ids, torch.ones_like(ids)).embedding[0].numpy())
+            rows.append(model(ids, torch.ones_like(ids))[0].numpy())
     return np.stack(rows)
 
 
