@@ -55,6 +55,13 @@ class Limit:
     setting: str
 
 
+def text_limits(schema: str, prop: str, chars: str) -> tuple[Limit, ...]:
+    """The limits of a field that holds one text or a list of texts: the length of the text and of
+    each listed text (the setting `chars`), and the list's length (`max_inputs`)."""
+    return (Limit(schema, prop, "string", "maxLength", chars), Limit(schema, prop, "array", "maxItems", "max_inputs"),
+            Limit(schema, prop, "array[]string", "maxLength", chars))
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """A /v1 route of one or more tasks (`text-classification` and `regression` share theirs)."""

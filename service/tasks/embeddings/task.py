@@ -13,7 +13,9 @@ from service.batching.batcher import ItemResult
 from service.errors import EMBEDDINGS_PATH
 from service.manifest import FEATURE_EXTRACTION, Manifest
 from service.tasks.agreement import SameDirection
-from service.tasks.base import Answered, Call, Columns, Endpoint, Limit, OutputTensor, ServingTask, TaskTensors
+from service.tasks.base import (
+    Answered, Call, Columns, Endpoint, OutputTensor, ServingTask, TaskTensors, text_limits,
+)
 from service.tasks.embeddings.schemas import EmbeddingsRequest, EmbeddingsResponse
 from service.tasks.embeddings.vectors import check_dimensions, embedding_list, encode_answer, model_dimension
 from service.tasks.text.items import FieldName
@@ -28,11 +30,7 @@ EMBEDDINGS = Endpoint(
     "`encoding_format` float or base64, `usage` counting the tokens the model read. Errors carry "
     "OpenAI's `param` and `code` next to the service's fields.",
     tags=("embeddings",), fast=True,
-    limits=(
-        Limit("EmbeddingsRequest", "input", "string", "maxLength", "max_text_chars"),
-        Limit("EmbeddingsRequest", "input", "array", "maxItems", "max_inputs"),
-        Limit("EmbeddingsRequest", "input", "array[]string", "maxLength", "max_text_chars"),
-    ),
+    limits=text_limits("EmbeddingsRequest", "input", "max_text_chars"),
 )
 
 

@@ -195,3 +195,11 @@ def test_the_start_up_check_judges_embeddings_by_direction(embed_client):
     assert turned_twice.status == "failed" and "agreement 98.00%" in turned_twice.note
     far = check_variant("fp16", some_turned(1), runtime.run, sequences, rule, "CPU")
     assert far.status == "failed" and "> 0.05" in far.note
+
+
+def test_the_openapi_document_carries_the_limits_and_both_error_shapes(embed_client):
+    document = embed_client.get("/openapi.json").json()
+    text, texts = document["components"]["schemas"]["EmbeddingsRequest"]["properties"]["input"]["oneOf"]
+    assert (text["maxLength"], texts["maxItems"], texts["items"]["maxLength"]) == (400, 8, 400)
+    error = document["components"]["schemas"]["ErrorDetail"]["properties"]
+    assert {"status", "type", "message", "field", "param", "code"} <= set(error)
