@@ -111,10 +111,11 @@ def test_classification_card_qa_and_live_panel(server, tmp_path):
     with chromium(tmp_path / "profile", width=390, height=844) as driver:
         open_page(driver, server)
         wait(driver, lambda d: "ready" == d.find_element(By.ID, "readiness").text, "the page says ready")
-        rows = wait(driver, lambda d: texts(d, "#models tbody tr") if len(texts(d, "#models tbody tr")) == 3 else None,
-                    "three model rows")
+        rows = wait(driver, lambda d: texts(d, "#models tbody tr") if len(texts(d, "#models tbody tr")) == 4 else None,
+                    "four model rows")
         assert [row.split(" ")[:2] for row in rows] == [
-            ["ner", "token-classification"], ["qa", "question-answering"], ["sentiment", "text-classification"]]
+            ["embed", "feature-extraction"], ["ner", "token-classification"], ["qa", "question-answering"],
+            ["sentiment", "text-classification"]]
         assert all(row.endswith("ready") for row in rows)
 
         choose_model(driver, "sentiment")
@@ -123,7 +124,7 @@ def test_classification_card_qa_and_live_panel(server, tmp_path):
         drawn = [line.split("\n") for line in texts(driver, "#play-output .scores li")]
         assert [(label, float(score)) for label, score in drawn] == [
             (s["label"], pytest.approx(s["score"], abs=5e-5)) for s in expected]
-        assert "batch size" in driver.find_element(By.ID, "play-dimensions").text
+        assert "batch size" in driver.find_element(By.CSS_SELECTOR, "#play-output .timing").text
 
         too_long = " ".join(["great"] * 50)
         refusal = httpx.post(f"{server}/v1/classify", headers=AUTH, json={"model": "sentiment", "inputs": too_long}).json()["error"]
