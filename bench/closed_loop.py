@@ -45,24 +45,28 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def _connection(host: str, port: int, requests: list[bytes], offset: int, deadline: float,
-                      latencies: list[float], statuses: dict[int, int]) -> None:
+async def _connection(host: str, port: int, requests: list[bytes], offset: int, send_until: float,
+                      counted: tuple[float, float], latencies: list[float], statuses: dict[int, int]) -> None:
+    """Send requests until `send_until`; count the answers that arrive within `counted`."""
     reader, writer = await asyncio.open_connection(host, port)
     index = offset
     try:
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < send_until:
             payload = requests[index % len(requests)]
             index += 1
             started = time.perf_counter()
             writer.write(payload)
             status = await _read_response(reader)
-            latencies.append(time.perf_counter() - started)
-            statuses[status] = statuses.get(status, 0) + 1
+            finished = time.perf_counter()
+            if counted[0] <= finished <= counted[1]:
+                latencies.append(finished - started)
+                statuses[status] = statuses.get(status, 0) + 1
     finally:
         writer.close()
 
 
-def _worker(url: str, bodies: list[bytes], connections: int, seconds: float, seed: int, out) -> None:
+def _worker(url: str, bodies: list[bytes], connections: int, seconds: float, settle_s: float | None, seed: int,
+            out) -> None:
     parts = urlsplit(url)
     requests = [_request_bytes(parts.netloc, parts.path or "/", b) for b in bodies]
     latencies: list[float] = []
@@ -71,9 +75,14 @@ def _worker(url: str, bodies: list[bytes], connections: int, seconds: float, see
 
     async def main() -> None:
         nonlocal errors
-        deadline = time.perf_counter() + seconds
-        tasks = [_connection(parts.hostname, parts.port or 80, requests, seed * 7919 + i * 104729, deadline,
-                             latencies, statuses) for i in range(connections)]
+        start = time.perf_counter()
+        if settle_s is None:  # every answer counts, also those that arrive after the deadline
+            send_until, counted = start + seconds, (start, float("inf"))
+        else:  # only answers within `seconds` after `settle_s`, when the queues are full
+            send_until = start + settle_s + seconds
+            counted = (start + settle_s, send_until)
+        tasks = [_connection(parts.hostname, parts.port or 80, requests, seed * 7919 + i * 104729, send_until,
+                             counted, latencies, statuses) for i in range(connections)]
         for result in await asyncio.gather(*tasks, return_exceptions=True):
             errors += isinstance(result, Exception)
 
@@ -82,17 +91,20 @@ def _worker(url: str, bodies: list[bytes], connections: int, seconds: float, see
 
 
 def run_closed_loop(url: str, bodies: list[bytes], concurrency: int, seconds: float,
-                    processes: int | None = None) -> LoadResult:
-    """Drive `url` with `concurrency` connections for `seconds`; latencies in ms."""
+                    processes: int | None = None, settle_s: float | None = None) -> LoadResult:
+    """Drive `url` with `concurrency` connections for `seconds`; latencies in ms. With `settle_s`,
+    the load runs `settle_s` longer and only answers in the last `seconds` count: a steady-state
+    window, where the answers still in flight at the end of a run (one per connection, counted by
+    default) would otherwise add up to `concurrency / seconds` to the rate of slow requests."""
     processes = max(1, min(processes or multiprocessing.cpu_count() // 2, concurrency))
     shares = [concurrency // processes + (i < concurrency % processes) for i in range(processes)]
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
-    workers = [context.Process(target=_worker, args=(url, bodies, n, seconds, i, out))
+    workers = [context.Process(target=_worker, args=(url, bodies, n, seconds, settle_s, i, out))
                for i, n in enumerate(shares)]
     for worker in workers:
         worker.start()
-    results = [out.get(timeout=seconds + 120) for _ in workers]
+    results = [out.get(timeout=seconds + (settle_s or 0) + 120) for _ in workers]
     for worker in workers:
         worker.join()
     latencies = [x for lat, _, _ in results for x in lat]

@@ -351,6 +351,14 @@ def infinity_env(cache: Path) -> dict[str, str]:
             "DO_NOT_TRACK": "1", "INFINITY_ANONYMOUS_USAGE_STATS": "0"}
 
 
+def infinity_command(python: Path, served_name: str, engine: str, *extra: str) -> list[str]:
+    """infinity-emb's v2 server on the model folder it is started in (see `infinity_system`)."""
+    return [str(python), "-m", "infinity_emb.cli", "v2", "--model-id", ".",
+            "--served-model-name", served_name, "--engine", engine, "--device", "cpu",
+            "--batch-size", str(BATCH_SIZE), "--host", "127.0.0.1", "--port", "{port}",
+            "--log-level", "warning", "--no-compile", "--onnx-disable-optimize", "--no-model-warmup", *extra]
+
+
 def infinity_system(name: str, python: Path, versions: dict, cache: Path, folder: Path, engine: str,
                     what: str) -> System:
     """infinity-emb's v2 server. It starts inside the folder with `--model-id .`: for a local folder
@@ -359,11 +367,7 @@ def infinity_system(name: str, python: Path, versions: dict, cache: Path, folder
     `--no-model-warmup`: infinity's warm-up classifies 512 words, 514 tokens with [CLS] and [SEP],
     which its pipeline does not truncate and a 512-position model refuses, so the server would not
     start; every system gets the same wrk warm-up instead."""
-    command = [str(python), "-m", "infinity_emb.cli", "v2", "--model-id", ".",
-               "--served-model-name", "sentiment", "--engine", engine, "--device", "cpu",
-               "--batch-size", str(BATCH_SIZE), "--host", "127.0.0.1", "--port", "{port}",
-               "--log-level", "warning", "--no-compile", "--onnx-disable-optimize", "--no-model-warmup"]
-    return System(name, command, "/health", "/classify",
+    return System(name, infinity_command(python, "sentiment", engine), "/health", "/classify",
                   lambda text: {"input": [text], "model": "sentiment"}, _infinity_label,
                   f"infinity-emb `v2 --engine {engine} --batch-size {BATCH_SIZE} --no-model-warmup "
                   f"--onnx-disable-optimize --no-compile` on {what}",

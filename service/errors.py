@@ -1,7 +1,8 @@
 """Typed service errors and the handlers that turn every failure into a clean JSON body.
 
 Body of every error: {"error": {"status": 422, "type": "invalid_input", "message": "..."}}
-(plus "field" when one field is at fault). Never a stack trace.
+(plus "field" when one field is at fault; plus OpenAI's "param" and "code" on /v1/embeddings;
+only {"error": "..."} under /v2). Never a stack trace.
 """
 
 from __future__ import annotations
@@ -80,14 +81,21 @@ def error_body(status: int, type_: str, message: str, field: str | None = None) 
 
 
 PROTOCOL_V2 = "/v2"  # the Open Inference Protocol's routes: its own error body
+EMBEDDINGS_PATH = "/v1/embeddings"  # the route in the shape of OpenAI's embeddings API
+OPENAI_SHAPED = frozenset({EMBEDDINGS_PATH})
 
 
 def body_for(path: str, status: int, type_: str, message: str, field: str | None = None) -> dict:
     """The error body of the API `path` belongs to: {"error": "message"} under /v2 (the Open
-    Inference Protocol's), {"error": {"status", "type", "message", "field"}} everywhere else."""
+    Inference Protocol's), {"error": {"status", "type", "message", "field"}} everywhere else; on
+    the routes in OpenAI's shape also OpenAI's `param` (the field) and `code` (the type), which
+    OpenAI's clients read into their exceptions."""
     if path == PROTOCOL_V2 or path.startswith(PROTOCOL_V2 + "/"):
         return {"error": printable(message)}
-    return error_body(status, type_, message, field)
+    body = error_body(status, type_, message, field)
+    if path in OPENAI_SHAPED:
+        body["error"] |= {"param": body["error"].get("field"), "code": type_}
+    return body
 
 
 def error_response(exc: ServiceError, path: str) -> JSONResponse:

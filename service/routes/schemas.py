@@ -45,6 +45,9 @@ class ModelInfo(BaseModel):
     token_classification: dict[str, Any] | None = Field(
         None, description="Token classification: label_scheme and doc_stride (the model's training settings)."
     )
+    embedding: dict[str, Any] | None = Field(
+        None, description="Sentence embeddings: dimension, pooling and normalize (the manifest's block)."
+    )
     endpoint: str = Field(description="The /v1 route that serves the model's task.")
     form: str = Field(description="The web page's playground form for the model's task.")
     checks: dict[str, dict[str, Any]] = Field(
@@ -81,6 +84,8 @@ class ErrorDetail(BaseModel):
     type: str
     message: str
     field: str | None = None
+    param: str | None = Field(None, description="/v1/embeddings only: the field, as OpenAI's error names it.")
+    code: str | None = Field(None, description="/v1/embeddings only: the type, as OpenAI's error names it.")
 
 
 class ErrorBody(BaseModel):

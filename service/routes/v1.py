@@ -10,12 +10,12 @@ import inspect
 import time
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from service.routes.plumbing import INFERENCE_ERRORS, State, task_call, timing_headers
 from service.runtime.state import ServiceState
-from service.tasks.base import Endpoint
+from service.tasks.base import EncodedJSON, Endpoint
 from service.tasks.registry import endpoints, get_task
 
 
@@ -29,20 +29,22 @@ def model_name(endpoint: Endpoint, tasks: tuple[str, ...], body: BaseModel, stat
 
 
 async def answer_request(request: Request, state: ServiceState, endpoint: Endpoint, tasks: tuple[str, ...],
-                         body: BaseModel) -> JSONResponse:
+                         body: BaseModel) -> Response:
     started = time.monotonic()
     name = model_name(endpoint, tasks, body, state)
     runtime, batcher = state.runtime(name, tasks)
     request.state.model = name  # only loaded models name a metrics label
     answer, results = await get_task(runtime.task).answer(task_call(request, state, runtime, batcher, started), body)
     # Returned as a ready response (already in the documented shape): no second validation pass.
+    if isinstance(answer, EncodedJSON):
+        return Response(answer.body, media_type="application/json", headers=timing_headers(results))
     return JSONResponse(answer, headers=timing_headers(results))
 
 
 def _route(endpoint: Endpoint, tasks: tuple[str, ...]):
     """The route function of one endpoint, its body typed as the endpoint's request model."""
 
-    async def route(body: BaseModel, request: Request, state: ServiceState) -> JSONResponse:
+    async def route(body: BaseModel, request: Request, state: ServiceState) -> Response:
         return await answer_request(request, state, endpoint, tasks, body)
 
     parameter = inspect.Parameter.POSITIONAL_OR_KEYWORD
@@ -50,7 +52,7 @@ def _route(endpoint: Endpoint, tasks: tuple[str, ...]):
         inspect.Parameter("body", parameter, annotation=endpoint.request),
         inspect.Parameter("request", parameter, annotation=Request),
         inspect.Parameter("state", parameter, annotation=State),
-    ], return_annotation=JSONResponse)
+    ], return_annotation=Response)
     route.__name__ = endpoint.name
     return route
 

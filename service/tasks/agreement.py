@@ -46,3 +46,19 @@ class SameTagPerToken:
     def matches(self, candidate: np.ndarray, reference: np.ndarray, max_abs_diff: float) -> tuple[int, int]:
         same = np.argmax(candidate, axis=-1) == np.argmax(reference, axis=-1)
         return int(np.count_nonzero(same)), int(same.size)
+
+
+@dataclass(frozen=True)
+class SameDirection:
+    """One decision per input: an embedding pointing where fp32's does, their cosine similarity at
+    least `min_cosine` (0.999: about 2.6 degrees apart; a unit vector's error of norm 0.045 at most)."""
+
+    min_cosine: float = 0.999
+
+    def row(self, output: np.ndarray, length: int) -> np.ndarray:
+        return output
+
+    def matches(self, candidate: np.ndarray, reference: np.ndarray, max_abs_diff: float) -> tuple[int, int]:
+        norms = float(np.linalg.norm(candidate) * np.linalg.norm(reference))
+        cosine = float(np.dot(candidate, reference)) / norms if norms > 0 else 0.0
+        return int(cosine >= self.min_cosine), 1

@@ -29,7 +29,17 @@ from service.settings import Settings
 from service.v2.protocol import Datatype, Parameters
 
 Columns = dict[str, tuple[Datatype, list[int], list[Any]]]  # /v2 output name -> datatype, shape, data
-Answered = tuple[Any, list[ItemResult]]  # a /v1 answer (JSON-ready) and the batcher's results
+
+
+@dataclass(frozen=True)
+class EncodedJSON:
+    """A /v1 answer the task wrote as JSON itself (embeddings: thousands of float32 numbers, which
+    the standard library's encoder writes about twenty times slower)."""
+
+    body: bytes
+
+
+Answered = tuple[Any, list[ItemResult]]  # a /v1 answer (JSON-ready, or EncodedJSON) and the batcher's results
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,13 @@ class Limit:
     where: str
     keyword: str
     setting: str
+
+
+def text_limits(schema: str, prop: str, chars: str) -> tuple[Limit, ...]:
+    """The limits of a field that holds one text or a list of texts: the length of the text and of
+    each listed text (the setting `chars`), and the list's length (`max_inputs`)."""
+    return (Limit(schema, prop, "string", "maxLength", chars), Limit(schema, prop, "array", "maxItems", "max_inputs"),
+            Limit(schema, prop, "array[]string", "maxLength", chars))
 
 
 @dataclass(frozen=True)

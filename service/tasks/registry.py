@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from service.tasks.base import Endpoint, ServingTask
 from service.tasks.classification import ClassificationTask
+from service.tasks.embeddings.task import EmbeddingsTask
 from service.tasks.question_answering.task import QuestionAnsweringTask
 from service.tasks.regression import RegressionTask
 from service.tasks.token_classification.task import TokenClassificationTask
 
 TASKS: dict[str, ServingTask] = {
     task.name: task
-    for task in (ClassificationTask(), RegressionTask(), QuestionAnsweringTask(), TokenClassificationTask())
+    for task in (ClassificationTask(), RegressionTask(), QuestionAnsweringTask(), TokenClassificationTask(),
+                 EmbeddingsTask())
 }
 
 

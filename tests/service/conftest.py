@@ -14,7 +14,9 @@ from fastapi.testclient import TestClient
 
 from service.main import create_app
 from service.settings import Settings
-from tests.service.model_folders import break_checksum, build_qa_repository, build_repository, build_token_repository
+from tests.service.model_folders import (
+    break_checksum, build_embedding_repository, build_qa_repository, build_repository, build_token_repository,
+)
 
 
 @pytest.fixture(scope="session")
@@ -94,3 +96,11 @@ def token_repository(repository, tmp_path_factory) -> Path:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return build_token_repository(tmp_path_factory.mktemp("token_models"), repository / "sentiment")
+
+
+@pytest.fixture(scope="session")
+def embedding_repository(repository, tmp_path_factory) -> Path:
+    """`embed` (a random mean-pooled, L2-normalised DistilBERT) and `sentiment`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return build_embedding_repository(tmp_path_factory.mktemp("embedding_models"), repository / "sentiment")

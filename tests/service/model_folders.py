@@ -32,6 +32,8 @@ def _export_onnx(model, path: Path, vocab_size: int, task: str = "text-classific
 
         def forward(self, input_ids, attention_mask):
             result = self.inner(input_ids=input_ids, attention_mask=attention_mask)
+            if isinstance(result, torch.Tensor):  # a module with one output (a sentence embedding)
+                return result
             return tuple(getattr(result, name) for name in outputs)
 
     wrapper = OutputsOnly(model).eval()
@@ -249,6 +251,62 @@ def build_random_token_folder(folder: Path, seed: int = 0, max_seq_len: int = 48
                     teacher="random tiny DistilBERT", student_layers=2, headline_metric="entity_f1",
                     token_classification={"label_scheme": "IOB2", "doc_stride": 8})
     return folder
+
+
+EMBEDDING_WORDS = ["a man is playing a guitar someone plays an instrument the cat sits on mat dog runs"]
+EMBEDDING_DIM = 32
+
+
+def mean_pooled(encoder):
+    """`encoder` (a transformers model with `last_hidden_state`) followed by the mean of its last
+    hidden states over the real tokens (the attention mask) and L2 normalisation: a sentence
+    embedding model, `forward(input_ids, attention_mask)` -> (batch, dim)."""
+    import torch
+
+    class MeanPooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, input_ids, attention_mask):
+            states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(states.dtype)
+            mean = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, dim=-1)
+
+    return MeanPooled().eval()
+
+
+def mean_pooled_encoder(vocab_size: int, seed: int = 0):
+    """`mean_pooled` of a random 2-layer DistilBertModel (dim 32)."""
+    import torch
+    from transformers import DistilBertConfig, DistilBertModel
+
+    torch.manual_seed(seed)
+    config = DistilBertConfig(vocab_size=vocab_size, dim=EMBEDDING_DIM, n_layers=2, n_heads=2, hidden_dim=64,
+                              max_position_embeddings=64)
+    return mean_pooled(DistilBertModel(config))
+
+
+def build_embedding_folder(folder: Path, seed: int = 0, max_seq_len: int = 32) -> Path:
+    """A feature-extraction folder of `mean_pooled_encoder(seed)`, exported with torch.onnx."""
+    folder = Path(folder)
+    tokenizer = write_tokenizer(folder, extra_texts=EMBEDDING_WORDS)
+    vocab_size = max(tokenizer.get_vocab().values()) + 1
+    _export_onnx(mean_pooled_encoder(vocab_size, seed), folder / "model.onnx", vocab_size, task="feature-extraction")
+    variants = {"fp32": _variant(folder, "model.onnx", "fp32", "random tiny test model")}
+    _write_manifest(folder, "feature-extraction", max_seq_len, variants, teacher="random tiny DistilBERT",
+                    student_layers=2, headline_metric="spearman",
+                    embedding={"dimension": EMBEDDING_DIM, "pooling": "mean", "normalize": True})
+    return folder
+
+
+def build_embedding_repository(root: Path, classifier: Path) -> Path:
+    """`embed` (a random mean-pooled DistilBERT, max_seq_len 32) and a copy of `classifier`."""
+    root = Path(root)
+    build_embedding_folder(root / "embed")
+    shutil.copytree(classifier, root / classifier.name)
+    return root
 
 
 def build_qa_repository(root: Path, classifier: Path) -> Path:

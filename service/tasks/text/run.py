@@ -44,10 +44,15 @@ def tokenize_texts(call: Call, texts: list[Text], truncation: bool, field: Field
     return [encoding.ids for encoding in encodings]
 
 
-async def run_texts(call: Call, texts: list[Text], truncation: bool, whole: str, field: FieldName
-                    ) -> list[ItemResult]:
-    """Check, tokenize (on the preprocessing threads when the texts are long) and run texts."""
+async def text_sequences(call: Call, texts: list[Text], truncation: bool, whole: str, field: FieldName
+                         ) -> list[list[int]]:
+    """Check and tokenize texts (on the preprocessing threads when they are long)."""
     check_texts(texts, call.settings, whole, field)
     work = partial(tokenize_texts, call, texts, truncation, field)
-    sequences = await call.off_loop(work) if sum(map(characters, texts)) > OFF_LOOP_CHARS else work()
-    return await call.infer(sequences)
+    return await call.off_loop(work) if sum(map(characters, texts)) > OFF_LOOP_CHARS else work()
+
+
+async def run_texts(call: Call, texts: list[Text], truncation: bool, whole: str, field: FieldName
+                    ) -> list[ItemResult]:
+    """Check, tokenize and run texts."""
+    return await call.infer(await text_sequences(call, texts, truncation, whole, field))

@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict
 
 from service.batching.batcher import ItemResult
 from service.manifest import Manifest
-from service.tasks.base import Answered, Call, Columns, Endpoint, Limit, OutputTensor, ServingTask, TaskTensors
+from service.tasks.base import (
+    Answered, Call, Columns, Endpoint, Limit, OutputTensor, ServingTask, TaskTensors, text_limits,
+)
 from service.tasks.scores import ScoreFunction
 from service.tasks.text.items import item_text, row_texts
 from service.tasks.text.run import run_texts
@@ -20,9 +22,7 @@ from service.v2.protocol import Parameters
 from service.v2.tensors import parse_parameters
 
 LIMITS = (
-    Limit("ClassifyRequest", "inputs", "string", "maxLength", "max_text_chars"),
-    Limit("ClassifyRequest", "inputs", "array", "maxItems", "max_inputs"),
-    Limit("ClassifyRequest", "inputs", "array[]string", "maxLength", "max_text_chars"),
+    *text_limits("ClassifyRequest", "inputs", "max_text_chars"),
     Limit("TextPair", "text", "string", "maxLength", "max_text_chars"),
     Limit("TextPair", "text_pair", "string", "maxLength", "max_text_chars"),
 )

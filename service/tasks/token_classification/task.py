@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from service.batching.batcher import ItemResult
 from service.manifest import TOKEN_CLASSIFICATION, Manifest, TokenClassificationDefaults
 from service.tasks.agreement import SameTagPerToken
-from service.tasks.base import Answered, Call, Columns, Endpoint, Limit, OutputTensor, ServingTask, TaskTensors
+from service.tasks.base import (
+    Answered, Call, Columns, Endpoint, OutputTensor, ServingTask, TaskTensors, text_limits,
+)
 from service.tasks.token_classification.entities import Aggregation
 from service.tasks.token_classification.run import tag_texts
 from service.tasks.token_classification.schemas import TokenClassificationRequest, TokenClassificationResponse
@@ -27,11 +29,7 @@ TOKENS = Endpoint(
     "none: {entity, score, index, word, start, end} per sub-token); start/end are character offsets "
     "into the text. Long texts are cut into overlapping windows.",
     tags=("token classification",),
-    limits=(
-        Limit("TokenClassificationRequest", "inputs", "string", "maxLength", "token_max_text_chars"),
-        Limit("TokenClassificationRequest", "inputs", "array", "maxItems", "max_inputs"),
-        Limit("TokenClassificationRequest", "inputs", "array[]string", "maxLength", "token_max_text_chars"),
-    ),
+    limits=text_limits("TokenClassificationRequest", "inputs", "token_max_text_chars"),
 )
 
 

@@ -1,6 +1,6 @@
 // The playground of one model: the form its task names (/v1/models: "form", "endpoint"), which
 // calls the task's /v1 route, and the answer drawn from the response (score bars; the answer
-// highlighted in its context).
+// highlighted in its context; entities marked in the text; the cosine similarity of two sentences).
 
 import { call, el, showMessage } from "./api.js";
 import { fixed } from "./format.js";
@@ -192,8 +192,50 @@ function tokensForm(model, output, error) {
   return form;
 }
 
+// The /v1/embeddings body of two texts: their embeddings come back in order.
+export function similarityBody(model, { first, second }) {
+  return { model: model.name, input: [first, second], encoding_format: "float" };
+}
+
+// The cosine similarity of two vectors (null for a zero vector). The service's embeddings are
+// unit length, so this is their dot product; it is computed in full all the same.
+export function cosine(a, b) {
+  let dot = 0;
+  let aa = 0;
+  let bb = 0;
+  a.forEach((x, i) => {
+    dot += x * b[i];
+    aa += x * x;
+    bb += b[i] * b[i];
+  });
+  return aa > 0 && bb > 0 ? dot / Math.sqrt(aa * bb) : null;
+}
+
+function renderSimilarity(output, data) {
+  const [first, second] = data.data.map((d) => d.embedding);
+  const value = cosine(first, second);
+  output.append(
+    el("p", { class: "best" }, "Cosine similarity: ", el("strong", { id: "play-cosine" }, fixed(value, 4))),
+    scoreBars([{ label: "cosine", score: value }]),
+    el("p", { class: "timing", id: "play-dimensions" }, `${first.length} dimensions · ${data.usage.prompt_tokens} tokens`));
+}
+
+function similarityForm(model, output, error) {
+  const first = el("textarea", { id: "play-sim-first", name: "first", rows: 2, required: true });
+  const second = el("textarea", { id: "play-sim-second", name: "second", rows: 2, required: true });
+  const form = el("form", { id: "similarity-form", class: "play" },
+    field("play-sim-first", "First sentence", first),
+    field("play-sim-second", "Second sentence", second),
+    el("button", { type: "submit" }, "Compare"));
+  runner(form, output, error, () => ({
+    path: pathOf(model),
+    body: similarityBody(model, { first: first.value, second: second.value }),
+  }), (data) => renderSimilarity(output, data));
+  return form;
+}
+
 // Form name (a serving task's `form`) -> its builder.
-const FORMS = { classify: classificationForm, qa: qaForm, tokens: tokensForm };
+const FORMS = { classify: classificationForm, qa: qaForm, tokens: tokensForm, similarity: similarityForm };
 
 // Replace the container's content with the playground of `model`.
 export function renderPlayground(container, model) {

@@ -57,3 +57,13 @@ def test_fuzzing_with_an_api_key_finds_nothing(qa_repository, tmp_path):
         cases, output = fuzz(url, tmp_path, 60, "--header", "Authorization: Bearer fuzz-key",
                              "--checks", "ignored_auth")
     assert cases >= 400, output[-2000:]
+
+
+@pytest.mark.slow
+def test_fuzzing_the_embeddings_route_of_a_served_embedding_model_finds_nothing(embedding_repository, tmp_path):
+    """The route with a model behind it: every answer (floats or base64, errors in both shapes)
+    as the document describes it."""
+    with live_server(embedding_repository, models=["embed"], max_text_chars=200, max_inputs=8,
+                     max_body_bytes=20_000) as url:
+        cases, output = fuzz(url, tmp_path, 100, "--include-path", "/v1/embeddings")
+    assert cases >= 100 and "1 selected" in output, output[-2000:]

@@ -36,7 +36,7 @@ def test_each_path_has_one_request_model_and_the_routes_are_all_served():
     for endpoint, tasks in registry.endpoints():
         assert paths.setdefault(endpoint.path, endpoint.request) is endpoint.request
         assert tasks and all(endpoint in registry.get_task(t).endpoints for t in tasks)
-    assert sorted(paths) == ["/v1/classify", "/v1/qa", "/v1/sentiment", "/v1/token-classification"]
+    assert sorted(paths) == ["/v1/classify", "/v1/embeddings", "/v1/qa", "/v1/sentiment", "/v1/token-classification"]
     with pytest.raises(KeyError, match="no serving task 'translation'"):
         registry.get_task("translation")
 
@@ -53,7 +53,7 @@ def test_no_module_outside_the_tasks_compares_task_names():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[3] / "service"
-    constants = {"CLASSIFICATION", "QUESTION_ANSWERING", "REGRESSION", "TOKEN_CLASSIFICATION"}
+    constants = {"CLASSIFICATION", "QUESTION_ANSWERING", "REGRESSION", "TOKEN_CLASSIFICATION", "FEATURE_EXTRACTION"}
     found = []
     for path in sorted(root.rglob("*.py")):
         if path.name == "manifest.py" and path.parent == root or root / "tasks" in path.parents:

@@ -42,7 +42,7 @@ def server(web_repository, tmp_path_factory) -> Iterator[str]:
     reason = missing_browser()
     if reason is not None:
         pytest.skip(reason)
-    args = ["-m", "service", "--model-repository", str(web_repository), "--models", "sentiment,qa,ner", "--api-key", KEY,
+    args = ["-m", "service", "--model-repository", str(web_repository), "--models", "sentiment,qa,ner,embed", "--api-key", KEY,
             "--intra-op-threads", "1", "--warmup-batches", "1", "--web-refresh-s", "0.5"]
     log = tmp_path_factory.mktemp("browser") / "serve.log"
     with child_server(args, log, ready_timeout=60) as url:
@@ -111,10 +111,11 @@ def test_classification_card_qa_and_live_panel(server, tmp_path):
     with chromium(tmp_path / "profile", width=390, height=844) as driver:
         open_page(driver, server)
         wait(driver, lambda d: "ready" == d.find_element(By.ID, "readiness").text, "the page says ready")
-        rows = wait(driver, lambda d: texts(d, "#models tbody tr") if len(texts(d, "#models tbody tr")) == 3 else None,
-                    "three model rows")
+        rows = wait(driver, lambda d: texts(d, "#models tbody tr") if len(texts(d, "#models tbody tr")) == 4 else None,
+                    "four model rows")
         assert [row.split(" ")[:2] for row in rows] == [
-            ["ner", "token-classification"], ["qa", "question-answering"], ["sentiment", "text-classification"]]
+            ["embed", "feature-extraction"], ["ner", "token-classification"], ["qa", "question-answering"],
+            ["sentiment", "text-classification"]]
         assert all(row.endswith("ready") for row in rows)
 
         choose_model(driver, "sentiment")
@@ -178,6 +179,25 @@ def test_token_classification_form_marks_the_entities(server, tmp_path):
             drawn = [(m.text[:len(e["word"])], m.text[len(e["word"]):].strip()) for m, e in zip(marks, entities)]
             assert len(marks) == len(entities) > 2
             assert drawn == [(text[e["start"]:e["end"]], e.get("entity_group") or e["entity"]) for e in entities]
+
+
+def test_similarity_form_shows_the_cosine_of_two_sentences(server, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    first, second = "A man is playing a guitar.", "Someone plays an instrument."
+    answer = httpx.post(f"{server}/v1/embeddings", headers=AUTH,
+                        json={"model": "embed", "input": [first, second]}).json()
+    a, b = (d["embedding"] for d in answer["data"])
+    expected = sum(x * y for x, y in zip(a, b))  # unit vectors: the dot product is the cosine
+    with chromium(tmp_path / "profile") as driver:
+        open_page(driver, server)
+        choose_model(driver, "embed")
+        wait(driver, lambda d: d.find_elements(By.ID, "play-sim-first"), "the similarity form")[0].send_keys(first)
+        driver.find_element(By.ID, "play-sim-second").send_keys(second)
+        driver.find_element(By.CSS_SELECTOR, "#similarity-form button[type=submit]").click()
+        shown = wait(driver, lambda d: d.find_elements(By.ID, "play-cosine"), "the cosine")[0].text
+        assert float(shown) == pytest.approx(expected, abs=6e-5) and -1 <= float(shown) <= 1
+        assert f"{len(a)} dimensions" in driver.find_element(By.ID, "play-dimensions").text
 
 
 def _wait_for_live_rates(driver, server: str) -> None:

@@ -51,3 +51,12 @@ def test_token_classification_cards_use_the_task_metrics_unless_the_report_names
     assert model_card("ner", "token-classification", named, set()).metrics == {"entity_f1": "F1 (entities)"}
     regression = model_card("sts", "regression", {"task": "regression", "models": []}, set())
     assert regression.metrics == {"pearson": "Pearson", "spearman": "Spearman"}
+
+
+def test_sentence_embedding_cards_show_the_sts_figures_of_teacher_and_student():
+    rows = [{"name": "teacher (PyTorch)", "spearman": 0.82, "mean_cosine": 0.61},
+            {"name": "student ONNX int8", "spearman": 0.779, "mean_cosine": 0.58, "latency_ms": {"1": 1.5}}]
+    card = model_card("embeddings", "feature-extraction", {"task": "feature-extraction", "models": rows}, set())
+    assert card.metrics == {"spearman": "Spearman (STS-B)", "mean_cosine": "mean cosine"}
+    assert card.baseline == "teacher (PyTorch)"
+    assert card.rows[1].retention == {"spearman": pytest.approx(0.95), "mean_cosine": pytest.approx(0.58 / 0.61, abs=1e-4)}

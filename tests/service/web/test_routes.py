@@ -172,7 +172,7 @@ def test_summary_holds_the_same_figures_as_metrics(web):
     assert duration["counts"][-1] == _exposed(web, "serve_request_duration_seconds_count",
                                               model="sentiment", route="/v1/sentiment")
     models = {m["model"]: m for m in after["models"]}
-    assert set(models) == {"sentiment", "topic", "qa", "ner"} and models["sentiment"]["queue_depth"] == 0
+    assert set(models) == {"sentiment", "topic", "qa", "ner", "embed"} and models["sentiment"]["queue_depth"] == 0
     batches = models["sentiment"]["batch_size"]
     assert batches["counts"][-1] == _exposed(web, "serve_batch_size_items_count", model="sentiment")
     assert batches["sum"] == _exposed(web, "serve_batch_size_items_sum", model="sentiment")
