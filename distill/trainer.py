@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import DataCollatorWithPadding, PreTrainedModel, Trainer, TrainingArguments
+from transformers import PreTrainedModel, Trainer, TrainingArguments
 from transformers.integrations import TensorBoardCallback
 from transformers.trainer_utils import get_last_checkpoint
 
@@ -172,7 +172,7 @@ def train(task: Task, model: PreTrainedModel, tokenizer, datasets: tuple, config
           log_dir: Path, teacher: PreTrainedModel | None = None, weights: LossWeights = LossWeights(),
           layer_map: list[int] | None = None) -> TrainResult:
     """Train `model` in place on the task's (train, validation or None) datasets, batches padded
-    to their longest example (grouped by length when the task or config asks); checkpoints under
+    by the task's collator to their longest example (grouped by length when the task or config asks); checkpoints under
     `work_dir`, TensorBoard events under `log_dir`. Without a teacher this is fine-tuning on the
     model's own loss."""
     train_dataset, eval_dataset = datasets
@@ -182,7 +182,7 @@ def train(task: Task, model: PreTrainedModel, tokenizer, datasets: tuple, config
         args=training_arguments(config, work_dir, eval_dataset is not None, grouped),
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
-        data_collator=DataCollatorWithPadding(tokenizer),
+        data_collator=task.collator(tokenizer),
         processing_class=tokenizer,
         compute_metrics=task.trainer_metrics if eval_dataset is not None else None,
         task=task, teacher=teacher, weights=weights, layer_map=layer_map,
