@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 GOLDEN_FILE = Path(__file__).with_name("golden_runs.json")
-QUALITY_KEYS = ("accuracy", "macro_f1", "exact_match", "f1")
+QUALITY_KEYS = ("accuracy", "macro_f1", "exact_match", "f1", "entity_f1")
 RELATIVE_TOLERANCE = 1e-5  # float sums over a tensor; the runs themselves are bitwise repeatable
 
 

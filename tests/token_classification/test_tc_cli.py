@@ -6,6 +6,7 @@ import json
 from typer.testing import CliRunner
 
 from distill.cli import app
+from tests import golden
 from tests.token_classification.conftest import COMMON, QUICK
 
 runner = CliRunner()
@@ -26,6 +27,11 @@ def test_run_writes_an_entity_report(tc_run):
     assert "| model | entity F1 | entity precision | entity recall |" in (tc_run / "report.md").read_text()
     losses = [h for h in report["training"]["student"]["history"] if "loss_kd" in h]
     assert losses and all({"loss_kd", "loss_ce", "loss_cos"} <= set(h) for h in losses)
+
+
+def test_run_reproduces_the_recorded_fingerprint(tc_run):
+    # same seed, same tiny data: the same student weights and report metrics as recorded
+    assert golden.differences(golden.recorded("token-classification"), golden.fingerprint(tc_run)) == []
 
 
 def test_run_leaves_a_tagging_student_per_contract(tc_run):
