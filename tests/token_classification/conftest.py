@@ -38,13 +38,7 @@ def tc_tokenizer(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tc_teacher(tmp_path_factory):
     """A 4-layer tiny BERT encoder without a head, whose vocabulary covers the tiny sentences."""
-    from transformers import BertModel
-
-    folder = tmp_path_factory.mktemp("tc-teacher")
-    tokenizer = tiny.write_tokenizer(folder, tiny_conll.all_texts())
-    torch.manual_seed(0)
-    BertModel(tiny.bert_config(len(tokenizer), layers=4)).save_pretrained(str(folder))
-    return folder
+    return tiny.write_teacher(tmp_path_factory.mktemp("tc-teacher"), layers=4, texts=tiny_conll.all_texts())
 
 
 @pytest.fixture(scope="session")

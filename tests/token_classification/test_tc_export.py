@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from distill.tasks.token_classification.export import token_array
+from tests.export.conftest import fast_config
 from service.manifest import load_model_folder
 from service.validation_sample import read_sample
 
@@ -24,13 +25,10 @@ def test_token_array_keeps_real_positions_and_zeroes_padding():
 
 @pytest.fixture(scope="module")
 def tc_folder(tc_run, tmp_path_factory):
-    from distill.export.config import ExportConfig
     from distill.export.folder import export_model_folder
-    from distill.latency import LatencyConfig
 
     target = tmp_path_factory.mktemp("models") / "entities"
-    export_model_folder(ExportConfig(student_dir=tc_run / "student", output_dir=target, threads=1,
-                                     latency=LatencyConfig(warmup=1, repeats=3)))
+    export_model_folder(fast_config(tc_run, target))
     return target
 
 

@@ -11,11 +11,6 @@ from distill.losses import Hidden, LossWeights, distillation_loss
 from distill.tasks.token_classification.features import IGNORE
 
 
-def labelled_positions(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """[batch, seq, tags] logits at the labelled positions, as [positions, tags]."""
-    return logits[labels != IGNORE]
-
-
 def token_distillation_loss(weights: LossWeights, student: torch.Tensor, teacher: torch.Tensor,
                             labels: torch.Tensor, hidden: Hidden | None = None):
     """The three terms of `distill.losses.distillation_loss` over the labelled positions."""

@@ -13,7 +13,8 @@ from transformers.modeling_outputs import TokenClassifierOutput
 from distill.data import DataError
 from distill.jsonl import iter_jsonl, write_jsonl
 from distill.tasks.base import DataOptions, OptionValues, fields_of
-from distill.tasks.token_classification import export, models
+from distill.tasks.token_classification import export
+from distill.tasks.token_classification import models as tagging
 from distill.tasks.token_classification.data import Sentence, TokenData, TokenDataConfig, load_token_data
 from distill.tasks.token_classification.evaluate import evaluate_tagger
 from distill.tasks.token_classification.features import (
@@ -56,30 +57,30 @@ class TokenClassificationTask:
         return WindowConfig(int(info["max_seq_len"]), int(info["doc_stride"]))
 
     def teacher_has_head(self, location: str, data: TokenData) -> bool:
-        return models.has_tagging_head(location, data.labels)
+        return tagging.has_tagging_head(location, data.labels)
 
     def missing_head_message(self, teacher: str, data: TokenData) -> str:
         return (f"teacher {teacher!r} has no token-classification head for the tags {data.labels}; "
                 "run `distill teacher --task token-classification` first (or `distill run`)")
 
     def load_teacher(self, location: str, data: TokenData):
-        return models.load_tagger(location, data.labels)
+        return tagging.load_tagger(location, data.labels)
 
     def load_model(self, folder: str, **kwargs):
         return AutoModelForTokenClassification.from_pretrained(folder, **kwargs)
 
     def labels_of(self, model, info: dict, where: Path) -> list[str]:
-        labels = models.tag_names(model.config)
+        labels = tagging.tag_names(model.config)
         if info.get("labels") and list(info["labels"]) != labels:
             raise ValueError(f"{where}: labels {info['labels']} differ from config {labels}")
         return labels
 
     def build_student(self, teacher, layers: int, data: TokenData):
-        return models.build_tagger_student(teacher, layers, data.labels)
+        return tagging.build_tagger_student(teacher, layers, data.labels)
 
     def student_from(self, general_student: str, data: TokenData):
         """The task student from a general student's encoder (a new tagging head)."""
-        return DistilBertForTokenClassification.from_pretrained(general_student, **models.label_kwargs(data.labels))
+        return DistilBertForTokenClassification.from_pretrained(general_student, **tagging.label_kwargs(data.labels))
 
     def datasets(self, tokenizer, data: TokenData, options: WindowConfig, seed: int):
         """Labelled training windows and no evaluation set: evaluation runs afterwards on whole
@@ -107,11 +108,11 @@ class TokenClassificationTask:
         description = {"source": self.validation_file, "validation_examples": len(sentences), "labels": info["labels"]}
         return TokenData([], sentences, list(info["labels"]), info.get("label_scheme", "IOB2"), description)
 
-    def evaluate(self, models_: list, tokenizer, data: TokenData, options: WindowConfig, config) -> list[dict]:
+    def evaluate(self, models: list, tokenizer, data: TokenData, options: WindowConfig, config) -> list[dict]:
         windows = make_windows(tokenizer, data.validation, data.labels, options)
         pad_id = tokenizer.pad_token_id or 0
-        return [evaluate_tagger(name, model, data.validation, windows, models.tag_names(model.config), pad_id, config)
-                for name, model in models_]
+        return [evaluate_tagger(name, model, data.validation, windows, tagging.tag_names(model.config), pad_id, config)
+                for name, model in models]
 
     def export_inputs(self, staging: Path, student, config):
         sentences = self.read_validation(student.folder, student.info).validation
