@@ -136,7 +136,10 @@ def section(result: dict, command: str) -> str:
     lines += ["- PyTorch speed-up of the student: " + ", ".join(f"{v:.2f}x at batch {k}" for k, v in result["speedup"].items()),
               "- wall time: " + ", ".join(f"{name} {s / 60:.1f} min" for name, s in result["seconds"].items()),
               "- anchor: XTREME reports English WikiANN entity F1 of about 84-85 for multilingual BERT-base "
-              "(all 20,000 training sentences); the labels are derived automatically and noisy", ""]
+              "(all 20,000 training sentences); the labels are derived automatically and noisy"]
+    if result.get("note"):
+        lines.append(f"- {result['note']}")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -154,6 +157,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--attention-dropout", type=float, default=Limits.attention_dropout)
     parser.add_argument("--variants", default=",".join(Limits.variants), help="ONNX variants to export")
     parser.add_argument("--render-only", action="store_true", help="rewrite the RESULTS section from OUTPUT/wikiann.json")
+    parser.add_argument("--note", help="a remark on the conditions of the run, kept in OUTPUT/wikiann.json and shown")
     parser.add_argument("--results", type=Path, default=RESULTS)
     return parser.parse_args()
 
@@ -168,6 +172,9 @@ def main() -> None:
                         args.teacher_epochs, args.epochs, args.batch_size, args.attention_dropout,
                         tuple(v.strip() for v in args.variants.split(",") if v.strip()))
         result = {**run_wikiann(args.teacher, args.data, args.output, limits), "command": command}
+        (args.output / "wikiann.json").write_text(json.dumps(result, indent=2) + "\n")
+    if args.note:
+        result = {**result, "note": args.note}
         (args.output / "wikiann.json").write_text(json.dumps(result, indent=2) + "\n")
     text = section(result, result.get("command", command))
     write_section(HEADING, text, args.results)
