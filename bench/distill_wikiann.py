@@ -1,7 +1,7 @@
 """Benchmark (not a test): named-entity distillation on WikiANN English (`../shared/data/wikiann-en`).
 
     .venv/bin/python bench/distill_wikiann.py [--data ../shared/data/wikiann-en] [--output runs/wikiann]
-        [--train-sentences 5000] [--dev-sentences 2000] [--max-seq-len 64] [--teacher-epochs 3]
+        [--train-sentences 6000] [--dev-sentences 2000] [--max-seq-len 64] [--teacher-epochs 3]
         [--epochs 3] [--attention-dropout 0] [--render-only]
 
 `distill run --task token-classification` on a seeded subset of `train.conll` (the teacher, minilm
@@ -36,7 +36,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "wikiann-en"
 class Limits:
     """How much of WikiANN a run uses and how long it trains (None: every sentence)."""
 
-    train_sentences: int | None = 5000
+    train_sentences: int | None = 6000
     dev_sentences: int | None = 2000
     max_seq_len: int = 64  # WikiANN sentences are short: 64 sub-tokens hold nearly all in one window
     teacher_epochs: float = 3.0

@@ -21,8 +21,8 @@ class UnknownTaskError(DataError):
 
 
 def registry() -> dict[str, Task]:
-    return {task.name: task for task in (ClassificationTask(), QuestionAnsweringTask(), RegressionTask(),
-                                              TokenClassificationTask())}
+    tasks = (ClassificationTask(), QuestionAnsweringTask(), RegressionTask(), TokenClassificationTask())
+    return {task.name: task for task in tasks}
 
 
 def get_task(name: str | None) -> Task:
