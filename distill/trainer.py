@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import DataCollatorWithPadding, PreTrainedModel, Trainer, TrainingArguments
+from transformers import PreTrainedModel, Trainer, TrainingArguments
 from transformers.integrations import TensorBoardCallback
 from transformers.trainer_utils import get_last_checkpoint
 from tqdm.auto import tqdm
@@ -212,7 +212,7 @@ def train(task: Task, model: PreTrainedModel, tokenizer, datasets: tuple, config
           log_dir: Path, teacher: PreTrainedModel | None = None, weights: LossWeights = LossWeights(),
           layer_map: list[int] | None = None, intermediate: IntermediateConfig = IntermediateConfig()) -> TrainResult:
     """Train `model` in place on the task's (train, validation or None) datasets, batches padded
-    to their longest example (grouped by length when the task or config asks); checkpoints under
+    by the task's collator to their longest example (grouped by length when the task or config asks); checkpoints under
     `work_dir`, TensorBoard events under `log_dir`. Without a teacher this is fine-tuning on the
     model's own loss; with one, `intermediate` adds TinyBERT's or MiniLM's layer terms."""
     train_dataset, eval_dataset = datasets
@@ -223,7 +223,7 @@ def train(task: Task, model: PreTrainedModel, tokenizer, datasets: tuple, config
         args=training_arguments(config, work_dir, eval_dataset is not None, grouped, keep_columns=cache is not None),
         train_dataset=train_dataset if cache is None else IndexedDataset(train_dataset),
         eval_dataset=eval_dataset,
-        data_collator=DataCollatorWithPadding(tokenizer),
+        data_collator=task.collator(tokenizer),
         processing_class=tokenizer,
         compute_metrics=task.trainer_metrics if eval_dataset is not None else None,
         task=task, teacher=teacher, weights=weights, layer_map=layer_map, intermediate=intermediate, cache=cache,

@@ -111,14 +111,16 @@ def bert_config(vocab_size: int, layers: int = 4, hidden: int = 32, num_labels: 
     )
 
 
-def write_teacher(folder: Path, layers: int = 4, with_head: bool = False, seed: int = 0) -> Path:
+def write_teacher(folder: Path, layers: int = 4, with_head: bool = False, seed: int = 0,
+                  texts: list[str] | None = None) -> Path:
     """Save a tiny random BERT (base encoder, or with a 2-label classification head) and its
-    tokenizer into `folder`, like a checkpoint a user would pass as `--teacher PATH`."""
+    tokenizer (whose vocabulary also covers the words of `texts`) into `folder`, like a checkpoint
+    a user would pass as `--teacher PATH`."""
     import torch
     from transformers import BertForSequenceClassification, BertModel
 
     folder = Path(folder)
-    tokenizer = write_tokenizer(folder)
+    tokenizer = write_tokenizer(folder, texts)
     torch.manual_seed(seed)
     if with_head:
         model = BertForSequenceClassification(bert_config(len(tokenizer), layers, num_labels=2))

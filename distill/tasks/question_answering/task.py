@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from transformers import AutoModelForQuestionAnswering, DistilBertForQuestionAnswering
+from transformers import AutoModelForQuestionAnswering, DataCollatorWithPadding, DistilBertForQuestionAnswering
 from transformers.modeling_outputs import QuestionAnsweringModelOutput
 
 from distill.data import DataError
@@ -81,6 +81,9 @@ class QuestionAnsweringTask:
         evaluation runs afterwards on whole contexts, not per window."""
         windows = make_windows(tokenizer, data.train, options.windows)
         return WindowDataset(drop_answerless(windows, options.keep_answerless, seed)), None
+
+    def collator(self, tokenizer):
+        return DataCollatorWithPadding(tokenizer)
 
     def trainer_metrics(self, prediction) -> dict[str, float]:
         return {}

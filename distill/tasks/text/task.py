@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from transformers import AutoModelForSequenceClassification
+from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from distill.data import DataError
@@ -71,6 +71,9 @@ class TextTask:
     def datasets(self, tokenizer, data, options: TextOptions, seed: int):
         validation = TextDataset(tokenizer, data.validation, options.max_seq_len) if data.validation else None
         return TextDataset(tokenizer, data.train, options.max_seq_len), validation
+
+    def collator(self, tokenizer):
+        return DataCollatorWithPadding(tokenizer)
 
     def eval_outputs(self, outputs) -> SequenceClassifierOutput:
         return SequenceClassifierOutput(logits=outputs.logits)

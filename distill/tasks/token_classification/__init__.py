@@ -1,0 +1,1 @@
+"""Token classification (named entities): CoNLL-style tagged words, a tag per word."""
