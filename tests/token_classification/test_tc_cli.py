@@ -24,7 +24,7 @@ def test_run_writes_an_entity_report(tc_run):
     assert set(report["retention"]) == METRICS
     assert report["student_layers"] == 2 and report["layer_map"] == [0, 3]
     assert report["data"]["validation_examples"] == 3 and report["data"]["label_scheme"] == "IOB2"
-    assert "| model | entity F1 | entity precision | entity recall |" in (tc_run / "report.md").read_text()
+    assert "| model | device | entity F1 | entity precision | entity recall |" in (tc_run / "report.md").read_text()
     losses = [h for h in report["training"]["student"]["history"] if "loss_kd" in h]
     assert losses and all({"loss_kd", "loss_ce", "loss_cos"} <= set(h) for h in losses)
 

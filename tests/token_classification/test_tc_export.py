@@ -9,7 +9,7 @@ import pytest
 from distill.tasks.token_classification.export import token_array
 from tests.export.conftest import fast_config
 from service.manifest import load_model_folder
-from service.validation_sample import read_sample
+from service.runtime.validation_sample import read_sample
 
 TAGS = ["O", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-PER", "I-PER"]
 
@@ -79,7 +79,7 @@ def test_report_has_the_chain_with_entity_metrics(tc_folder):
     for row in report["models"]:
         assert {"entity_precision", "entity_recall", "entity_f1"} <= set(row) and "accuracy" not in row
     assert set(report["retention"]) == {"entity_precision", "entity_recall", "entity_f1"}
-    assert "| model | entity F1 | entity precision | entity recall |" in (tc_folder / "report.md").read_text()
+    assert "| model | device | entity F1 | entity precision | entity recall |" in (tc_folder / "report.md").read_text()
 
 
 def test_onnx_logits_reproduce_the_student_on_a_sentence(tc_folder, tc_run):
