@@ -39,6 +39,18 @@ def test_only_the_first_sub_token_of_a_word_is_labelled(tc_tokenizer):
     assert windows.positions == [[(0, 1), (0, 2), (0, 3)]]
 
 
+def test_punctuation_split_off_a_word_is_labelled_as_the_entity_going_on(tc_tokenizer):
+    # the pre-tokenizer makes "smith." two pieces and "paris]]" three: the service reads a tag at
+    # each piece, so each is labelled (I- of the word's type, or O); the word is still read at its
+    # first piece. Sub-words of one piece ("to", "##d", "##a", "##y") keep only their first labelled.
+    sentence = Sentence(("anna", "smith.", "visited", "paris]]", "today!"), ("B-PER", "I-PER", "O", "B-LOC", "O"))
+    windows = make_windows(tc_tokenizer, [sentence], LABELS, WindowConfig(max_seq_len=32, doc_stride=4))
+    pieces = tc_tokenizer.convert_ids_to_tokens(windows.input_ids[0])
+    assert pieces[1:-1] == ["anna", "smith", ".", "visited", "paris", "[UNK]", "[UNK]", "to", "##d", "##a", "##y", "!"]
+    assert windows.labels[0] == [IGNORE, 5, 6, 6, 0, 1, 2, 2, 0, IGNORE, IGNORE, IGNORE, 0, IGNORE]
+    assert windows.positions == [[(0, 1), (0, 2), (0, 4), (0, 5), (0, 8)]]
+
+
 def test_a_long_sentence_is_windowed_and_each_word_read_where_it_has_most_context(tc_tokenizer):
     words = "anna smith lives in paris with tom".split()
     sentence = Sentence(tuple(words), ("B-PER", "I-PER", "O", "O", "B-LOC", "O", "B-PER"))

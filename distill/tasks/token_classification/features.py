@@ -4,6 +4,12 @@ windows of at most `max_seq_len` tokens (`[CLS] part [SEP]`, consecutive windows
 the FIRST sub-token of each word: the word's tag index there, -100 (ignored by the losses) on its
 other sub-tokens and on [CLS] / [SEP]. The service reads a word's tag at the same sub-token.
 
+A word of the data may be several words to the tokenizer: its pre-tokenizer splits punctuation off
+("Fairground]]" is "Fairground", "]", "]"; WikiANN has many such words), and the service, given raw
+text, reads a tag at the first sub-token of each of those pieces. So every piece is labelled: the
+first with the word's tag, the others as the entity's continuation (`I-TYPE` for `B-TYPE` or
+`I-TYPE`, `O` for `O`). Evaluation still reads each word at its first piece.
+
 A word is read back (`WordPositions`) from the window where its first sub-token has the most
 context on both sides (the rule BERT uses for overlapping question-answering windows); a word
 the tokenizer turns into no sub-token at all is tagged O.
@@ -66,6 +72,33 @@ def _first_subtokens(word_ids: list[int | None]) -> dict[int, int]:
     return first
 
 
+def _later_pieces(word_ids: list[int | None], tokens: list[str], prefix: str | None) -> dict[int, int]:
+    """Position -> word index of the first sub-token of each piece of a word after its first piece
+    (a sub-token that does not carry the tokenizer's continuing-sub-word prefix, e.g. WordPiece's
+    "##", starts a piece); none when the tokenizer has no such prefix."""
+    if not prefix:
+        return {}
+    seen: set[int] = set()
+    later: dict[int, int] = {}
+    for position, (word, token) in enumerate(zip(word_ids, tokens)):
+        if word is None:
+            continue
+        if word in seen and not token.startswith(prefix):
+            later[position] = word
+        seen.add(word)
+    return later
+
+
+def continuation(tag: str) -> str:
+    """The tag of a word's later pieces: the entity goes on (I-TYPE), or O stays O."""
+    return "O" if tag == "O" else "I-" + tag.split("-", 1)[1]
+
+
+def _continuing_prefix(tokenizer) -> str | None:
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    return getattr(getattr(backend, "model", None), "continuing_subword_prefix", None)
+
+
 def _context(position: int, start: int, end: int) -> int:
     return min(position - start, end - 1 - position)
 
@@ -77,14 +110,19 @@ def make_windows(tokenizer, sentences: list[Sentence], labels: list[str], config
     encoded = tokenizer([list(s.tokens) for s in sentences], is_split_into_words=True, add_special_tokens=False,
                         return_attention_mask=False, return_token_type_ids=False)
     room = config.max_seq_len - 2
+    prefix = _continuing_prefix(tokenizer)
     windows = TokenWindows()
     for number, sentence in enumerate(sentences):
         ids = encoded["input_ids"][number]
         first = _first_subtokens(encoded.word_ids(number))
+        later = _later_pieces(encoded.word_ids(number), tokenizer.convert_ids_to_tokens(ids), prefix)
         best: dict[int, tuple[int, int, int]] = {}  # word -> (context, window, position)
         for start in (window_starts(len(ids), room, config.doc_stride) if ids else []):
             end = min(start + room, len(ids))
             row = [IGNORE] * (end - start + 2)
+            for position, word in later.items():
+                if start <= position < end:
+                    row[position - start + 1] = index.get(continuation(sentence.tags[word]), IGNORE)
             for word, position in first.items():
                 if start <= position < end:
                     row[position - start + 1] = index.get(sentence.tags[word], IGNORE)
