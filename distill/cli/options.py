@@ -21,7 +21,9 @@ from distill.trainer import TrainConfig
 
 Task = Annotated[str | None, typer.Option(
     "--task", help="text-classification, regression (one score per text or pair, e.g. STS-B) or question-answering "
-    "(extractive, SQuAD-format data; the student is a DistilBertForQuestionAnswering). Default: the --format's task, "
+    "(extractive, SQuAD-format data; the student is a DistilBertForQuestionAnswering) or feature-extraction "
+    "(sentence embeddings: the student learns the teacher's pooled sentence embeddings of raw sentences, no labels; "
+    "see --sts-data). Default: the --format's task, "
     "regression when a local file's labels are non-integer numbers, else text-classification.")]
 Teacher = Annotated[str, typer.Option(
     "--teacher", help="Teacher: a local checkpoint folder, a Hugging Face hub id (needs network), "
@@ -48,6 +50,11 @@ Metric = Annotated[str | None, typer.Option(
     "--metric", help="Headline metric of a classification or regression run (retention, INT8 verdict): accuracy, "
     "macro_f1, positive_f1, matthews; pearson, spearman. Default: the --format's GLUE metric, else accuracy "
     "(classification) or spearman (regression).")]
+StsData = Annotated[str | None, typer.Option(
+    "--sts-data", help="For --task feature-extraction: sentence pairs with gold similarity scores to evaluate the "
+    "embeddings on (an STS-B-style TSV with sentence1, sentence2 and score columns, e.g. GLUE STS-B dev.tsv): "
+    "headline Spearman correlation of cosine similarities. Without it only the mean cosine to the teacher on "
+    "held-out sentences is reported.")]
 LabelColumn = Annotated[str, typer.Option(
     "--label-column", help="Column holding the label (strings or integers; saved with the model).")]
 ValidationFraction = Annotated[float, typer.Option(
@@ -143,7 +150,7 @@ DATA = group(
     ("text_column", TextColumn, DataOptions.text_column), ("text_pair_column", TextPairColumn, None),
     ("label_column", LabelColumn, DataOptions.label_column), ("format", Format, None),
     ("validation_fraction", ValidationFraction, DataOptions.validation_fraction), ("seed", Seed, DataOptions.seed),
-    ("max_train_examples", MaxTrain, None), ("max_eval_examples", MaxEval, None),
+    ("max_train_examples", MaxTrain, None), ("max_eval_examples", MaxEval, None), ("sts_data", StsData, None),
 )
 EPOCHS = group(("epochs", Epochs, TrainConfig.epochs))
 TEACHER_EPOCHS = group(("teacher_epochs", TeacherEpochs, TrainConfig.epochs))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from distill.data import DataError
 from distill.tasks.base import Task
 from distill.tasks.classification.task import ClassificationTask
+from distill.tasks.embeddings.task import EmbeddingTask
 from distill.tasks.base import DataOptions, fields_of
 from distill.tasks.question_answering.task import QuestionAnsweringTask
 from distill.tasks.regression.task import RegressionTask
@@ -20,7 +21,8 @@ class UnknownTaskError(DataError):
 
 
 def registry() -> dict[str, Task]:
-    return {task.name: task for task in (ClassificationTask(), QuestionAnsweringTask(), RegressionTask())}
+    return {task.name: task for task in (ClassificationTask(), QuestionAnsweringTask(), RegressionTask(),
+                                     EmbeddingTask())}
 
 
 def get_task(name: str | None) -> Task:
