@@ -39,6 +39,7 @@ class Limits:
     student_layers: int = 3
     learning_rate: float = 1e-4
     max_eval_examples: int = 1000  # held-out sentences for the mean cosine
+    variants: tuple[str, ...] = ("fp32", "int8")  # fp16 is only validated on a GPU
 
 
 def run_embeddings(teacher: str, data_dir: Path, out: Path, limits: Limits = Limits()) -> dict:
@@ -62,7 +63,7 @@ def run_embeddings(teacher: str, data_dir: Path, out: Path, limits: Limits = Lim
         student=StudentConfig(layers=limits.student_layers)))
     trained = time.perf_counter() - start
     export_model_folder(ExportConfig(student_dir=out / "student", output_dir=out / "model", report_dir=out,
-                                     overwrite=True))
+                                     variants=limits.variants, overwrite=True))
     exported = json.loads((out / "model" / "report.json").read_text())
     return summary(report, exported, limits, trained, time.perf_counter() - start)
 

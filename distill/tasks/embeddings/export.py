@@ -25,7 +25,7 @@ from distill.export.inputs import Batch, encode, load_tokenizer, make_batches, p
 from distill.export.parity import Outputs, collect
 from distill.export.report import quality_row
 from distill.export.variants import Reference
-from distill.report import STUDENT_ROW
+from distill.report import STUDENT_ROW, TEACHER_ROW
 from distill.tasks.embeddings.sts import StsPairs, mean_cosine, sts_spearman
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,10 @@ class EmbeddingInputs:
     encoded: list[list[int]]
     batches: list[Batch]
     pad_id: int
-    teacher: np.ndarray | None  # the teacher's embeddings of the held-out sentences
+    teacher: Outputs | None  # the teacher's embeddings of every sentence (None: no teacher found)
+
+    def teacher_held_out(self) -> np.ndarray | None:
+        return None if self.teacher is None else self.teacher.logits[: self.held_out, :, 0]
 
 
 def packed(embeddings: np.ndarray) -> np.ndarray:
@@ -75,13 +78,14 @@ def prepare_inputs(staging: Path, student: Student, held_out: list[str], sts: St
     return EmbeddingInputs(**{**vars(inputs), "teacher": _teacher_embeddings(student, inputs, config)})
 
 
-def _teacher_embeddings(student: Student, inputs: EmbeddingInputs, config: ExportConfig) -> np.ndarray | None:
+def _teacher_embeddings(student: Student, inputs: EmbeddingInputs, config: ExportConfig) -> Outputs | None:
+    """The teacher's embeddings, measured once: the variants' mean cosine and the chain's teacher row use them."""
     folder = teacher_folder(config, student.info)
     if folder is None:
         log.info("no teacher checkpoint found: the mean cosine is taken against the PyTorch student")
         return None
     model = student.task.load_model(str(folder)).eval()
-    return collect(torch_embedding_runner(model), inputs.batches).logits[: inputs.held_out, :, 0]
+    return collect(torch_embedding_runner(model), inputs.batches)
 
 
 def quality_of(inputs: EmbeddingInputs, reference: np.ndarray) -> Callable[[Outputs], dict[str, float]]:
@@ -97,7 +101,8 @@ def quality_of(inputs: EmbeddingInputs, reference: np.ndarray) -> Callable[[Outp
 
 
 def _cosine_reference(inputs: EmbeddingInputs, student_outputs: Outputs) -> np.ndarray:
-    return inputs.teacher if inputs.teacher is not None else student_outputs.logits[: inputs.held_out, :, 0]
+    held = inputs.teacher_held_out()
+    return held if held is not None else student_outputs.logits[: inputs.held_out, :, 0]
 
 
 def embedding_reference(student: Student, inputs: EmbeddingInputs) -> Reference:
@@ -110,7 +115,8 @@ def embedding_reference(student: Student, inputs: EmbeddingInputs) -> Reference:
 def _pytorch(name: str, folder: Path, student: Student, inputs: EmbeddingInputs, timing: dict[int, Batch]):
     model = student.task.load_model(str(folder)).eval()
     run = torch_embedding_runner(model)
-    outputs = collect(run, inputs.batches)
+    measured = name == TEACHER_ROW and inputs.teacher is not None
+    outputs = inputs.teacher if measured else collect(run, inputs.batches)
     return pytorch_entry(name, model, folder, run, outputs.predictions, timing), outputs
 
 
