@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from distill.student import StudentError
 from distill.student_info import read_general_info, write_info
 from distill.tasks.embeddings.data import EmbeddingDataConfig, load_data
 from distill.tasks.embeddings.models import student_from
@@ -17,7 +18,10 @@ from distill.teacher import load_tokenizer, resolve_teacher
 
 def embedding_student(general_dir: Path, folder: Path, data: EmbeddingDataConfig, max_seq_len: int) -> Path:
     """Write the embedding student of the general student at `general_dir` into `folder`."""
-    general = read_general_info(general_dir)
+    try:
+        general = read_general_info(general_dir)
+    except FileNotFoundError as error:
+        raise StudentError(str(error)) from None
     teacher = resolve_teacher(general["teacher"])
     model = student_from(str(general_dir), read_pooling(teacher))
     loaded = load_data(EmbeddingDataConfig(**{**vars(data), "max_train_examples": 0}))
