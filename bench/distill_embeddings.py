@@ -125,6 +125,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--epochs", type=float, default=Limits.epochs)
     parser.add_argument("--batch-size", type=int, default=Limits.batch_size)
     parser.add_argument("--learning-rate", type=float, default=Limits.learning_rate)
+    parser.add_argument("--max-seq-len", type=int, default=Limits.max_seq_len)
     parser.add_argument("--where", default="CPU, 2 shared cores, fp32.", help="the hardware, for the section")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the results file to write the section into")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers as JSON")
@@ -134,7 +135,7 @@ def arguments() -> argparse.Namespace:
 def main() -> None:
     args = arguments()
     limits = Limits(max_train_examples=args.max_train_examples, epochs=args.epochs, batch_size=args.batch_size,
-                    learning_rate=args.learning_rate)
+                    learning_rate=args.learning_rate, max_seq_len=args.max_seq_len)
     result = run_embeddings(args.teacher, args.data_dir, args.output, limits)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")

