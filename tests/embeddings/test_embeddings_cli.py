@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from distill.cli import app
+from tests import golden
 
 runner = CliRunner()
 QUICK = ["--epochs", "2", "--batch-size", "8", "--max-seq-len", "32", "--validation-fraction", "0.25",
@@ -48,6 +49,11 @@ def test_the_report_compares_teacher_and_student(sts_run):
     assert 0.0 < student["mean_cosine"] <= 1.0 + 1e-6 and -1.0 <= student["spearman"] <= 1.0
     history = report["training"]["student"]["history"]
     assert any("loss_mse" in h and "loss_embedding_cos" in h and "loss_cos" in h for h in history)
+
+
+def test_run_reproduces_the_recorded_fingerprint(sts_run):
+    # same seed, same tiny data: the same student weights and report metrics as recorded
+    assert golden.differences(golden.recorded("feature-extraction"), golden.fingerprint(sts_run)) == []
 
 
 def test_the_model_folder_follows_the_contract(sts_run):
