@@ -17,7 +17,7 @@ from pathlib import Path
 from distill.data import DataError, check_fraction
 from distill.general.corpus import CorpusConfig, documents
 from distill.tasks.embeddings.sts import StsPairs, read_sts
-from distill.tasks.text.readers import LOCAL_SUFFIXES, _records
+from distill.tasks.text.readers import LOCAL_SUFFIXES, Columns, _records
 
 # the end of a sentence: . ! or ? (closing quotes and brackets kept), then space and a capital or digit
 SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[\"'(\[]?[A-Z0-9])")
@@ -54,8 +54,6 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _table_texts(path: Path, config: EmbeddingDataConfig) -> list[str]:
-    from distill.tasks.text.readers import Columns
-
     records, names = _records(path, Columns(config.text_column))
     columns = [config.text_column] + ([config.text_pair_column] if config.text_pair_column else [])
     for column in columns:

@@ -1,6 +1,7 @@
 """The embedding distillation loss: the student's sentence embedding against the teacher's, as the
-squared distance (MSE summed over the dimensions, weighted by alpha_kd) and as 1 - cosine
-(weighted by alpha_ce, there being no gold labels), plus the hidden-state cosine (alpha_cos).
+squared distance (summed over the dimensions, weighted by alpha_kd) and as 1 - cosine (weighted by
+alpha_ce, there being no gold labels), plus the hidden-state cosine (alpha_cos), combined by
+`distill.losses.combine`.
 
 For L2-normalised embeddings the squared distance is 2 - 2 cosine, so the two terms agree; for
 embeddings that are not normalised the squared distance also matches their length.
@@ -11,7 +12,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from distill.losses import Hidden, LossWeights, hidden_cosine_loss
+from distill.losses import Hidden, LossWeights, combine
+
+NAMES = {"loss_kd": "loss_mse", "loss_ce": "loss_embedding_cos"}  # the logged terms, named for what they are
 
 
 def embedding_loss(weights: LossWeights, student: torch.Tensor, teacher: torch.Tensor,
@@ -20,10 +23,5 @@ def embedding_loss(weights: LossWeights, student: torch.Tensor, teacher: torch.T
     teacher = teacher.to(student.dtype)
     squared = (student - teacher).pow(2).sum(dim=-1).mean()
     cosine = (1.0 - F.cosine_similarity(student, teacher, dim=-1)).mean()
-    total = weights.alpha_kd * squared + weights.alpha_ce * cosine
-    parts = {"loss_mse": squared.item(), "loss_embedding_cos": cosine.item()}
-    if hidden is not None and weights.alpha_cos > 0:
-        hidden_term = hidden_cosine_loss(*hidden)
-        total = total + weights.alpha_cos * hidden_term
-        parts["loss_cos"] = hidden_term.item()
-    return total, parts
+    total, parts = combine(weights, squared, cosine, hidden)
+    return total, {NAMES.get(name, name): value for name, value in parts.items()}
