@@ -74,10 +74,10 @@ def test_the_graph_pools_and_normalises_like_the_student(sts_run):
     import torch
 
     from distill.tasks.embeddings.models import load_embedder
-    from service.validation_sample import SAMPLE_FILE
 
     folder = sts_run / "model"
-    sequences = [json.loads(line)["input_ids"] for line in (folder / SAMPLE_FILE).read_text().splitlines()][:8]
+    sample = json.loads((folder / "manifest.json").read_text())["validation_sample"]["file"]
+    sequences = [json.loads(line)["input_ids"] for line in (folder / sample).read_text().splitlines()][:8]
     width = max(len(s) for s in sequences)
     ids = np.array([s + [0] * (width - len(s)) for s in sequences], dtype=np.int64)
     mask = np.array([[1] * len(s) + [0] * (width - len(s)) for s in sequences], dtype=np.int64)
