@@ -1,4 +1,4 @@
-"""`distill export --task feature-extraction` of a general student (`distill general`): its
+"""`distill export --embeddings` of a general student (`distill general`): its
 encoder with the teacher's pooling becomes an embedding model folder, checked like any export."""
 
 import json
@@ -20,8 +20,8 @@ def test_a_general_student_exports_as_an_embedding_model(embedding_teacher, sent
                                   "--max-seq-len", "32"])
     assert general.exit_code == 0, general.output
     sts = write_sts(tmp_path / "sts.tsv")
-    result = runner.invoke(app, ["export", "--student-dir", str(tmp_path / "general" / "student"), "--task",
-                                 "feature-extraction", "--data", str(sentences_csv), "--sts-data", str(sts),
+    result = runner.invoke(app, ["export", "--student-dir", str(tmp_path / "general" / "student"), "--embeddings",
+                                 "--data", str(sentences_csv), "--sts-data", str(sts),
                                  "--output-dir", str(tmp_path / "model"), "--variants", "fp32,int8"])
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "model" / "manifest.json").read_text())
@@ -35,6 +35,6 @@ def test_a_general_student_exports_as_an_embedding_model(embedding_teacher, sent
 
 def test_a_task_student_is_not_a_general_one(tmp_path, sentences_csv):
     (tmp_path / "student").mkdir()
-    result = runner.invoke(app, ["export", "--student-dir", str(tmp_path / "student"), "--task", "feature-extraction",
+    result = runner.invoke(app, ["export", "--student-dir", str(tmp_path / "student"), "--embeddings",
                                  "--data", str(sentences_csv), "--output-dir", str(tmp_path / "model")])
     assert result.exit_code == 2 and "not a general student" in result.output
