@@ -56,7 +56,7 @@ def run_embeddings(teacher: str, data_dir: Path, out: Path, limits: Limits = Lim
     start = time.perf_counter()
     report = run(RunConfig(
         teacher=teacher, output=out, task=FEATURE_EXTRACTION, options=EmbeddingOptions(limits.max_seq_len),
-        data=EmbeddingDataConfig(sts_source=str(sts), max_train_examples=limits.max_train_examples,
+        data=EmbeddingDataConfig(sts_data=str(sts), max_train_examples=limits.max_train_examples,
                                  max_eval_examples=limits.max_eval_examples),
         train=TrainConfig(epochs=limits.epochs, batch_size=limits.batch_size, learning_rate=limits.learning_rate,
                           logging_steps=50),

@@ -133,7 +133,7 @@ def export(
     if embeddings:
         with user_errors(), tempfile.TemporaryDirectory() as staging:
             student = embedding_student(student_dir, Path(staging) / "student",
-                                        EmbeddingDataConfig(source=data, sts_source=sts_data),
+                                        EmbeddingDataConfig(source=data, sts_data=sts_data),
                                         max_seq_len or EmbeddingOptions.max_seq_len)
             export_student(student, output_dir, name, chosen, teacher_dir, report_dir, max_validation_examples, overwrite)
         return

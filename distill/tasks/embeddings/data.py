@@ -32,7 +32,7 @@ class EmbeddingDataConfig:
     text_column: str = "text"  # for tables and hub corpora
     text_pair_column: str | None = None  # a table's second text column, whose sentences are used too
     subset: str | None = None  # hub configuration name
-    sts_source: str | None = None  # an STS-B-style file to evaluate on (Spearman)
+    sts_data: str | None = None  # an STS-B-style file to evaluate on (Spearman)
     validation_fraction: float = 0.1
     seed: int = 42
     max_train_examples: int | None = None  # sentences
@@ -87,8 +87,8 @@ def load_data(config: EmbeddingDataConfig) -> EmbeddingData:
     held = min(held, config.max_eval_examples or DEFAULT_MAX_EVAL)
     validation = [sentences[i] for i in sorted(order[:held])]
     train = [sentences[i] for i in sorted(order[held:][:config.max_train_examples])]
-    sts = read_sts(config.sts_source) if config.sts_source else None
+    sts = read_sts(config.sts_data) if config.sts_data else None
     description = {"source": config.source, "sentences": len(sentences), "train_examples": len(train),
-                   "validation_examples": len(validation), "sts": config.sts_source,
+                   "validation_examples": len(validation), "sts": config.sts_data,
                    "sts_pairs": len(sts) if sts else 0}
     return EmbeddingData(train, validation, sts, description)

@@ -64,7 +64,7 @@ class EmbeddingTask:
         return EmbeddingOptions(values.max_seq_len or EmbeddingOptions.max_seq_len, values.metric)
 
     def data_config(self, options: DataOptions) -> EmbeddingDataConfig:
-        return EmbeddingDataConfig(**fields_of(EmbeddingDataConfig, vars(options)), sts_source=options.sts_data)
+        return EmbeddingDataConfig(**fields_of(EmbeddingDataConfig, vars(options)))
 
     load_data = staticmethod(load_data)
 
