@@ -88,7 +88,7 @@ def _cell(value, digits: int = 4) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def section(result: dict, command: str, where: str) -> str:
+def section(result: dict, command: str, where: str, note: str | None = None) -> str:
     limits, data = result["limits"], result["data"]
     lines = [HEADING, "", f"Command: `{command}`", "",
              f"Teacher `minilm` (all-MiniLM-L6-v2: 6 layers, mean pooling + L2 normalisation read from its "
@@ -107,12 +107,13 @@ def section(result: dict, command: str, where: str) -> str:
                      f"{_cell(latency.get('1'), 2)} | {_cell(latency.get('32'), 2)} |")
     drop = result["int8_drop"]
     lines += ["", f"- Spearman retention (student / teacher): {100 * result['retention']:.1f}% (target >= 97%)",
-              f"- INT8 vs fp32 ONNX: {'-' if drop is None else f'{100 * drop:+.2f}'} Spearman points lost (target <= 1)",
+              f"- INT8 against fp32 ONNX: {'-' if drop is None else f'{-100 * drop:+.2f}'} Spearman points (target: "
+              "no more than 1 point lost)",
               "- speed-up over the PyTorch teacher: " + "; ".join(
                   f"{name}: " + ", ".join(f"{v:.2f}x at batch {s}" for s, v in by.items())
                   for name, by in result["speedup"].items()),
               f"- wall time: {result['wall_seconds'] / 60:.1f} min (student training {result['train_seconds'] / 60:.1f} min)",
-              ""]
+              *([f"- {note}"] if note else []), ""]
     return "\n".join(lines)
 
 
@@ -129,18 +130,27 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--where", default="CPU, 2 shared cores, fp32.", help="the hardware, for the section")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the results file to write the section into")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers as JSON")
+    parser.add_argument("--render-only", type=Path, default=None,
+                        help="rewrite the section from the JSON a run wrote (--command: the command that made it)")
+    parser.add_argument("--command", default=None, help="with --render-only: the command the JSON came from")
+    parser.add_argument("--note", default=None, help="a remark on the run, added to the section")
     return parser.parse_args()
 
 
 def main() -> None:
     args = arguments()
+    if args.render_only is not None:
+        text = section(json.loads(args.render_only.read_text()), args.command or "(not recorded)", args.where, args.note)
+        write_section(HEADING, text, args.results)
+        print(text)
+        return
     limits = Limits(max_train_examples=args.max_train_examples, epochs=args.epochs, batch_size=args.batch_size,
                     learning_rate=args.learning_rate, max_seq_len=args.max_seq_len)
     result = run_embeddings(args.teacher, args.data_dir, args.output, limits)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     command = " ".join(shlex.quote(a) for a in [".venv/bin/python", "bench/distill_embeddings.py", *sys.argv[1:]])
-    text = section(result, command, args.where)
+    text = section(result, command, args.where, args.note)
     write_section(HEADING, text, args.results)
     print(text)
 
