@@ -108,3 +108,13 @@ def test_spearman_without_sts_pairs_is_refused(embedding_teacher, sentences_csv,
     result = runner.invoke(app, ["run", "--task", "feature-extraction", "--teacher", str(embedding_teacher), "--data",
                                  str(sentences_csv), "--output", str(tmp_path), "--metric", "spearman", *QUICK])
     assert result.exit_code == 2 and "spearman needs --sts-data" in result.output
+
+
+def test_evaluate_rescores_the_student_on_its_own_files(sts_run, tmp_path):
+    result = runner.invoke(app, ["evaluate", "--output", str(tmp_path), "--student-dir", str(sts_run / "student")])
+    assert result.exit_code == 0, result.output
+    again = json.loads((tmp_path / "report.json").read_text())["models"]
+    before = json.loads((sts_run / "report.json").read_text())["models"]
+    for new, old in zip(again, before):
+        assert new["spearman"] == pytest.approx(old["spearman"], abs=1e-6)
+        assert new["mean_cosine"] == pytest.approx(old["mean_cosine"], abs=1e-6)
