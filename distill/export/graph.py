@@ -29,6 +29,7 @@ import numpy as np
 INPUT_NAMES = ("input_ids", "attention_mask")
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
+PER_TEXT_OUTPUTS = ("logits", "embedding")  # [batch, ...] with no sequence axis (classes, embedding dims)
 
 
 def _wrapper(model: Any, output_names: list[str]) -> Any:
@@ -64,7 +65,7 @@ def export_torch(
     args = tuple(torch.from_numpy(sample[name]) for name in INPUT_NAMES)
     axes: dict[str, dict[int, str]] = {name: {0: "batch", 1: "sequence"} for name in INPUT_NAMES}
     for name in output_names:
-        axes[name] = {0: "batch"} if name == "logits" else {0: "batch", 1: "sequence"}
+        axes[name] = {0: "batch"} if name in PER_TEXT_OUTPUTS else {0: "batch", 1: "sequence"}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore", category=DeprecationWarning)
         warnings.simplefilter("ignore", category=torch.jit.TracerWarning)

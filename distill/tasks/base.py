@@ -31,6 +31,7 @@ class DataOptions:
     max_train_examples: int | None = None
     max_eval_examples: int | None = None
     skip_bad_answers: bool = False
+    sts_data: str | None = None  # STS pairs (sentence1, sentence2, score) to evaluate sentence embeddings on
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from distill.data import DataError
-from distill.tasks.base import Task
+from distill.tasks.base import DataOptions, Task, fields_of
 from distill.tasks.classification.task import ClassificationTask
-from distill.tasks.base import DataOptions, fields_of
+from distill.tasks.embeddings.task import EmbeddingTask
 from distill.tasks.question_answering.task import QuestionAnsweringTask
 from distill.tasks.regression.task import RegressionTask
 from distill.tasks.token_classification.task import TokenClassificationTask
@@ -21,7 +21,8 @@ class UnknownTaskError(DataError):
 
 
 def registry() -> dict[str, Task]:
-    tasks = (ClassificationTask(), QuestionAnsweringTask(), RegressionTask(), TokenClassificationTask())
+    tasks = (ClassificationTask(), QuestionAnsweringTask(), RegressionTask(), TokenClassificationTask(),
+             EmbeddingTask())
     return {task.name: task for task in tasks}
 
 

@@ -1,0 +1,47 @@
+"""The sentences of the embedding task: split from documents, read from tables (both texts of a
+pair), deduplicated, split into training and held-out sentences (seeded), capped."""
+
+import json
+
+import pytest
+
+from distill.data import DataError
+from distill.tasks.embeddings.data import EmbeddingDataConfig, load_data, read_texts, split_sentences
+from tests import tiny
+
+
+def test_documents_are_split_into_sentences():
+    text = 'A fine film. It moved me to tears! Did it work? "Yes, it did." 10/10. The end came at 3 a.m. quietly.'
+    assert split_sentences(text) == ["A fine film.", "It moved me to tears!", "Did it work?", '"Yes, it did."',
+                                     "The end came at 3 a.m. quietly."]
+
+
+def test_text_file_and_table_sources(tmp_path):
+    text = tmp_path / "corpus.txt"
+    text.write_text("One long line here. And another sentence here.\nOne long line here.\n")
+    assert read_texts(EmbeddingDataConfig(source=str(text))) == ["One long line here.", "And another sentence here."]
+    table = tmp_path / "pairs.jsonl"
+    table.write_text("".join(json.dumps({"q": f"question {i}", "a": f"answer {i}", "label": 1}) + "\n" for i in range(3)))
+    texts = read_texts(EmbeddingDataConfig(source=str(table), text_column="q", text_pair_column="a"))
+    assert texts == ["question 0", "answer 0", "question 1", "answer 1", "question 2", "answer 2"]
+    with pytest.raises(DataError, match="column 'text' not found"):
+        read_texts(EmbeddingDataConfig(source=str(table)))
+
+
+def test_split_is_seeded_disjoint_and_capped(tmp_path):
+    csv = tiny.write_csv(tmp_path / "s.csv", tiny.validation_rows())
+    config = EmbeddingDataConfig(source=str(csv), validation_fraction=0.25, seed=3)
+    data = load_data(config)
+    assert len(data.validation) == 18 and len(data.train) == 54 and not set(data.train) & set(data.validation)
+    assert load_data(config).validation == data.validation
+    capped = load_data(EmbeddingDataConfig(source=str(csv), validation_fraction=0.25, seed=3, max_train_examples=10,
+                                           max_eval_examples=5))
+    assert len(capped.train) == 10 and len(capped.validation) == 5 and data.sts is None
+    assert capped.description["sentences"] == 72
+
+
+def test_too_little_text_is_refused(tmp_path):
+    path = tmp_path / "one.txt"
+    path.write_text("Only one sentence here.\n")
+    with pytest.raises(DataError, match="at least 2"):
+        load_data(EmbeddingDataConfig(source=str(path)))
