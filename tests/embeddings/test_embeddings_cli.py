@@ -118,3 +118,28 @@ def test_evaluate_rescores_the_student_on_its_own_files(sts_run, tmp_path):
     for new, old in zip(again, before):
         assert new["spearman"] == pytest.approx(old["spearman"], abs=1e-6)
         assert new["mean_cosine"] == pytest.approx(old["mean_cosine"], abs=1e-6)
+
+
+def test_the_service_answers_with_the_students_embeddings(sts_run, tmp_path):
+    # the exported folder, served: /v1/embeddings gives what the PyTorch student gives for the same text
+    import torch
+    from tokenizers import Tokenizer
+
+    from distill.tasks.embeddings.models import load_embedder
+    from tests.service.conftest import serving
+
+    repository = tmp_path / "models"
+    repository.mkdir()
+    (repository / "embed").symlink_to(sts_run / "model")
+    texts = ["a gorgeous film", "the plot is a tedious mess of scenes"]
+    with serving(repository, variant="fp32") as client:
+        response = client.post("/v1/embeddings", json={"input": texts, "model": "embed"})
+    assert response.status_code == 200, response.text
+    served = np.array([row["embedding"] for row in response.json()["data"]])
+    tokenizer = Tokenizer.from_file(str(sts_run / "model" / "tokenizer.json"))
+    student = load_embedder(str(sts_run / "student")).eval()
+    with torch.inference_mode():
+        expected = np.stack([student(input_ids=torch.tensor([tokenizer.encode(t).ids]),
+                                     attention_mask=torch.tensor([tokenizer.encode(t).attention_mask])).embedding[0].numpy()
+                             for t in texts])
+    assert served.shape == (2, 32) and np.abs(served - expected).max() < 1e-4

@@ -111,6 +111,11 @@ class EmbeddingTask:
     def datasets(self, tokenizer, data: EmbeddingData, options: EmbeddingOptions, seed: int):
         return SentenceDataset(tokenizer, data.train, options.max_seq_len), None
 
+    def collator(self, tokenizer):
+        from transformers import DataCollatorWithPadding
+
+        return DataCollatorWithPadding(tokenizer)
+
     def trainer_metrics(self, prediction) -> dict[str, float]:
         return {}
 
