@@ -40,6 +40,7 @@ def default_stage(args: argparse.Namespace) -> dict:
         build_default(output=out, force=True)
     runs = out / ".runs" / "sentiment"
     return {"run": _digest(_report(runs / "report.json")), "folder": _report(out / "sentiment" / "report.json")["models"],
+            "fusions": _report(out / "sentiment" / "manifest.json")["variants"]["fp32"].get("fusions"),
             "teacher_on_each_device": device_agreement(runs / "teacher", runs / "student")}
 
 

@@ -159,3 +159,16 @@ def test_layer_wise_learning_rates_fall_by_the_decay_from_the_head_down(qa_teach
     assert rates[id(named["distilbert.embeddings.word_embeddings.weight"])] == pytest.approx(1.25e-4)
     no_decay = [g for g in optimizer.param_groups if g["weight_decay"] == 0.0]
     assert any(id(named["qa_outputs.bias"]) in map(id, g["params"]) for g in no_decay)
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--qa-intermediate", "bogus"], "choose one of none, tinybert, minilm"),
+    (["--qa-intermediate", "minilm", "--qa-cache-teacher"], "drop --qa-cache-teacher"),
+])
+def test_build_default_refuses_recipe_options_it_cannot_serve_in_one_line(options, message, tmp_path):
+    from typer.testing import CliRunner
+
+    from distill.cli import app
+
+    result = CliRunner().invoke(app, ["build-default", "-o", str(tmp_path), "--qa-data", "squad.json", *options])
+    assert result.exit_code == 2 and message in " ".join(result.output.split()) and "Traceback" not in result.output
