@@ -32,7 +32,8 @@ def test_the_intermediate_term_is_zero_when_the_student_is_the_teacher(kind, qa_
     pairs = [(t, t) for _, t in layer_pairs(config, [0, 2], 4)]  # the teacher against itself
     batch = _batch(qa_tokenizer)
     assert batch["attention_mask"].min() == 0  # padding in the batch
-    with ProjectionCapture(teacher, [s for s, _ in pairs]) as a, ProjectionCapture(teacher, [t for _, t in pairs]) as b:
+    with ProjectionCapture(teacher, [s for s, _ in pairs]) as a, ProjectionCapture(teacher, [t for _, t in pairs]) as b, \
+            torch.no_grad():
         out = teacher(**batch, output_hidden_states=True)
     same = (list(out.hidden_states), list(out.hidden_states))
     assert float(intermediate_loss(config, pairs, a, b, batch["attention_mask"], same)) == pytest.approx(0.0, abs=1e-6)
