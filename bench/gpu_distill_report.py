@@ -53,12 +53,16 @@ def _build(result: dict, metrics: tuple[str, ...]) -> list[str]:
     return lines + [""]
 
 
-def _agreement(result: dict) -> list[str]:
+def _agreement(result: dict, transformers: str) -> list[str]:
+    lines = []
+    if result.get("fusions") is not None:
+        fused = ", ".join(f"{op} {n}" for op, n in result["fusions"].items()) or "none"
+        lines.append(f"- ONNX Runtime fusions in the exported fp32 graph (transformers {transformers}): {fused}")
     check = result.get("teacher_on_each_device") or {}
     if "disagreements" not in check:
-        return []
+        return lines + [""] if lines else []
     accuracy = check["accuracy"]
-    return [f"- the fine-tuned teacher on the same {check['examples']} validation batches: accuracy "
+    return lines + [f"- the fine-tuned teacher on the same {check['examples']} validation batches: accuracy "
             f"{accuracy['cpu']:.4f} on the CPU, {accuracy['cuda']:.4f} on CUDA; {check['disagreements']} "
             f"prediction(s) differ, max |logit difference| {check['max_abs_logit_diff']:.2e}", ""]
 
@@ -99,7 +103,7 @@ def section(results: dict) -> str:
     if "default" in stages:
         lines += _stage("`distill build-default` (sentiment, Rotten Tomatoes)", "The built-in teacher fine-tuned 1 "
                         "epoch, a 3-layer student distilled 2 epochs, exported.", stages["default"],
-                        lambda r: _build(r, ("accuracy", "macro_f1")) + _agreement(r))
+                        lambda r: _build(r, ("accuracy", "macro_f1")) + _agreement(r, env["transformers"]))
     if "qa" in stages:
         lines += _stage("Question answering (SQuAD articles)", "`distill build-default --qa-data "
                         "articles-train-v1.1.json --qa-validation articles-val-v1.1.json`: the recipe of "

@@ -40,10 +40,11 @@ def default_stage(args: argparse.Namespace) -> dict:
         build_default(output=out, force=True)
     runs = out / ".runs" / "sentiment"
     return {"run": _digest(_report(runs / "report.json")), "folder": _report(out / "sentiment" / "report.json")["models"],
+            "fusions": _report(out / "sentiment" / "manifest.json")["variants"]["fp32"].get("fusions"),
             "teacher_on_each_device": device_agreement(runs / "teacher", runs / "student")}
 
 
-def device_agreement(teacher: Path, student: Path) -> dict:
+def device_agreement(teacher: Path, student: Path, devices: tuple[str, str] = ("cpu", "cuda")) -> dict:
     """The fine-tuned teacher's logits on the student's validation file, on the CPU and on CUDA with
     the same batches: do the devices agree on every prediction?"""
     import torch
@@ -54,21 +55,22 @@ def device_agreement(teacher: Path, student: Path) -> dict:
     from distill.tasks.text.evaluate import predict
     from distill.teacher import load_tokenizer
 
-    if not torch.cuda.is_available():
+    if "cuda" in devices and not torch.cuda.is_available():
         return {"skipped": "no CUDA device"}
     info = read_info(student)
     task = get_task(info["task"])
     data = task.read_validation(student, info)
     tokenizer, config = load_tokenizer(str(student)), EvalConfig(latency_batch_sizes=())
     logits = {}
-    for device in ("cpu", "cuda"):
+    for device in devices:
         model = task.load_model(str(teacher)).to(device)
         logits[device] = predict(f"teacher on {device}", model, tokenizer, data.validation, info["max_seq_len"], config)[0]
     gold = torch.tensor(data.validation.labels)
     predicted = {device: torch.from_numpy(values).argmax(-1) for device, values in logits.items()}
+    first, second = (logits[d] for d in devices)
     return {"examples": len(gold), "accuracy": {d: round(float((p == gold).float().mean()), 6) for d, p in predicted.items()},
-            "disagreements": int((predicted["cpu"] != predicted["cuda"]).sum()),
-            "max_abs_logit_diff": float(abs(logits["cpu"] - logits["cuda"]).max())}
+            "disagreements": int((first.argmax(-1) != second.argmax(-1)).sum()),
+            "max_abs_logit_diff": float(abs(first - second).max())}
 
 
 def qa_stage(args: argparse.Namespace) -> dict:

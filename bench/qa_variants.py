@@ -38,7 +38,7 @@ def chosen(names: str) -> list[str]:
 def base_recipe(tiny: bool) -> QARecipe:
     if not tiny:
         return QARecipe()
-    return replace(QARecipe(), max_seq_len=128, doc_stride=64, teacher_epochs=1.0, epochs=1.0, batch_size=8)
+    return replace(QARecipe(), max_seq_len=128, doc_stride=32, teacher_epochs=1.0, epochs=1.0, batch_size=8)
 
 
 def qa_data(args: argparse.Namespace) -> tuple[Path, Path, int | None]:

@@ -95,8 +95,8 @@ class DistillationTrainer(Trainer):
 
     def create_optimizer(self, model=None):
         """The plain optimiser, or with `layer_lr_decay` < 1 one learning rate per layer (distill.optim)."""
-        if self.layer_lr_decay == 1.0 or self.optimizer is not None:
-            return super().create_optimizer(model)
+        if self.layer_lr_decay == 1.0 or self.optimizer is not None:  # (older Trainers take no `model`)
+            return super().create_optimizer() if model is None else super().create_optimizer(model)
         target = self.model if model is None else model
         optimizer_class, kwargs = self.get_optimizer_cls_and_kwargs(self.args, target)
         self.optimizer = optimizer_class(layerwise_groups(

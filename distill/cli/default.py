@@ -105,6 +105,9 @@ def build_default(
     student exported to OUTPUT/embeddings."""
     if qa_intermediate not in KINDS:
         raise typer.BadParameter(f"choose one of {', '.join(KINDS)}", param_hint="--qa-intermediate")
+    if qa_cache_teacher and qa_intermediate != "none":
+        raise typer.BadParameter("the attention terms need the teacher's forward pass; drop --qa-cache-teacher",
+                                 param_hint="--qa-intermediate")
     qa = None if qa_data is None else QABuild(
         qa_data, qa_validation, qa_max_train_examples,
         QARecipe(max_seq_len=qa_max_seq_len, teacher_epochs=qa_teacher_epochs, epochs=qa_epochs,

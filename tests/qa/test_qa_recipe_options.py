@@ -32,7 +32,8 @@ def test_the_intermediate_term_is_zero_when_the_student_is_the_teacher(kind, qa_
     pairs = [(t, t) for _, t in layer_pairs(config, [0, 2], 4)]  # the teacher against itself
     batch = _batch(qa_tokenizer)
     assert batch["attention_mask"].min() == 0  # padding in the batch
-    with ProjectionCapture(teacher, [s for s, _ in pairs]) as a, ProjectionCapture(teacher, [t for _, t in pairs]) as b:
+    with ProjectionCapture(teacher, [s for s, _ in pairs]) as a, ProjectionCapture(teacher, [t for _, t in pairs]) as b, \
+            torch.no_grad():
         out = teacher(**batch, output_hidden_states=True)
     same = (list(out.hidden_states), list(out.hidden_states))
     assert float(intermediate_loss(config, pairs, a, b, batch["attention_mask"], same)) == pytest.approx(0.0, abs=1e-6)
@@ -159,3 +160,16 @@ def test_layer_wise_learning_rates_fall_by_the_decay_from_the_head_down(qa_teach
     assert rates[id(named["distilbert.embeddings.word_embeddings.weight"])] == pytest.approx(1.25e-4)
     no_decay = [g for g in optimizer.param_groups if g["weight_decay"] == 0.0]
     assert any(id(named["qa_outputs.bias"]) in map(id, g["params"]) for g in no_decay)
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--qa-intermediate", "bogus"], "choose one of none, tinybert, minilm"),
+    (["--qa-intermediate", "minilm", "--qa-cache-teacher"], "drop --qa-cache-teacher"),
+])
+def test_build_default_refuses_recipe_options_it_cannot_serve_in_one_line(options, message, tmp_path):
+    from typer.testing import CliRunner
+
+    from distill.cli import app
+
+    result = CliRunner().invoke(app, ["build-default", "-o", str(tmp_path), "--qa-data", "squad.json", *options])
+    assert result.exit_code == 2 and message in " ".join(result.output.split()) and "Traceback" not in result.output
