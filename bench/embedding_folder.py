@@ -5,8 +5,9 @@ for infinity-emb.
     .venv/bin/python bench/embedding_folder.py --output runs/embeddings/models/minilm-embed
 
 Writes two folders:
-- OUTPUT (the model-folder contract, task feature-extraction): the teacher wrapped in masked mean
-  pooling and L2 normalisation, exported with torch.onnx, ONNX Runtime's BERT fusions applied
+- OUTPUT (the model-folder contract, task feature-extraction): the teacher with the pooling its
+  sentence-transformers files declare (mean over the real tokens, L2 normalisation; read and applied
+  by `distill.tasks.embeddings.models.load_embedder`, as `distill` does), exported with torch.onnx, ONNX Runtime's BERT fusions applied
   (`distill.export.graph.optimize_bert`), fp32 and dynamic INT8 with a weight scale per output
   channel (`quantize_int8`), tokenizer.json, and a manifest whose variant validation compares each
   file with the PyTorch model on STS-B sentences (max |difference|, mean and least cosine; passed
@@ -31,10 +32,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.peers import write_tokenizer_files  # noqa: E402
 from distill.export.graph import optimize_bert, quantize_int8  # noqa: E402
+from distill.tasks.embeddings.sts import read_sts  # noqa: E402
 from service.manifest import (  # noqa: E402
     SCHEMA_VERSION, TASK_OUTPUTS, Manifest, Variant, VariantValidation, sha256_file, write_manifest,
 )
-from tests.service.model_folders import mean_pooled  # noqa: E402  (the wrapper the service's tests check)
 
 DEFAULT_STS = ROOT.parent / "shared" / "data" / "glue" / "STS-B" / "dev.tsv"
 OPSET = 17
@@ -48,27 +49,24 @@ def teacher_path() -> Path:
 
 
 def sts_sentences(path: Path, count: int) -> list[str]:
-    """The first `count` distinct sentences of an STS-B TSV (sentence1 and sentence2 columns)."""
-    import csv
-
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
-    sentences = list(dict.fromkeys(s for r in rows for s in (r["sentence1"], r["sentence2"])))
-    return sentences[:count]
+    """The first `count` distinct sentences of an STS-B TSV, each pair's two in turn."""
+    pairs = read_sts(path)
+    return list(dict.fromkeys(s for pair in zip(pairs.first, pairs.second) for s in pair))[:count]
 
 
-def hidden_states(encoder):
+def returning(model, field: str):
+    """`model` as a module of (input_ids, attention_mask) that returns one field of its output."""
     import torch
 
-    class LastHidden(torch.nn.Module):
+    class Field(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = encoder
+            self.model = model
 
         def forward(self, input_ids, attention_mask):
-            return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            return getattr(self.model(input_ids=input_ids, attention_mask=attention_mask), field)
 
-    return LastHidden().eval()
+    return Field().eval()
 
 
 def export(module, path: Path, output: str, per_token: bool) -> None:
@@ -132,10 +130,11 @@ def variant(folder: Path, file: str, precision: str, validation: VariantValidati
 
 def build(output: Path, teacher: Path, max_seq_len: int, sts: Path, check_sentences: int) -> None:
     from tokenizers import Tokenizer
-    from transformers import AutoModel
 
-    encoder = AutoModel.from_pretrained(str(teacher)).eval()
-    config = encoder.config
+    from distill.tasks.embeddings.models import load_embedder
+
+    embedder = load_embedder(str(teacher)).eval()
+    config = embedder.config
     peer = output.with_name(output.name + ".encoder")
     for folder in (output, peer):
         shutil.rmtree(folder, ignore_errors=True)
@@ -144,14 +143,14 @@ def build(output: Path, teacher: Path, max_seq_len: int, sts: Path, check_senten
     tokenizer = Tokenizer.from_file(str(output / "tokenizer.json"))
     tokenizer.no_padding()
     tokenizer.enable_truncation(max_length=max_seq_len)
-    model = mean_pooled(encoder)
+    model = returning(embedder, "embedding")
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         print("exporting the pooled model (fp32, INT8)", flush=True)
         fusions = fused_and_int8(model, work, output / "model.onnx", output / "model.int8.onnx", "embedding",
                                  False, config)
         print("exporting the encoder alone for infinity-emb (INT8)", flush=True)
-        fused_and_int8(hidden_states(encoder), work, None, peer / "model_quantized.onnx", "last_hidden_state",
+        fused_and_int8(returning(embedder.encoder, "last_hidden_state"), work, None, peer / "model_quantized.onnx", "last_hidden_state",
                        True, config)
     shutil.copyfile(teacher / "config.json", peer / "config.json")
     write_tokenizer_files(peer, output / "tokenizer.json", max_seq_len)
@@ -163,7 +162,7 @@ def build(output: Path, teacher: Path, max_seq_len: int, sts: Path, check_senten
         schema_version=SCHEMA_VERSION, name=output.name, task="feature-extraction", max_seq_len=max_seq_len,
         outputs=TASK_OUTPUTS["feature-extraction"], tokenizer_sha256=sha256_file(output / "tokenizer.json"),
         variants=variants, teacher=str(teacher), headline_metric="mean_cosine",
-        embedding={"dimension": int(config.hidden_size), "pooling": "mean", "normalize": True},
+        embedding=embedder.settings(),
         metrics={"note": "the teacher itself, exported for the serving benchmark; not distilled"},
     )
     write_manifest(output, manifest)

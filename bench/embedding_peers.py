@@ -28,7 +28,6 @@ import shlex
 import statistics
 import sys
 import tempfile
-import time
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path

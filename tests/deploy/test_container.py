@@ -211,10 +211,10 @@ def test_unreadable_repository_stops_the_container_in_one_line(engine, image, mo
                      check=False, timeout=120)
     assert run.returncode == 1, run.stdout + run.stderr
     errors = [line for line in run.stderr.splitlines() if line.startswith("serve:")]
-    assert errors == [f"serve: error: cannot load models: /models/sentiment: not readable by uid 10001 "
-                      f"(gid 10001), the user serve runs as; make the model repository readable to it, "
-                      f"e.g. `chmod -R a+rX <repository>` on the host (folders 0755, files 0644), or run "
-                      f"the container with --user set to the files' owner"], run.stderr
+    assert errors == ["serve: error: cannot load models: /models/sentiment: not readable by uid 10001 "
+                      "(gid 10001), the user serve runs as; make the model repository readable to it, "
+                      "e.g. `chmod -R a+rX <repository>` on the host (folders 0755, files 0644), or run "
+                      "the container with --user set to the files' owner"], run.stderr
     assert "Traceback" not in run.stderr
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from distill.data import DataError, check_fraction, subsample
 
 OUTSIDE = "O"
-SCHEMES = ("IOB1", "IOB2")
 
 
 @dataclass(frozen=True)

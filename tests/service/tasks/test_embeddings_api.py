@@ -4,8 +4,6 @@ are checked against the PyTorch wrapper itself."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from tokenizers import Tokenizer

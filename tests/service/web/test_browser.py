@@ -6,7 +6,6 @@ in tmp_path."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Iterator
 
 import httpx
