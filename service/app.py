@@ -1,6 +1,7 @@
 """The application: `create_app(settings)` builds a FastAPI app whose lifespan starts one batcher
 per model, warms the models up in the background (/readyz turns 200 when done) and, on shutdown,
-drains the batchers. Used by `service.main` (one process) and by each worker of `service.workers`.
+drains the batchers. Used by `service.main` (one process) and by each HTTP worker of
+`service.scheduler.supervisor`, whose batchers stand in for those of the model process.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from service.routes.plumbing import error_responses, require_api_key
 from service.routes.schemas import ErrorBody
 from service.routes.v1 import v1_router
 from service.runtime.state import LoadedModels, ServiceState, WarmUpError, load_models
+from service.scheduler.client import ModelProcessClient
 from service.settings import Settings
 from service.v2.binary import ProtocolBodyMiddleware
 from service.v2.protocol import ProtocolError
@@ -91,11 +93,13 @@ def _telemetry_option(enabled: bool) -> dict:
     return {} if enabled else {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
 
 
-def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal: Stop = log_fatal) -> FastAPI:
+def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal: Stop = log_fatal,
+               remote: ModelProcessClient | None = None) -> FastAPI:
     """A new app with its own metrics registry. Without `models`, the lifespan loads them.
-    `on_fatal(message)` is called when start-up cannot complete (a model failed its warm-up)."""
+    `on_fatal(message)` is called when start-up cannot complete (a model failed its warm-up).
+    With `remote`, the models run in the model process (an HTTP worker of `serve --workers N`)."""
     metrics = Metrics(multiprocess=settings.workers > 1)
-    state = ServiceState(settings=settings, metrics=metrics, models=models or LoadedModels({}))
+    state = ServiceState(settings=settings, metrics=metrics, models=models or LoadedModels({}), remote=remote)
     app = FastAPI(
         title="distilserve",
         version="0.1.0",

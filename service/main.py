@@ -2,7 +2,8 @@
 
 `main()` parses settings, loads and checks every model folder *before* the server starts (a bad
 folder ends the command with a one-line message and exit status 1), then runs uvicorn with the app
-of `service.app` -- or, with `--workers N`, N worker processes (`service.workers`) -- which on
+of `service.app` -- or, with `--workers N`, N HTTP workers and one model process
+(`service.scheduler.supervisor`; there the model process loads and checks the folders) -- which on
 SIGTERM stops accepting connections and finishes the accepted requests before the lifespan ends.
 """
 
@@ -20,7 +21,8 @@ from service.manifest import ModelFolderError
 from service.runtime.readable import check_readable
 from service.settings import settings_from_cli
 from service.runtime.state import load_models
-from service.workers import run_workers
+from service.scheduler.shm import NoRoom
+from service.scheduler.supervisor import run_workers
 
 log = logging.getLogger("service")
 
@@ -44,13 +46,16 @@ def main(argv: list[str] | None = None) -> None:
     setup_logging(settings)
     try:
         check_readable(settings.model_repository, settings.models)
+        if settings.workers > 1:  # the model process loads the models; the workers only tokenizers
+            status = run_workers(settings)
+            if status:
+                _fail("the model process died; the server stopped (see the log above)", status)
+            return
         models = load_models(settings)
     except ModelFolderError as exc:
         _fail(f"cannot load models: {exc}", 1)
-    if settings.workers > 1:  # every folder loads: now each worker loads its own copy
-        del models
-        run_workers(settings)
-        return
+    except NoRoom as exc:
+        _fail(str(exc), 1)
     for name, problem in models.failed.items():
         log.warning("model %s skipped: %s", name, problem)
     fatal: list[str] = []

@@ -26,9 +26,14 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535, description="TCP port to listen on.")
     workers: int = Field(
         1, ge=1,
-        description="Worker processes sharing the port, each with its own models, batchers and "
-        "event loop (the ONNX Runtime threads are split between them). More than one pays where "
-        "one event loop is the limit: many cores, a cheap model, a GPU.",
+        description="HTTP worker processes sharing the port. With more than one, the models run in "
+        "one model process behind them (one copy of each model, one scheduler over every worker's "
+        "requests) and the workers parse, validate and tokenize in parallel.",
+    )
+    ipc_buffer_mb: int = Field(
+        2, ge=1, le=1024,
+        description="Size in MiB of each of the two shared-memory rings between an HTTP worker and "
+        "the model process (requests in, outputs out); /dev/shm needs 2 x this x workers.",
     )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="Log level of the server."

@@ -185,3 +185,20 @@ def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
         return runtime
     raise ModelFolderError(f"{folder}: no variant passed its start-up check ("
                            + "; ".join(f"{k}: {c.note}" for k, c in checks.items()) + ")")
+
+
+def load_front(folder: Path, variant: str, provider: str, fixed_shapes: bool,
+               checks: dict[str, VariantCheck]) -> ModelRuntime:
+    """The runtime of an HTTP worker whose models run in the model process: the manifest and
+    tokenizers of the folder, and what the model process chose (variant, provider, checks), but
+    no session. The model process has checked the folder already (checksums included)."""
+    folder = Path(folder)
+    manifest = load_model_folder(folder, verify_checksums=False)
+    task = _serving_task(folder, manifest)
+    plain, truncating, pad_id = _load_tokenizers(folder, manifest)
+    return ModelRuntime(
+        name=folder.name, folder=folder, manifest=manifest, variant=variant, provider=provider,
+        session=None, tokenizer=plain, truncating_tokenizer=truncating, pad_id=pad_id,
+        sep_id=plain.token_to_id("[SEP]"), checks=checks, fixed_shapes=fixed_shapes,
+        second_segment=task.segments,
+    )

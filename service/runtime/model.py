@@ -28,7 +28,7 @@ class ModelRuntime:
     manifest: Manifest
     variant: str
     provider: str
-    session: ort.InferenceSession
+    session: ort.InferenceSession | None  # None in an HTTP worker whose models run in the model process
     tokenizer: Tokenizer  # no truncation: tells the real length of a text
     truncating_tokenizer: Tokenizer  # truncates to max_seq_len, keeping special tokens
     pad_id: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from service.runtime.loading import load_runtime
 from service.runtime.model import ModelRuntime, probe_tokens
 from service.settings import Settings
 from service.batching.shapes import all_shapes
+from service.scheduler.client import ModelProcessClient
+from service.scheduler.protocol import Readiness
 
 log = logging.getLogger("service")
 
@@ -83,6 +86,7 @@ class ServiceState:
     ready: bool = False
     warmed: dict[str, str] = field(default_factory=dict)  # model -> "warming" | "ready" | error
     preprocessing: ThreadPoolExecutor | None = None  # tokenizes long inputs off the event loop
+    remote: ModelProcessClient | None = None  # the models run in the model process (HTTP worker)
 
     def start(self) -> None:
         self.preprocessing = ThreadPoolExecutor(
@@ -90,6 +94,12 @@ class ServiceState:
             initializer=lower_priority,
             initargs=(self.settings.low_priority_nice if self.settings.low_priority_tasks else 0,),
         )
+        if self.remote is not None:
+            self.batchers.update(self.remote.batchers)
+            for name, runtime in self.models.runtimes.items():
+                self.warmed[name] = "warming"
+                self.metrics.model_info.labels(name, runtime.task, runtime.variant, runtime.provider).set(1)
+            return
         for name, runtime in self.models.runtimes.items():
             limits = batch_limits(self.settings, runtime.provider)
             batcher = Batcher(name, runtime.run, limits, self.settings.queue_limit, self.metrics,
@@ -104,7 +114,11 @@ class ServiceState:
         """A few batches of several lengths per model on its own worker thread, then ready.
 
         A model that fails raises WarmUpError, or with skip_bad_models is moved to
-        `models.failed` (its batcher closed) while the others go on."""
+        `models.failed` (its batcher closed) while the others go on. In an HTTP worker, the model
+        process does the warm-up; this waits until it says it is ready."""
+        if self.remote is not None:
+            await self._await_model_process(self.remote)
+            return
         for name, runtime in list(self.models.runtimes.items()):
             try:
                 await self._warm_up_one(runtime)
@@ -122,6 +136,37 @@ class ServiceState:
             raise WarmUpError("no model passed its warm-up")
         self.ready = True
         self.metrics.ready.set(1)
+
+    async def _await_model_process(self, remote: ModelProcessClient) -> None:
+        news: asyncio.Future = asyncio.get_running_loop().create_future()
+        if remote.ready:
+            news.set_result(Readiness(True, dict(remote.welcome.failed)))
+        remote.on_ready = lambda readiness: news.done() or news.set_result(readiness)
+        remote.on_gone = lambda: self._model_process_gone(news)
+        remote.start(asyncio.get_running_loop())
+        readiness = await news
+        if readiness is None:
+            raise WarmUpError("the model process stopped before it was ready")
+        for name, message in readiness.failed.items():
+            if name in self.models.runtimes:
+                runtime = self.models.runtimes.pop(name)
+                self.batchers.pop(name, None)
+                self.warmed.pop(name, None)
+                self.metrics.model_info.remove(name, runtime.task, runtime.variant, runtime.provider)
+            self.models.failed[name] = message
+        for name in self.models.runtimes:
+            self.warmed[name] = "ready"
+        self.ready = True
+        self.metrics.ready.set(1)
+
+    def _model_process_gone(self, news: asyncio.Future) -> None:
+        """Readiness turns false at once; the waiting items have failed with 503 already."""
+        self.ready = False
+        self.metrics.ready.set(0)
+        for name in self.warmed:
+            self.warmed[name] = "failed: the model process stopped"
+        if not news.done():
+            news.set_result(None)
 
     async def _warm_up_one(self, runtime: ModelRuntime) -> None:
         limits = self.batchers[runtime.name].limits
@@ -145,6 +190,8 @@ class ServiceState:
         self.metrics.ready.set(0)
         for batcher in self.batchers.values():
             await batcher.close()
+        if self.remote is not None:
+            self.remote.close()
         if self.preprocessing is not None:
             self.preprocessing.shutdown(wait=True)
 

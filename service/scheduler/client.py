@@ -1,0 +1,172 @@
+"""An HTTP worker's side of the model process: a batcher stand-in per model that sends the
+items through shared memory and resolves their futures with the rows that come back.
+
+`RemoteBatcher` has the part of `service.batching.batcher.Batcher` the routes use (`name`,
+`limits`, `depth`, `submit`, `close`), so the tasks and routes do not know which one they talk to.
+When the model process goes away, every waiting item fails with 503 at once and `on_gone` is
+called (the service turns unready); nothing waits for an answer that cannot come.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import socket
+from typing import Callable, Sequence
+
+from service.batching.batcher import ItemResult
+from service.batching.policy import BatchLimits
+from service.errors import QueueFull, ServiceError, ShuttingDown
+from service.scheduler import frames, ring
+from service.scheduler.link import CONTROL, Link, read_message
+from service.scheduler.protocol import Readiness, Welcome
+
+log = logging.getLogger("service")
+
+
+class ModelProcessGone(ServiceError):
+    status, type = 503, "model_process_gone"
+
+
+def rebuild_error(failure: frames.Failure) -> Exception:
+    """The worker-side exception for an item's failure: a `ServiceError` with the status, type
+    and headers the model process gave it, or for any other exception one of the same class name
+    (the route answers 500 naming it, as in one process; the model process logged the details)."""
+    if not failure.status:
+        return type(failure.type, (RuntimeError,), {})(failure.message)
+    error = ServiceError(failure.message, headers=failure.headers)
+    error.status, error.type = failure.status, failure.type
+    return error
+
+
+class RemoteBatcher:
+    def __init__(self, client: "ModelProcessClient", index: int, name: str, limits: BatchLimits,
+                 queue_limit: int) -> None:
+        self._client, self._index = client, index
+        self.name, self.limits, self.queue_limit = name, limits, queue_limit
+        self.depth = 0  # this worker's items in flight (the model process counts the whole queue)
+
+    def submit(self, sequences: Sequence[Sequence[int]]) -> list[asyncio.Future]:
+        if self.depth + len(sequences) > self.queue_limit:
+            raise QueueFull(f"model {self.name!r} has {self.depth} items queued by this worker (limit "
+                            f"{self.queue_limit}); retry later", headers={"Retry-After": "1"})
+        return self._client.submit(self, self._index, sequences)
+
+    async def close(self) -> None:
+        return None
+
+
+class ModelProcessClient:
+    """Connects to the model process (blocking, before the event loop runs) and serves the
+    worker's `RemoteBatcher`s once `start` has put the connection on the loop."""
+
+    def __init__(self, socket_path: str, queue_limit: int) -> None:
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.connect(socket_path)
+        kind, payload = read_message(self._sock)
+        if kind != CONTROL:
+            raise ConnectionError("the model process did not start the connection with its welcome")
+        import pickle
+
+        self.welcome: Welcome = pickle.loads(payload)
+        self._requests, self._responses = ring.attach(self.welcome.requests), ring.attach(self.welcome.responses)
+        self.batchers = {
+            name: RemoteBatcher(self, i, name, self.welcome.descriptions[name].limits, queue_limit)
+            for i, name in enumerate(self.welcome.models)
+        }
+        self._ids = itertools.count()
+        self._inflight: dict[int, tuple[asyncio.Future, RemoteBatcher]] = {}
+        self._cancelled: list[int] = []
+        self.ready = self.welcome.ready
+        self.gone = False
+        self.on_ready: Callable[[Readiness], None] = lambda _news: None
+        self.on_gone: Callable[[], None] = lambda: None
+        self.link: Link | None = None
+        self._closing = False
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.link = Link(self._sock, ring.RingWriter(self._requests), ring.RingReader(self._responses),
+                         on_frames=self._frames, on_control=self._control, on_closed=self._closed)
+        self.link.start(loop)
+
+    def submit(self, batcher: RemoteBatcher, index: int, sequences: Sequence[Sequence[int]]) -> list[asyncio.Future]:
+        if self._closing:
+            raise ShuttingDown(f"model {batcher.name!r} is shutting down")
+        if self.gone or self.link is None:
+            raise ModelProcessGone("the model process is not running")
+        first = next(self._ids)
+        for _ in range(len(sequences) - 1):
+            next(self._ids)
+        try:
+            self.link.put(frames.submit(index, first, sequences))
+        except ring.RingFull:
+            raise QueueFull(f"model {batcher.name!r}: the buffer to the model process is full; retry later",
+                            headers={"Retry-After": "1"}) from None
+        loop = asyncio.get_running_loop()
+        futures = []
+        for item in range(first, first + len(sequences)):
+            future = loop.create_future()
+            future.add_done_callback(lambda f, item=item: self._settled(item, f))
+            self._inflight[item] = (future, batcher)
+            futures.append(future)
+        batcher.depth += len(sequences)
+        return futures
+
+    def _settled(self, item: int, future: asyncio.Future) -> None:
+        entry = self._inflight.pop(item, None)
+        if entry is None:
+            return
+        entry[1].depth -= 1
+        if future.cancelled() and not self.gone and self.link is not None:
+            self._cancelled.append(item)
+            if len(self._cancelled) == 1:
+                asyncio.get_running_loop().call_soon(self._send_cancels)
+
+    def _send_cancels(self) -> None:
+        items, self._cancelled = self._cancelled, []
+        if items and self.link is not None:
+            self.link.put_later(frames.cancel(items))
+
+    def _frames(self, encoded: list[bytes]) -> None:
+        for frame in map(frames.decode, encoded):
+            if isinstance(frame, frames.Result):
+                entry = self._inflight.get(frame.item)
+                if entry is not None and not entry[0].done():
+                    entry[0].set_result(ItemResult(frame.output, frame.queue_s, frame.inference_s, frame.batch_size))
+            elif isinstance(frame, frames.Failure):
+                error = rebuild_error(frame)
+                for item in range(frame.first, frame.first + frame.count):
+                    entry = self._inflight.get(item)
+                    if entry is not None and not entry[0].done():
+                        entry[0].set_exception(error)
+
+    def _control(self, news: object) -> None:
+        if isinstance(news, Readiness):
+            self.ready = news.ready
+            self.on_ready(news)
+
+    def _closed(self) -> None:
+        self.gone, self.ready = True, False
+        if not self._closing:
+            log.critical("the model process is gone; %d waiting items fail with 503", len(self._inflight))
+        error = ModelProcessGone("the model process stopped; the server is restarting or stopping")
+        for future, _batcher in list(self._inflight.values()):
+            if not future.done():
+                future.set_exception(error)
+        self.on_gone()
+
+    def close(self) -> None:
+        """Disconnect (after the worker's requests are answered)."""
+        self._closing = True
+        if self.link is not None:
+            self.link.close()
+            self.link.writer.release()
+            self.link.reader.release()
+        else:
+            self._sock.close()
+        for shm in (self._requests, self._responses):
+            try:
+                shm.close()
+            except BufferError:
+                pass

@@ -1,0 +1,41 @@
+"""What the model process tells each HTTP worker when it connects, and later."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from service.batching.policy import BatchLimits
+from service.runtime.variant_check import VariantCheck
+
+
+@dataclass(frozen=True)
+class ModelDescription:
+    """What a worker needs to know of a model the model process runs (the rest it reads from the
+    folder itself: manifest, tokenizer)."""
+
+    folder: str
+    variant: str
+    provider: str
+    fixed_shapes: bool
+    limits: BatchLimits
+    checks: dict[str, VariantCheck] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Welcome:
+    """The first message on a new connection: the rings to attach and the models, by index."""
+
+    requests: str  # shared-memory name of the ring the worker writes
+    responses: str  # shared-memory name of the ring the model process writes
+    models: list[str]  # a submit frame names its model by its index here
+    descriptions: dict[str, ModelDescription]
+    failed: dict[str, str]
+    ready: bool
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Sent to every worker when the warm-up ends: ready, and the models it had to drop."""
+
+    ready: bool
+    failed: dict[str, str]
