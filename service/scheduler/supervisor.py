@@ -122,9 +122,11 @@ def run_workers(settings: Settings) -> int:
         log.info("starting %d HTTP workers; model process %d", settings.workers, process.pid)
         supervisor.run()
         stopping.set()
-        if process.is_alive():
+        try:
             pipe.send(("stop",))
             process.join(timeout=60)
+        except OSError:  # it died meanwhile
+            pass
         if process.is_alive():
             log.error("the model process did not stop within 60 s; killing it")
             process.kill()

@@ -13,16 +13,9 @@ import httpx
 import psutil
 import pytest
 
-from service.settings import Settings
-from service.workers import worker_threads
+import re
+import threading
 from tests.service.test_startup_shutdown import ROOT, SERVE, _ready, free_port, wait_for
-
-
-def test_onnx_runtime_threads_are_shared_out_between_workers():
-    assert worker_threads(Settings(workers=1), 16) == 0  # one worker: ONNX Runtime's own default
-    assert worker_threads(Settings(workers=4), 16) == 4
-    assert worker_threads(Settings(workers=3), 2) == 1  # at least one each
-    assert worker_threads(Settings(workers=4, intra_op_threads=2), 16) == 2  # the setting wins
 
 
 def start_serve(repository, tmp_path, *flags: str):
@@ -50,8 +43,8 @@ def test_two_workers_answer_on_one_port_and_count_together(repository, tmp_path)
     try:
         wait_for(lambda: _ready(url), 60)
         children = psutil.Process(process.pid).children()
-        workers = [c for c in children if "resource_tracker" not in " ".join(c.cmdline())]
-        assert len(workers) == 2, [c.cmdline() for c in children]
+        spawned = [c for c in children if "resource_tracker" not in " ".join(c.cmdline())]
+        assert len(spawned) == 3, [c.cmdline() for c in children]  # two HTTP workers, one model process
         wait_for(lambda: all(_ready(url) for _ in range(6)), 60)  # both warmed up, whichever answers
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(lambda i: httpx.post(f"{url}/v1/sentiment", json={"inputs": f"film {i}"},
@@ -65,8 +58,6 @@ def test_two_workers_answer_on_one_port_and_count_together(repository, tmp_path)
             assert _total(text, ok) == n
             assert _total(text, 'serve_items_processed_total{model="sentiment"}') == n
             assert _total(text, "serve_ready ") == 1.0
-        served = [w for w in workers if w.cpu_times().user + w.cpu_times().system > 0]
-        assert len(served) == 2
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
     finally:
@@ -100,3 +91,70 @@ def test_a_client_that_leaves_has_its_queued_item_dropped(repository, tmp_path):
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         log.close()
+
+
+def _model_process_pid(log_path) -> int:
+    found = re.findall(r"model process (\d+) loaded", log_path.read_text())
+    assert found, log_path.read_text()[-2000:]
+    return int(found[0])
+
+
+def _post_all(url: str, count: int, timeout: float) -> list:
+    """`count` requests at once, each on its own thread; each answer's status or the exception."""
+    outcomes: list = [None] * count
+
+    def one(i: int) -> None:
+        try:
+            outcomes[i] = httpx.post(f"{url}/v1/sentiment", json={"inputs": f"film {i}"}, timeout=timeout).status_code
+        except httpx.HTTPError as exc:
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    return outcomes, threads
+
+
+@pytest.mark.slow
+def test_sigterm_answers_every_accepted_request_before_the_model_process_stops(repository, tmp_path):
+    url, process, log = start_serve(repository, tmp_path, "--workers", "2", "--max-wait-ms", "1500",
+                                    "--max-batch-items", "64")
+    try:
+        wait_for(lambda: _ready(url), 60)
+        outcomes, threads = _post_all(url, 6, timeout=30)
+        depth = 'serve_queue_depth_items{model="sentiment"}'
+        wait_for(lambda: depth in (t := httpx.get(f"{url}/metrics", timeout=5).text) and _total(t, depth) == 6, 10)
+        process.send_signal(signal.SIGTERM)  # all six wait in the model process for company
+        for thread in threads:
+            thread.join(40)
+        assert outcomes == [200] * 6
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        log.close()
+    assert "Traceback" not in (tmp_path / "serve.log").read_text()
+
+
+@pytest.mark.slow
+def test_a_killed_model_process_fails_waiting_requests_and_stops_the_server(repository, tmp_path):
+    url, process, log = start_serve(repository, tmp_path, "--workers", "2", "--max-wait-ms", "20000",
+                                    "--max-batch-items", "64")
+    try:
+        wait_for(lambda: _ready(url), 60)
+        outcomes, threads = _post_all(url, 8, timeout=30)
+        depth = 'serve_queue_depth_items{model="sentiment"}'
+        wait_for(lambda: depth in (t := httpx.get(f"{url}/metrics", timeout=5).text) and _total(t, depth) == 8, 10)
+        os.kill(_model_process_pid(tmp_path / "serve.log"), signal.SIGKILL)
+        for thread in threads:
+            thread.join(40)
+        assert not any(thread.is_alive() for thread in threads)  # nothing hangs
+        assert outcomes == [503] * 8  # answered at once, long before their 20 s wait
+        assert process.wait(timeout=30) == 3  # the supervisor stops: the orchestrator restarts it
+    finally:
+        if process.poll() is None:
+            for child in psutil.Process(process.pid).children(recursive=True):
+                child.kill()
+            process.kill()
+        log.close()
+    assert "the model process died" in (tmp_path / "serve.log").read_text()

@@ -39,9 +39,11 @@ def model_process(repository):
 
     yield start
     for process, pipe, prefix in started:
-        if process.is_alive():
+        try:
             pipe.send(("stop",))
             process.join(30)
+        except OSError:  # it is gone already
+            pass
         if process.is_alive():
             process.kill()
             process.join()
