@@ -71,3 +71,13 @@ def test_every_frame_round_trips():
     assert failure == frames.Failure(4, 2, 429, "queue_full", "full \u00e9", {"Retry-After": "1"})
     with pytest.raises(ValueError):
         frames.decode(b"Z")
+
+
+def test_too_little_shared_memory_stops_start_up_with_the_fix(tmp_path):
+    from service.scheduler.shm import NoRoom, check_room, needed_bytes
+    from service.settings import Settings
+
+    check_room(Settings(workers=4), tmp_path)  # 16 MiB: any disk has that
+    assert needed_bytes(Settings(workers=4, ipc_buffer_mb=3)) == 24 << 20
+    with pytest.raises(NoRoom, match="--shm-size"):
+        check_room(Settings(workers=10**7, ipc_buffer_mb=1024), tmp_path)
