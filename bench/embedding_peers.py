@@ -8,8 +8,8 @@ The service serves the model folder (its INT8 file: the encoder with mean poolin
 normalisation inside the graph); infinity-emb (`--engine optimum`, ONNX Runtime through optimum)
 serves MODEL_FOLDER.encoder, the same encoder exported, fused and quantised the same way without
 the pooling, which infinity does itself. Each request is `{"model", "input": [texts]}` with 1 or 32
-STS-B dev sentences (`--sizes`); the load is the project's closed-loop generator
-(`bench/closed_loop.py`, one process) at each `--concurrency`, counting the answers of
+STS-B dev sentences (`--sizes`); the load is the project's load generator in a closed loop
+(`bench/loadgen`, one process) at each `--concurrency`, counting the answers of
 `--seconds` after `--settle-seconds` of the same load. One server runs at a time; the order
 turns each round; the tables show medians over rounds. Server CPU is the user + system time of
 the server's process tree across a run, per answered request. Agreement: the cosine between the
@@ -38,8 +38,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.closed_loop import run_closed_loop  # noqa: E402
 from bench.embedding_folder import DEFAULT_STS, sts_sentences  # noqa: E402
+from bench.loadgen import closed_loop, describe, json_bodies  # noqa: E402
 from bench.peers import (  # noqa: E402
     DEFAULT_CACHE, System, cpu_used, ensure_env, infinity_command, infinity_env, peer_envs, post_json, running,
     tree_cpu_seconds,
@@ -47,6 +47,7 @@ from bench.peers import (  # noqa: E402
 from bench.results_md import RESULTS, write_section  # noqa: E402
 
 HEADING = "## Sentence embeddings: serving peers (STS-B sentences)"
+OLD_GENERATOR = "`bench/closed_loop.py` (one process; since replaced by `bench/loadgen`)"  # results without the key
 
 
 def service_system(folder: Path, flags: list[str]) -> System:
@@ -69,8 +70,8 @@ def infinity_system(cache: Path, peer: Path, served_name: str) -> System:
 
 def request_bodies(model: str, texts: list[str], size: int, count: int = 200) -> list[bytes]:
     """`count` bodies of `size` consecutive sentences each (wrapping round the list)."""
-    return [json.dumps({"model": model, "input": [texts[(i * size + j) % len(texts)] for j in range(size)]})
-            .encode() for i in range(count)]
+    return json_bodies({"model": model, "input": [texts[(i * size + j) % len(texts)] for j in range(size)]}
+                       for i in range(count))
 
 
 def embeddings_of(url: str, model: str, texts: list[str]) -> np.ndarray:
@@ -86,7 +87,7 @@ def measure(url: str, pid: int, bodies: list[bytes], level: int, args: argparse.
             ) -> dict[str, Any]:
     load = os.getloadavg()[0]
     before = tree_cpu_seconds(pid)
-    result = run_closed_loop(url, bodies, level, args.seconds, processes=1, settle_s=args.settle_seconds)
+    result = closed_loop(url, bodies, level, args.seconds, processes=1, settle_s=args.settle_seconds)
     spent = cpu_used(before, tree_cpu_seconds(pid))
     answered = result.requests - result.errors
     return {**result.as_dict(), "texts_per_s": round(result.throughput * size, 1), "load_average_before": load,
@@ -100,7 +101,7 @@ def run_round(system: System, args: argparse.Namespace, bodies: dict[int, list[b
         url = base + system.endpoint
         if "vectors" not in entry:
             entry["vectors"] = embeddings_of(url, args.model_folder.name, texts[:args.agreement_sentences])
-        run_closed_loop(url, bodies[max(bodies)], min(args.levels), args.warmup_seconds, processes=1)
+        closed_loop(url, bodies[max(bodies)], min(args.levels), args.warmup_seconds, processes=1)
         for size in args.sizes:
             for level in args.levels:
                 result = measure(url, pid, bodies[size], level, args, size)
@@ -153,8 +154,9 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [HEADING, "",
              f"Measured {report['measured_at']} on {report['cpus']} CPU cores shared with other jobs (1-minute "
              f"load average {min(loads):.1f}-{max(loads):.1f} before the runs), `{report['command']}`: "
-             f"{report['sentences']} STS-B dev sentences, closed loop (`bench/closed_loop.py`, one process on "
-             f"the same cores) after a {report['warmup_seconds']:g} s warm-up per start; at each level the answers "
+             f"{report['sentences']} STS-B dev sentences, closed loop from "
+             f"{report.get('load_generator', OLD_GENERATOR)} on the same cores after a "
+             f"{report['warmup_seconds']:g} s warm-up per start; at each level the answers "
              f"of {report['seconds']:g} s count, after {report['settle_seconds']:g} s of the same load; one "
              f"server up at a time, {report['rounds']} round(s) with the order turned; medians "
              "over rounds. Both answer OpenAI-shaped requests `{\"model\", \"input\": [texts]}` with float "
@@ -240,6 +242,7 @@ def main(argv: list[str] | None = None) -> None:
         "failed": failed, "agreement": agreement(raw),
         "summary": {n: {k: median_row(v) for k, v in e["runs"].items()} for n, e in raw.items()},
         "raw": {n: e["runs"] for n, e in raw.items()},
+        "load_generator": describe([r for e in raw.values() for runs in e["runs"].values() for r in runs]),
     }
     text = markdown(report)
     print("\n" + text)

@@ -8,8 +8,9 @@ any machine; an fp16 exported without a GPU is `unvalidated`). The script
    the folder's validation sample, and the result says whether fp16 is served;
 2. measures offline ONNX Runtime throughput of fp32 and fp16 (tokenize, sort by length, batches);
 3. serves each variant (`python -m service`, CUDA) and drives `POST /v1/sentiment` with one sentence
-   per request at several concurrencies (closed loop, `bench/closed_loop.py`), with one worker
-   and, with `--workers`, with several;
+   per request at several concurrencies (closed loop, `bench/loadgen`), with one worker and, with
+   `--workers`, with several; the server runs pinned to some of the host's CPUs and the load
+   generator to the others (`--load-cpus`; on a host with fewer than 8 CPUs they share them);
 4. writes its section of docs/RESULTS.md ("## GPU (CUDA)") and the raw numbers as JSON.
 
 `--render-only JSON` rewrites the section from a saved JSON (the GPU host's copy of the results
@@ -33,14 +34,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.closed_loop import run_closed_loop  # noqa: E402
 from bench.load import offline_throughput, read_sentences  # noqa: E402
 from bench.load_procs import child_server_process  # noqa: E402
+from bench.loadgen import closed_loop, cpu_text, describe  # noqa: E402
 from bench.results_md import RESULTS, write_section  # noqa: E402
 
 HEADING = "## GPU (CUDA)"
 CUDA = "CUDAExecutionProvider"
 TARGET_SHARE = 0.70  # served fp16 throughput against offline fp16
+MIN_CPUS_TO_PIN = 8  # fewer: server and load generator share the CPUs
+OLD_GENERATOR = "`bench/closed_loop.py` (since replaced by `bench/loadgen`)"  # in results without the key
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -54,6 +57,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--texts-per-request", type=int, default=1,
                    help="sentences in each request's inputs list (1: a bare string)")
     p.add_argument("--workers", default="", help="also serve fp16 with these worker counts, e.g. '4'")
+    p.add_argument("--load-cpus", type=int, default=-1,
+                   help="CPUs for the load generator, the last of this process's (-1: a quarter of them on a "
+                        "host with at least 8, else none pinned; 0: no pinning); the server gets the others")
     p.add_argument("--providers", default=f"{CUDA},CPUExecutionProvider")
     p.add_argument("--allow-cpu", action="store_true", help="run without CUDA (to check the script)")
     p.add_argument("--output-json", type=Path, default=Path("docs/gpu.json"))
@@ -96,8 +102,24 @@ def request_bodies(texts: list[str], per_request: int) -> list[bytes]:
     return [json.dumps({"inputs": g, "truncation": True}).encode() for g in groups]
 
 
+def split_cpus(load_cpus: int) -> dict:
+    """The server's CPUs and the load generator's (the last `load_cpus` of this process's, -1: a
+    quarter), or no pinning where there are too few to split."""
+    available = sorted(os.sched_getaffinity(0))
+    count = len(available) // 4 if load_cpus < 0 else load_cpus
+    unpinned = {"server_cpus": None, "load_cpus": None}
+    if load_cpus == 0:
+        return {**unpinned, "note": "server and load generator not pinned (--load-cpus 0)"}
+    if (load_cpus < 0 and len(available) < MIN_CPUS_TO_PIN) or not 0 < count < len(available):
+        return {**unpinned, "note": f"{len(available)} CPUs: server and load generator not pinned, they share them"}
+    server, load = available[:-count], available[-count:]
+    return {"server_cpus": server, "load_cpus": load,
+            "note": f"server pinned to {cpu_text(server)}"}  # (the load generator's CPUs: in its description)
+
+
 def served(repository: Path, model: str, variant: str, providers: list[str], texts: list[str],
-           levels: list[int], seconds: float, workers: int, log: Path, per_request: int = 1) -> list[dict]:
+           levels: list[int], seconds: float, workers: int, log: Path, per_request: int = 1,
+           pinning: dict | None = None) -> list[dict]:
     args = ["-m", "service", "--model-repository", str(repository), "--models", model,
             "--sentiment-model", model, "--variant", variant, "--providers", ",".join(providers),
             "--log-level", "warning"]
@@ -105,10 +127,12 @@ def served(repository: Path, model: str, variant: str, providers: list[str], tex
         args += ["--workers", str(workers)]
     bodies = request_bodies(texts, per_request)
     rows = []
-    with child_server_process(args, log) as (url, _):
-        run_closed_loop(f"{url}/v1/sentiment", bodies, max(levels), 2.0)  # warm-up
+    pinning = pinning or {}
+    load = {"cpus": tuple(pinning["load_cpus"])} if pinning.get("load_cpus") else {}
+    with child_server_process(args, log, cpus=pinning.get("server_cpus")) as (url, _):
+        closed_loop(f"{url}/v1/sentiment", bodies, max(levels), 2.0, **load)  # warm-up
         for level in levels:
-            result = run_closed_loop(f"{url}/v1/sentiment", bodies, level, seconds)
+            result = closed_loop(f"{url}/v1/sentiment", bodies, level, seconds, **load)
             print(f"  {variant} workers={workers} c={level:<4} {result.throughput * per_request:9.1f} texts/s  "
                   f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  errors {result.errors}", flush=True)
             rows.append({"variant": variant, "workers": workers, "texts_per_s": result.throughput * per_request,
@@ -142,13 +166,16 @@ def measure(args: argparse.Namespace) -> dict:
             print(f"  offline {variant} batch {batch}: {row['texts_per_s']} texts/s on {row['provider']}", flush=True)
             result["offline"].append(row)
     result["served"] = []
+    pinning = result["pinning"] = split_cpus(args.load_cpus)
+    print(pinning["note"], flush=True)
     with tempfile.TemporaryDirectory() as work:
         for variant in ("fp32", "fp16"):
             result["served"] += served(repository, model, variant, providers, texts, levels, args.seconds, 1,
-                                       Path(work) / f"{variant}.log", args.texts_per_request)
+                                       Path(work) / f"{variant}.log", args.texts_per_request, pinning)
         for workers in [int(w) for w in args.workers.split(",") if w]:
             result["served"] += served(repository, model, "fp16", providers, texts, levels, args.seconds,
-                                       workers, Path(work) / f"w{workers}.log", args.texts_per_request)
+                                       workers, Path(work) / f"w{workers}.log", args.texts_per_request, pinning)
+    result["load_generator"] = describe(result["served"])
     return result
 
 
@@ -173,8 +200,10 @@ def render_run(result: dict) -> list[str]:
         f"{env['onnxruntime']}, by `python bench/gpu.py --model-folder {Path(result['model_folder']).name} "
         f"--data dev.tsv --texts-per-request {per_request} --workers {workers} --concurrency {levels} "
         f"--seconds {result['seconds']:g}`: {result['texts']} SST-2 dev "
-        f"sentences, {shape} to `POST /v1/sentiment`, closed loop from `bench/closed_loop.py` on the same "
-        f"host, {result['seconds']:g} s per level. {result.get('note', '')}".rstrip(),
+        f"sentences, {shape} to `POST /v1/sentiment`, closed loop from "
+        f"{result.get('load_generator', OLD_GENERATOR)} on the same host"
+        f"{'; ' + result['pinning']['note'] if 'pinning' in result else ''}, {result['seconds']:g} s per level. "
+        f"{result.get('note', '')}".rstrip(),
         "",
         f"- Start-up (`--variant auto`, providers {', '.join(result['providers'])}): variant "
         f"**{check['variant']}** on {check['provider']} ({check['seconds']} s to load and check).",

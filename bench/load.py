@@ -4,7 +4,7 @@ In one run, on 127.0.0.1, with SST-2 dev sentences (one sentence per request):
 1. offline ONNX Runtime throughput of the same model on the same sentences (sorted by length,
    full batches, no HTTP) -- the ceiling the server is measured against;
 2. the baseline (bench/baseline_app.py: the fine-tuned teacher in a transformers pipeline, one
-   request at a time) under closed-loop load at several concurrency levels (wrk);
+   request at a time) under closed-loop load at several concurrency levels (bench/loadgen);
 3. the service (`python -m service`) under the same load.
 Writes <output-dir>/serving_load.json and serving_load.png, and the section
 "## Serving load (SST-2 dev)" of the results file (other sections are kept).
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.load_procs import child_server  # noqa: E402
 from bench.load_report import plot, write_section  # noqa: E402
-from bench.load_wrk import LoadResult, require_wrk, run_wrk, write_bodies  # noqa: E402
+from bench.loadgen import LoadResult, closed_loop, describe, sentence_bodies  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sst2" / "dev.tsv"
 
@@ -64,11 +64,11 @@ def offline_throughput(repository: Path, model: str, texts: list[str], batch: in
             "provider": runtime.provider, "texts": len(texts)}
 
 
-def sweep(url: str, bodies: Path, levels: list[int], seconds: float, warmup_s: float) -> list[LoadResult]:
-    run_wrk(f"{url}/v1/sentiment", bodies, max(levels), warmup_s)  # warm caches and threads
+def sweep(url: str, bodies: list[bytes], levels: list[int], seconds: float, warmup_s: float) -> list[LoadResult]:
+    closed_loop(f"{url}/v1/sentiment", bodies, max(levels), warmup_s)  # warm caches and threads
     results = []
     for level in levels:
-        result = run_wrk(f"{url}/v1/sentiment", bodies, level, seconds)
+        result = closed_loop(f"{url}/v1/sentiment", bodies, level, seconds)
         print(f"  c={level:<4} {result.throughput:8.1f} req/s  p50 {result.p50_ms:7.2f} ms  "
               f"p95 {result.p95_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  errors {result.errors}",
               flush=True)
@@ -116,7 +116,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def run_systems(args, repository: Path, bodies: Path, levels: list[int], work: Path) -> dict:
+def run_systems(args, repository: Path, bodies: list[bytes], levels: list[int], work: Path) -> dict:
     threads = ["--threads", str(args.threads)] if args.threads else []
     systems: dict = {}
     if not args.skip_baseline:
@@ -138,7 +138,6 @@ def run_systems(args, repository: Path, bodies: Path, levels: list[int], work: P
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    require_wrk()
     levels = [int(c) for c in args.concurrency.split(",")]
     work = Path(tempfile.mkdtemp(prefix="load-"))
     if args.tiny:
@@ -146,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.model_repository is None or (args.teacher_dir is None and not args.skip_baseline):
         raise SystemExit("give --model-repository and --teacher-dir (or --skip-baseline, or --tiny)")
     texts = read_sentences(args.data, args.limit)
-    bodies = write_bodies(work / "bodies.jsonl", texts)
+    bodies = sentence_bodies(texts)
     print(f"{len(texts)} sentences from {args.data}; logs in {work}", flush=True)
     offline = offline_throughput(args.model_repository, args.model, texts, batch=32,
                                  threads=args.threads, variant=args.variant)
@@ -162,6 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         "offline": offline,
         "systems": {k: {**v, "results": [r.as_dict() for r in v["results"]]} for k, v in systems.items()},
     }
+    report["load_generator"] = describe([r for v in report["systems"].values() for r in v["results"]])
     args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / "serving_load.json").write_text(json.dumps(report, indent=2) + "\n")
     plot(report, args.output_dir / "serving_load.png")

@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Iterator
+from typing import Collection, Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,14 +39,16 @@ def child_server(args: list[str], log_path: Path, ready_timeout: float = 300.0) 
 
 
 @contextlib.contextmanager
-def child_server_process(args: list[str], log_path: Path, ready_timeout: float = 300.0, cwd: Path = ROOT
-                         ) -> Iterator[tuple[str, subprocess.Popen]]:
+def child_server_process(args: list[str], log_path: Path, ready_timeout: float = 300.0, cwd: Path = ROOT,
+                         cpus: Collection[int] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     """child_server, also yielding the process (for its memory, or to signal it); `cwd` is where
-    it runs (another checkout of the project, to compare revisions)."""
+    it runs (another checkout of the project, to compare revisions); `cpus` pins it and its
+    children to those CPUs (os.sched_setaffinity before it starts)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = open(log_path, "w")
-    process = subprocess.Popen([sys.executable, *args, "--port", str(port)], cwd=cwd,
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+    process = subprocess.Popen([sys.executable, *args, "--port", str(port)], cwd=cwd, preexec_fn=pin,
                                stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
     try:
         deadline = time.monotonic() + ready_timeout

@@ -32,7 +32,8 @@ def plot(report: dict, path: Path) -> None:
     ax.set_xlabel("throughput (requests/s, one sentence each)")
     ax.set_ylabel("latency (ms)")
     ax.set_yscale("log")
-    ax.set_title("Latency vs throughput, SST-2 dev, closed loop (wrk)")
+    generator = "bench/loadgen" if "load_generator" in report else "wrk"  # (reports before bench/loadgen: wrk)
+    ax.set_title(f"Latency vs throughput, SST-2 dev, closed loop ({generator})")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -88,9 +89,9 @@ def render(report: dict, png: str) -> str:
         SECTION, "",
         f"Measured {report['measured_at']} on {machine['cpus']} CPUs ({machine['processor']}), "
         f"`{report.get('command', 'python bench/load.py')}`: {report['sentences']} SST-2 dev sentences from `{report['data']}`, "
-        f"one sentence per request to `POST /v1/sentiment`, closed loop with wrk (1 thread, N "
-        f"connections, {report['seconds_per_level']:g} s per level after a warm-up); load "
-        f"generator and server on the same machine.",
+        f"one sentence per request to `POST /v1/sentiment`, closed loop with "
+        f"{report.get('load_generator', 'wrk (1 thread)')}, N connections, {report['seconds_per_level']:g} s per "
+        f"level after a warm-up; load generator and server on the same machine.",
         "",
         f"- Service: model `{report['model']}` from `{report['model_repository']}`, variant "
         f"`{service['variant']}` on `{service['provider']}`; command `python -m service {' '.join(service['args'])}`.",

@@ -2,7 +2,7 @@
 
 One command installs the peers (once, each in its own virtual environment under a cache folder),
 serves one text-classification model folder with each system in turn, drives each with the same
-closed-loop wrk sweep on SST-2 dev sentences, and reports req/s, p50/p99 latency, the server's
+closed-loop sweep (bench/loadgen) on SST-2 dev sentences, and reports req/s, p50/p99 latency, the server's
 CPU time per request and how often its top label agrees with this service's:
 
     .venv/bin/python bench/peers.py --model-folder runs/sst2/export-chain/sentiment
@@ -20,7 +20,7 @@ Systems (`--systems`, all on CPU, all on the ONNX file this service picks on CPU
 Only one server runs at a time (the machine has 2 cores): each round starts a system, warms it
 up, runs every concurrency level, stops it, then the next system; the order of the systems turns
 by one each round, and the table shows medians over rounds. Server CPU time is the user + system
-time of the server's process tree (psutil) across one wrk run, divided by the answered requests.
+time of the server's process tree (psutil) across one load run, divided by the answered requests.
 
 Writes the raw numbers to docs/peers.json (`--output-json`) and the section
 "## Serving peers (SST-2 dev)" of docs/RESULTS.md (`--results`), unless `--print-only`.
@@ -58,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.load import DEFAULT_DATA, read_sentences  # noqa: E402
 from bench.load_procs import free_port  # noqa: E402
-from bench.load_wrk import LoadResult, require_wrk, run_wrk, write_bodies  # noqa: E402
+from bench.loadgen import LoadResult, closed_loop, describe, json_bodies, sentence_bodies  # noqa: E402
 from bench.results_md import RESULTS, write_section  # noqa: E402
 
 HEADING = "## Serving peers (SST-2 dev)"
@@ -366,7 +366,7 @@ def infinity_system(name: str, python: Path, versions: dict, cache: Path, folder
     compares that with bare file names, so only a model id of "." gives a path that matches.
     `--no-model-warmup`: infinity's warm-up classifies 512 words, 514 tokens with [CLS] and [SEP],
     which its pipeline does not truncate and a 512-position model refuses, so the server would not
-    start; every system gets the same wrk warm-up instead."""
+    start; every system gets the same warm-up load instead."""
     return System(name, infinity_command(python, "sentiment", engine), "/health", "/classify",
                   lambda text: {"input": [text], "model": "sentiment"}, _infinity_label,
                   f"infinity-emb `v2 --engine {engine} --batch-size {BATCH_SIZE} --no-model-warmup "
@@ -510,23 +510,21 @@ def probe_labels(url: str, system: System, texts: list[str], give_up_after: int 
     return labels + [None] * (len(texts) - len(labels))
 
 
-def measure(url: str, pid: int, system: System, bodies: Path, level: int, seconds: float) -> dict[str, Any]:
-    """One wrk run at `level` connections, with the server tree's CPU time across it."""
+def measure(url: str, pid: int, system: System, bodies: list[bytes], level: int, seconds: float) -> dict[str, Any]:
+    """One closed-loop run at `level` connections, with the server tree's CPU time across it."""
     before = tree_cpu_seconds(pid)
-    result: LoadResult = run_wrk(url + system.endpoint, bodies, level, seconds)
+    result: LoadResult = closed_loop(url + system.endpoint, bodies, level, seconds)
     spent = cpu_used(before, tree_cpu_seconds(pid))
     answered = result.requests - result.errors
     return {**result.as_dict(), "cpu_seconds": round(spent, 3),
             "cpu_ms_per_request": round(1000 * spent / answered, 3) if answered else None}
 
 
-def write_system_bodies(work: Path, system: System, texts: list[str]) -> Path:
-    """The request bodies for wrk: the service's own format via write_bodies, peers' from System.body."""
-    path = work / f"bodies-{system.name}.jsonl"
+def system_bodies(system: System, texts: list[str]) -> list[bytes]:
+    """The request bodies: the service's own form via sentence_bodies, peers' from System.body."""
     if system.name == "service":
-        return write_bodies(path, texts)
-    path.write_text("".join(json.dumps(system.body(t)) + "\n" for t in texts))
-    return path
+        return sentence_bodies(texts)
+    return json_bodies(system.body(t) for t in texts)
 
 
 # ---------------------------------------------------------------- the sweep
@@ -542,13 +540,13 @@ class Sweep:
     agreement_texts: list[str]
 
 
-def run_system_round(system: System, sweep: Sweep, bodies: Path, work: Path, raw: dict[str, Any]) -> None:
+def run_system_round(system: System, sweep: Sweep, bodies: list[bytes], work: Path, raw: dict[str, Any]) -> None:
     """Start the system, probe its labels (the first time), warm it up, run every level, stop it."""
     entry = raw.setdefault(system.name, {"runs": {str(level): [] for level in sweep.levels}})
     with running(system, work / f"{system.name}.log", sweep.ready_timeout) as (url, pid):
         if "labels" not in entry:
             entry["labels"] = probe_labels(url, system, sweep.agreement_texts)
-        run_wrk(url + system.endpoint, bodies, max(sweep.levels), sweep.warmup_s)
+        closed_loop(url + system.endpoint, bodies, max(sweep.levels), sweep.warmup_s)
         for level in sweep.levels:
             result = measure(url, pid, system, bodies, level, sweep.seconds)
             entry["runs"][str(level)].append(result)
@@ -557,7 +555,7 @@ def run_system_round(system: System, sweep: Sweep, bodies: Path, work: Path, raw
                   f"cpu {result['cpu_ms_per_request'] or 0:6.2f} ms/req  errors {result['errors']}", flush=True)
 
 
-def run_rounds(systems: dict[str, System], sweep: Sweep, bodies: dict[str, Path], work: Path
+def run_rounds(systems: dict[str, System], sweep: Sweep, bodies: dict[str, list[bytes]], work: Path
                ) -> tuple[dict[str, Any], dict[str, str]]:
     """All rounds, one server at a time; the order turns by one each round. A system that fails is
     reported and left out of the later rounds."""
@@ -658,9 +656,10 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [HEADING, "",
              f"Measured {report['measured_at']} on {report['machine']['cpus']} CPUs "
              f"({report['machine']['processor']}), `{report['command']}`: {report['sentences']} SST-2 dev "
-             f"sentences from `{report['data']}`, one sentence per request, closed loop with wrk "
-             f"(1 thread, N connections, {report['seconds_per_level']:g} s per level after a "
-             f"{report['warmup_seconds']:g} s warm-up); one server up at a time, {report['rounds']} round(s) "
+             f"sentences from `{report['data']}`, one sentence per request, closed loop with "
+             f"{report.get('load_generator', 'wrk (1 thread)')}, N connections, {report['seconds_per_level']:g} s "
+             f"per level after a {report['warmup_seconds']:g} s warm-up; one server up at a time, "
+             f"{report['rounds']} round(s) "
              "with the order of the systems turned each round; medians over rounds. Server CPU = user + "
              "system time of the server's process tree during a run / answered requests. Label agreement: "
              f"top label equal to the service's on the first {report['agreement_sentences']} sentences.",
@@ -685,7 +684,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="This service vs infinity-emb and LitServe on one model folder "
-                                "(wrk sweep, one server at a time, medians over rounds).")
+                                "(closed-loop sweep, one server at a time, medians over rounds).")
     p.add_argument("--model-folder", type=Path, help="Text-classification model folder (manifest.json, "
                    "tokenizer.json, ONNX variants).")
     p.add_argument("--tiny", action="store_true", help="Dry run on a tiny random model folder built in a "
@@ -757,6 +756,7 @@ def build_report(args: argparse.Namespace, argv: list[str] | None, model: ModelF
         "failed": failed,
         "summary": summarize(raw, list(systems), levels),
         "raw": {n: {"runs": e["runs"], "labels": e.get("labels")} for n, e in raw.items()},
+        "load_generator": describe([r for e in raw.values() for runs in e["runs"].values() for r in runs]),
     }
 
 
@@ -770,7 +770,6 @@ def main(argv: list[str] | None = None) -> None:
     args.cache = args.cache.expanduser().resolve()
     if args.install_only:
         return install_only(args, chosen_systems(args))
-    require_wrk()
     levels = [int(c) for c in args.concurrency.split(",")]
     work = Path(tempfile.mkdtemp(prefix="peers-"))
     if args.tiny:
@@ -788,7 +787,7 @@ def main(argv: list[str] | None = None) -> None:
     systems, setup_failed = build_systems(names, args, model)
     if not systems:
         raise SystemExit(f"no system could be set up: {setup_failed}")
-    bodies = {name: write_system_bodies(work, system, texts) for name, system in systems.items()}
+    bodies = {name: system_bodies(system, texts) for name, system in systems.items()}
     print(f"{len(texts)} sentences from {args.data}; {model.file} ({model.precision}); logs in {work}", flush=True)
     sweep = Sweep(levels, args.seconds, args.warmup_seconds, args.rounds, args.ready_timeout, texts[:agreement_n])
     raw, failed = run_rounds(systems, sweep, bodies, work)

@@ -5,7 +5,7 @@
 
 Every COVID-QA question is sent with its whole article as the context (median about 21,000
 characters), so the service cuts each request into dozens of windows and batches the windows of
-all concurrent requests together. wrk drives `POST /v1/qa` closed-loop at each concurrency level;
+all concurrent requests together. bench/loadgen drives `POST /v1/qa` closed-loop at each concurrency level;
 the service's own `serve_items_processed_total` counter, read before and after each level, gives
 the windows per second. Before the levels, the answers to `--quality` questions are scored (SQuAD
 exact match and F1 against the gold answers). Writes docs/qa_load.json and the section "## Question answering over long
@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.load import model_info  # noqa: E402
 from bench.load_procs import child_server  # noqa: E402
-from bench.load_wrk import require_wrk, run_wrk  # noqa: E402
+from bench.loadgen import closed_loop, describe, json_bodies  # noqa: E402
 from bench.results_md import RESULTS, write_section  # noqa: E402
 
 HEADING = "## Question answering over long contexts (COVID-QA)"
@@ -42,7 +42,7 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "covid-
 
 def read_pairs(path: Path, limit: int | None, seed: int = 0) -> list[dict]:
     """{question, context} of every question in a SQuAD-format file, in a seeded random order:
-    wrk sends the lines in turn, and in file order a short run would see one or two articles."""
+    the load generator sends them in turn, and in file order a short run would see one or two articles."""
     document = json.loads(path.read_text(encoding="utf-8"))
     pairs = [{"question": qa["question"], "context": paragraph["context"],
               "answers": [a["text"] for a in qa.get("answers") or []]}
@@ -96,12 +96,12 @@ def answer_quality(url: str, model: str, pairs: list[dict], workers: int = 4) ->
     return {"questions": len(pairs), "exact_match": sum(em) / len(em), "f1": sum(f1) / len(f1)}
 
 
-def sweep(url: str, model: str, bodies: Path, levels: list[int], seconds: float) -> list[dict]:
-    run_wrk(f"{url}/v1/qa", bodies, max(levels), min(seconds, 5.0), timeout_s=120)  # warm-up
+def sweep(url: str, model: str, bodies: list[bytes], levels: list[int], seconds: float) -> list[dict]:
+    closed_loop(f"{url}/v1/qa", bodies, max(levels), min(seconds, 5.0), timeout_s=120)  # warm-up
     rows = []
     for level in levels:
         before = counters(url, model)
-        result = run_wrk(f"{url}/v1/qa", bodies, level, seconds, timeout_s=120)
+        result = closed_loop(f"{url}/v1/qa", bodies, level, seconds, timeout_s=120)
         after = counters(url, model)
         windows, refused = after["windows"] - before["windows"], after["queue_full"] - before["queue_full"]
         row = {**result.as_dict(), "windows": windows, "windows_per_s": windows / result.seconds,
@@ -120,7 +120,9 @@ def render(report: dict) -> str:
         f"Model `{report['model']}` ({report['variant']} on {report['provider']}, max_seq_len "
         f"{report['max_seq_len']}, doc_stride {report['doc_stride']}), {report['pairs']} COVID-QA questions "
         f"each sent with its whole article (context median {report['context_chars_median']:,} characters, "
-        f"max {report['context_chars_max']:,}) in a seeded random order; {report['seconds_per_level']:g} s per level; "
+        f"max {report['context_chars_max']:,}) in a seeded random order; "
+        f"{'closed loop from ' + report['load_generator'] + ', ' if 'load_generator' in report else ''}"
+        f"{report['seconds_per_level']:g} s per level; "
         f"{report['machine']['cpus']} CPUs; measured {report['measured_at']}.", "",
         "| connections | requests/s | windows/s | p50 (ms) | p95 (ms) | p99 (ms) | errors | of which 429 |",
         "|---|---|---|---|---|---|---|---|",
@@ -156,15 +158,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = arguments(argv)
-    require_wrk()
     levels = [int(level) for level in args.concurrency.split(",") if level.strip()]
     pairs = read_pairs(args.data, args.limit)
     if not pairs:
         raise SystemExit(f"{args.data}: no questions")
     work = Path(tempfile.mkdtemp(prefix="qa-load-"))
-    bodies = work / "bodies.jsonl"
-    bodies.write_text("".join(json.dumps({"model": args.model, "question": pair["question"],
-                                          "context": pair["context"]}) + "\n" for pair in pairs))
+    bodies = json_bodies({"model": args.model, "question": pair["question"], "context": pair["context"]}
+                         for pair in pairs)
     lengths = sorted(len(pair["context"]) for pair in pairs)
     serve = ["-m", "service", "--model-repository", str(args.model_repository), "--models", args.model,
              "--log-level", "warning", "--qa-max-context-chars", str(lengths[-1]), *shlex.split(args.server_args)]
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
         "context_chars_median": lengths[len(lengths) // 2], "context_chars_max": lengths[-1],
         "model": args.model, "variant": info["variant"], "provider": info["provider"],
         "max_seq_len": info["max_seq_len"], "doc_stride": qa_defaults.get("doc_stride", "default"),
-        "server_args": serve[2:], "quality": quality, "results": results,
+        "server_args": serve[2:], "quality": quality, "results": results, "load_generator": describe(results),
     }
     args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / "qa_load.json").write_text(json.dumps(report, indent=2) + "\n")

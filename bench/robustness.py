@@ -7,7 +7,8 @@
     .venv/bin/python bench/robustness.py fuzz --max-examples 300
 
 Each starts its own server (`python -m service`) on the model repository (default: models),
-drives it with the open-loop generator of bench/openloop.py and writes docs/robustness/<run>.json.
+drives it with the project's load generator (bench/loadgen, open loop unless said otherwise) and
+writes docs/robustness/<run>.json.
 - soak: SST-2 sentences at a modest fixed rate (/v1/sentiment, every tenth through /v2), the
   server's resident memory sampled every 30 s.
 - overload: the capacity measured first (closed loop), then 4x that rate open-loop with a small
@@ -22,7 +23,6 @@ drives it with the open-loop generator of bench/openloop.py and writes docs/robu
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import platform
 import re
@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -39,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.load import DEFAULT_DATA, read_sentences  # noqa: E402
 from bench.load_procs import ROOT, child_server_process  # noqa: E402
-from bench.openloop import closed_loop, open_loop, summary  # noqa: E402
+from bench.loadgen import closed_loop, open_loop, summary  # noqa: E402
 from bench.qa_load import DEFAULT_DATA as COVID_QA, read_pairs  # noqa: E402
 
 OUT = ROOT / "docs" / "robustness"
@@ -58,14 +59,14 @@ def server_args(args: argparse.Namespace, *extra: str) -> list[str]:
             args.models, "--log-level", "warning", *shlex.split(args.server_args), *extra]
 
 
-def sentence_requests(texts: list[str], v2_every: int = 0):
-    def request(i: int):
-        text = texts[i % len(texts)]
+def sentence_requests(texts: list[str], v2_every: int = 0) -> list[tuple[str, bytes]]:
+    """One sentence per request to /v1/sentiment, every `v2_every`-th through /v2 instead."""
+    def request(i: int, text: str) -> tuple[str, dict]:
         if v2_every and i % v2_every == 0:
             return "/v2/models/sentiment/infer", {
                 "inputs": [{"name": "text", "shape": [1], "datatype": "BYTES", "data": [text]}]}
         return "/v1/sentiment", {"inputs": text}
-    return request
+    return [(path, json.dumps(body).encode()) for path, body in (request(i, t) for i, t in enumerate(texts))]
 
 
 def log_path(name: str) -> Path:
@@ -86,11 +87,11 @@ def soak(args: argparse.Namespace) -> None:
     texts = read_sentences(DEFAULT_DATA, None)
     with child_server_process(server_args(args), log_path("soak")) as (url, process):
         samples = [(0.0, rss_mb(process.pid))]
-        outcomes = asyncio.run(open_loop(url, sentence_requests(texts, 10), args.rate, args.minutes * 60,
-                                         on_tick=lambda t: samples.append((round(t), rss_mb(process.pid)))))
+        result = open_loop(url, sentence_requests(texts, 10), args.rate, args.minutes * 60,
+                           on_tick=lambda t: samples.append((round(t), rss_mb(process.pid))))
         samples.append((args.minutes * 60, rss_mb(process.pid)))
     first_minute = [mb for t, mb in samples if t >= 60] or [samples[-1][1]]
-    write("soak", {"rate_per_s": args.rate, "minutes": args.minutes, **summary(outcomes),
+    write("soak", {"rate_per_s": args.rate, "minutes": args.minutes, **summary(result.outcomes),
                    "rss_mb_start": round(samples[0][1], 1), "rss_mb_after_1_min": round(first_minute[0], 1),
                    "rss_mb_end": round(samples[-1][1], 1),
                    "rss_growth_after_1_min_mb": round(samples[-1][1] - first_minute[0], 1),
@@ -101,22 +102,23 @@ def interference(args: argparse.Namespace) -> None:
     texts = read_sentences(DEFAULT_DATA, None)
     pairs = read_pairs(args.qa_data, None)
     sentiment = sentence_requests(texts)
+    qa_requests = [("/v1/qa", json.dumps({"model": "qa", "question": pair["question"], "context": pair["context"]})
+                    .encode()) for pair in pairs]  # (not the gold answers read_pairs also gives)
 
-    def qa_request(i: int):
-        return "/v1/qa", {"model": "qa", **pairs[i % len(pairs)]}
-
-    async def loaded():
-        qa_task = asyncio.ensure_future(closed_loop(url, qa_request, args.qa_clients, args.seconds + 2))
-        await asyncio.sleep(2)  # the long requests are running
-        short = await open_loop(url, sentiment, args.rate, args.seconds)
-        return short, await qa_task
+    def loaded(url: str):
+        with ThreadPoolExecutor(1) as pool:  # the long requests in a closed loop of their own
+            qa = pool.submit(closed_loop, url, qa_requests, args.qa_clients, args.seconds + 2, processes=1,
+                             timeout_s=120, keep_outcomes=True)
+            time.sleep(2)  # the long requests are running
+            short = open_loop(url, sentiment, args.rate, args.seconds)
+            return short, qa.result()
 
     with child_server_process(server_args(args), log_path("interference")) as (url, _):
-        asyncio.run(open_loop(url, sentiment, args.rate, 3))  # warm-up
-        alone = asyncio.run(open_loop(url, sentiment, args.rate, args.seconds))
-        with_qa, qa = asyncio.run(loaded())
-    alone_s, with_s, qa_s = summary(alone), summary(with_qa), summary(qa)
-    contexts = [len(pairs[i % len(pairs)]["context"]) for i in range(len(qa))]
+        open_loop(url, sentiment, args.rate, 3)  # warm-up
+        alone = open_loop(url, sentiment, args.rate, args.seconds)
+        with_qa, qa = loaded(url)
+    alone_s, with_s, qa_s = summary(alone.outcomes), summary(with_qa.outcomes), summary(qa.outcomes)
+    contexts = [len(pairs[o.index]["context"]) for o in qa.outcomes]
     write("interference", {
         "rate_per_s": args.rate, "seconds": args.seconds, "qa_clients": args.qa_clients,
         "sentiment_alone": alone_s, "sentiment_with_qa": with_s, "qa": qa_s,
@@ -128,22 +130,21 @@ def interference(args: argparse.Namespace) -> None:
 def overload(args: argparse.Namespace) -> None:
     texts = read_sentences(DEFAULT_DATA, None)
     batch = args.texts_per_request
-
-    def request(i: int):
-        return "/v1/sentiment", {"inputs": [texts[(i * batch + j) % len(texts)] for j in range(batch)]}
+    requests = [("/v1/sentiment", json.dumps({"inputs": [texts[(i * batch + j) % len(texts)] for j in range(batch)]})
+                 .encode()) for i in range(len(texts))]
 
     extra = ("--queue-limit", str(args.queue_limit), "--models", "sentiment")
     with child_server_process(server_args(args, *extra), log_path("overload")) as (url, _):
-        asyncio.run(closed_loop(url, request, 8, 3))  # warm-up
-        measured = asyncio.run(closed_loop(url, request, args.capacity_clients, args.seconds / 2))
-        capacity = sum(1 for o in measured if o.status == 200) / (args.seconds / 2)
-        outcomes = asyncio.run(open_loop(url, request, 4 * capacity, args.seconds, keepalive=False))
+        closed_loop(url, requests, 8, 3, processes=1)  # warm-up
+        measured = closed_loop(url, requests, args.capacity_clients, args.seconds / 2, processes=1)
+        capacity = measured.statuses.get("200", 0) / (args.seconds / 2)
+        outcomes = open_loop(url, requests, 4 * capacity, args.seconds, keepalive=False).outcomes
     result = summary(outcomes)
     unanswered = [o for o in outcomes if o.status not in (200, 429)]
     write("overload", {
         "texts_per_request": batch, "queue_limit": args.queue_limit,
         "capacity_req_per_s": round(capacity, 1), "offered_req_per_s": round(4 * capacity, 1),
-        "seconds": args.seconds, "capacity_run": summary(measured), **result,
+        "seconds": args.seconds, "capacity_run": measured.summary(), **result,
         "answered_200_per_s": round(result["by_status"].get("200", 0) / args.seconds, 1),
         "other_than_200_or_429": len(unanswered),
     }, args)
@@ -153,21 +154,18 @@ def sigterm(args: argparse.Namespace) -> None:
     texts = read_sentences(DEFAULT_DATA, None)
     # A long batching wait keeps many requests accepted and queued when SIGTERM arrives.
     extra = ("--models", "sentiment", "--max-wait-ms", str(args.max_wait_ms))
-
-    async def run(url: str, process) -> list:
-        load = asyncio.ensure_future(open_loop(url, sentence_requests(texts), args.rate, args.seconds,
-                                               keepalive=False))
-        await asyncio.sleep(args.seconds / 2)
-        process.send_signal(signal.SIGTERM)
-        signalled[0] = time.monotonic()
-        return await load
-
-    signalled = [0.0]
+    signalled: list[float] = []
     with child_server_process(server_args(args, *extra), log_path("sigterm")) as (url, process):
-        started = time.monotonic()
-        outcomes = asyncio.run(run(url, process))
+        def halfway(t: float) -> None:  # called at 0 and halfway through the run
+            if t > 0 and not signalled:
+                process.send_signal(signal.SIGTERM)
+                signalled.append(time.monotonic())
+
+        run = open_loop(url, sentence_requests(texts), args.rate, args.seconds, keepalive=False,
+                        on_tick=halfway, tick_s=args.seconds / 2)
         exit_code = process.wait(timeout=60)
-    cut = signalled[0] - started
+    outcomes = run.outcomes
+    cut = signalled[0] - run.started_at
     before = [o for o in outcomes if o.sent_s < cut]
     after = [o for o in outcomes if o.sent_s >= cut]
     lost = [o for o in outcomes if o.status not in (200, None) or (o.status is None and o.error != "ConnectError")]

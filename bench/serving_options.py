@@ -1,4 +1,4 @@
-"""Serving configurations side by side (benchmark, not a test): the same model, the same wrk load,
+"""Serving configurations side by side (benchmark, not a test): the same model, the same load,
 servers started one at a time and in alternation, medians over rounds.
 
     python bench/serving_options.py --model-folder runs/sst2/export-chain/sentiment \\
@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.load import DEFAULT_DATA, build_tiny, offline_throughput, read_sentences  # noqa: E402
 from bench.load_procs import child_server_process  # noqa: E402
-from bench.load_wrk import run_wrk, write_bodies  # noqa: E402
+from bench.loadgen import closed_loop, describe, sentence_bodies  # noqa: E402
 from bench.results_md import RESULTS, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,7 +109,7 @@ def batch_stats(before: dict[str, float], after: dict[str, float]) -> dict[str, 
             "model_ms_per_item": round(1000 * d["inference_s"] / d["items"], 3)}
 
 
-def run_system(system: System, repository: Path, model: str, bodies: Path, levels: list[int],
+def run_system(system: System, repository: Path, model: str, bodies: list[bytes], levels: list[int],
                seconds: float, work: Path) -> list[dict]:
     cwd = checkout(system.revision, work) if system.revision else ROOT
     args = ["-m", "service", "--model-repository", str(repository), "--models", model,
@@ -117,10 +117,10 @@ def run_system(system: System, repository: Path, model: str, bodies: Path, level
     rows = []
     log = work / f"{re.sub(r'[^A-Za-z0-9]+', '-', system.label)}.log"
     with child_server_process(args, log, cwd=cwd) as (url, process):
-        run_wrk(f"{url}/v1/sentiment", bodies, max(levels), 3.0)  # warm-up
+        closed_loop(f"{url}/v1/sentiment", bodies, max(levels), 3.0)  # warm-up
         for level in levels:
             counters, cpu = batch_counters(url, model), process_cpu(process.pid)
-            result = run_wrk(f"{url}/v1/sentiment", bodies, level, seconds)
+            result = closed_loop(f"{url}/v1/sentiment", bodies, level, seconds)
             cpu_ms = 1000 * (process_cpu(process.pid) - cpu) / max(1, result.requests)
             row = {"system": system.label, **result.as_dict(), "cpu_ms_per_request": round(cpu_ms, 3),
                    **batch_stats(counters, batch_counters(url, model))}
@@ -151,8 +151,9 @@ def render(result: dict, heading: str) -> str:
     offline = result["offline"]["texts_per_s"]
     lines = [heading, "", f"Measured {result['measured_at']} on {result['cpus']} CPUs, `{result['command']}`: "
              f"{result['model']}, {result['texts']} SST-2 dev sentences, one per request to "
-             f"`POST /v1/sentiment`, wrk closed loop (1 thread) on the same machine, {result['seconds']:g} s per "
-             f"level, servers one at a time in alternation, medians of {result['rounds']} rounds. Offline ONNX "
+             f"`POST /v1/sentiment`, closed loop from {result.get('load_generator', 'wrk (1 thread)')} on the same "
+             f"machine, {result['seconds']:g} s per level, servers one at a time in alternation, medians of "
+             f"{result['rounds']} rounds. Offline ONNX "
              f"Runtime on the same sentences (sorted by length, batches of 32, no HTTP): {offline:.1f} texts/s.",
              "", "| system | flags | concurrency | req/s | share of offline | p50 ms | p99 ms | server CPU ms/req | "
              "mean batch | padding share | model ms/item | errors |",
@@ -208,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         raise SystemExit("give --model-folder or --tiny")
     texts = read_sentences(args.data, None)
-    bodies = write_bodies(args.work / "bodies.jsonl", texts)
+    bodies = sentence_bodies(texts)
     systems = [parse_system(s) for s in args.system]
     levels = [int(c) for c in args.concurrency.split(",")]
     offline = offline_throughput(repository, model, texts, 32, args.offline_threads, "auto")
@@ -221,7 +222,8 @@ def main(argv: list[str] | None = None) -> None:
     result = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
               "command": "python bench/serving_options.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
               "model": label, "texts": len(texts), "seconds": args.seconds, "rounds": args.rounds,
-              "offline": offline, "systems": [s.__dict__ for s in systems], "rows": rows, "medians": medians(rows)}
+              "offline": offline, "systems": [s.__dict__ for s in systems], "rows": rows, "medians": medians(rows),
+              "load_generator": describe(rows)}
     output = args.output_json or args.work / "result.json"
     output.write_text(json.dumps(result, indent=1) + "\n")
     section = render(result, args.heading or "## Serving options")
