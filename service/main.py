@@ -10,15 +10,18 @@ SIGTERM stops accepting connections and finishes the accepted requests before th
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 
+import onnxruntime as ort
 import uvicorn
 from pydantic import ValidationError
 
 from service.app import create_app, log_fatal, setup_logging
 from service.manifest import ModelFolderError
 from service.runtime.readable import check_readable
+from service.runtime.runners import runner_settings
 from service.settings import settings_from_cli
 from service.runtime.state import load_models
 from service.scheduler.shm import NoRoom
@@ -51,6 +54,7 @@ def main(argv: list[str] | None = None) -> None:
             if status:
                 _fail("the model process died; the server stopped (see the log above)", status)
             return
+        settings = runner_settings(settings, os.cpu_count() or 1, ort.get_available_providers())
         models = load_models(settings)
     except ModelFolderError as exc:
         _fail(f"cannot load models: {exc}", 1)

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         "CUDAExecutionProvider when available, then CPUExecutionProvider.",
     )
     intra_op_threads: int = Field(0, ge=0, description="ONNX Runtime intra-op threads (0: its default).")
+    model_runners: int = Field(
+        0, ge=0,
+        description="Batches of one model that run at once, each on its own thread (0, auto: on a "
+        "CPU one per core, each with one ONNX Runtime thread unless --intra-op-threads is set; on "
+        "CUDA one).",
+    )
     ort_spinning: bool = Field(
         False,
         description="Let idle ONNX Runtime threads spin (lower latency on dedicated cores; steals "

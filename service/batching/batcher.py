@@ -1,10 +1,15 @@
 """The dynamic batcher of one model: a bounded queue, an asyncio consumer, one worker thread.
 
 Each submitted item gets an `asyncio.Future`. The consumer task picks batches with the pure
-policy of `service.batching.policy`, runs the model on the model's single worker thread
+policy of `service.batching.policy`, runs the model on one of the model's runner threads
 (`run_in_executor`), and resolves the futures with the rows of the output -- or with the real
 exception the model call raised. Items whose future is already done (the request timed out or the
 client went away) are dropped before they are computed.
+
+With `runners` > 1, that many batches run at once, each on its own thread (ONNX Runtime sessions
+take concurrent calls); the next batch is chosen only when a runner is free, so it holds what
+arrived meanwhile. On a CPU, runners of one ONNX Runtime thread each spend less CPU per item than
+one call spread over every core, whose threads wait for each other.
 """
 
 from __future__ import annotations
@@ -69,6 +74,7 @@ class Batcher:
         metrics: Metrics,
         clock: Callable[[], float] = time.monotonic,
         nice: int = 0,
+        runners: int = 1,
     ) -> None:
         self.name, self._run_fn, self.limits = name, run, limits
         self.queue_limit, self._metrics, self._clock = queue_limit, metrics, clock
@@ -77,8 +83,11 @@ class Batcher:
         self._wakeup = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task | None = None
+        self.runners = runners
+        self._free: asyncio.Semaphore | None = None
+        self._running: set[asyncio.Task] = set()
         self._executor = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix=f"model-{name}", initializer=lower_priority, initargs=(nice,)
+            max_workers=runners, thread_name_prefix=f"model-{name}", initializer=lower_priority, initargs=(nice,)
         )
         self.records: deque[BatchRecord] = deque(maxlen=10_000)
 
@@ -87,6 +96,7 @@ class Batcher:
         return len(self._pending)
 
     def start(self) -> None:
+        self._free = asyncio.Semaphore(self.runners)
         self._task = asyncio.get_running_loop().create_task(self._consume(), name=f"batcher-{self.name}")
 
     async def call(self, fn: Callable, *args):
@@ -120,6 +130,8 @@ class Batcher:
         self._wakeup.set()
         if self._task is not None:
             await self._task
+        if self._running:
+            await asyncio.wait(set(self._running))
         self._executor.shutdown(wait=True)
 
     def _drop_done(self) -> None:
@@ -147,11 +159,29 @@ class Batcher:
                 except TimeoutError:
                     pass
                 continue
+            assert self._free is not None
+            if self._free.locked():  # every runner is busy: choose when one is free, with what came meanwhile
+                await self._free.acquire()
+                self._free.release()
+                continue
             batch = select_batch(items, self.limits)
             assert batch is not None
             entries = [self._pending.pop(key) for key in batch.ids]
             self._metrics.queue_depth.labels(self.name).set(len(self._pending))
+            if self.runners == 1:
+                await self._run(entries)
+                continue
+            await self._free.acquire()
+            task = asyncio.get_running_loop().create_task(self._run_released(entries))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _run_released(self, entries: list[_Entry]) -> None:
+        assert self._free is not None
+        try:
             await self._run(entries)
+        finally:
+            self._free.release()
 
     async def _run(self, entries: list[_Entry]) -> None:
         live = [e for e in entries if not e.future.done()]

@@ -103,7 +103,7 @@ class ServiceState:
         for name, runtime in self.models.runtimes.items():
             limits = batch_limits(self.settings, runtime.provider)
             batcher = Batcher(name, runtime.run, limits, self.settings.queue_limit, self.metrics,
-                              nice=task_nice(self.settings, runtime.task))
+                              nice=task_nice(self.settings, runtime.task), runners=self.settings.model_runners or 1)
             batcher.start()
             self.batchers[name] = batcher
             self.warmed[name] = "warming"

@@ -21,7 +21,10 @@ import signal
 import socket
 from multiprocessing.connection import Connection
 
+import onnxruntime as ort
+
 from service.manifest import ModelFolderError
+from service.runtime.runners import runner_settings
 from service.metrics import Metrics
 from service.runtime.state import LoadedModels, ServiceState, WarmUpError, load_models
 from service.scheduler.port import WorkerPort
@@ -48,6 +51,7 @@ def model_process_main(settings: Settings, socket_path: str, ring_prefix: str, p
 
     setup_logging(settings)
     try:
+        settings = runner_settings(settings, os.cpu_count() or 1, ort.get_available_providers())
         models = load_models(settings)
     except ModelFolderError as exc:
         parent.send(("error", str(exc)))
