@@ -10,7 +10,6 @@ SIGTERM stops accepting connections and finishes the accepted requests before th
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import sys
 
@@ -21,7 +20,7 @@ from pydantic import ValidationError
 from service.app import create_app, log_fatal, setup_logging
 from service.manifest import ModelFolderError
 from service.runtime.readable import check_readable
-from service.runtime.runners import runner_settings
+from service.runtime.runners import available_cores, runner_settings, worker_count
 from service.settings import settings_from_cli
 from service.runtime.state import load_models
 from service.scheduler.shm import NoRoom
@@ -47,6 +46,8 @@ def main(argv: list[str] | None = None) -> None:
     except ValidationError as exc:
         _fail("; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()), 2)
     setup_logging(settings)
+    cores = available_cores()
+    settings = worker_count(settings, cores)
     try:
         check_readable(settings.model_repository, settings.models)
         if settings.workers > 1:  # the model process loads the models; the workers only tokenizers
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
             if status:
                 _fail("the model process died; the server stopped (see the log above)", status)
             return
-        settings = runner_settings(settings, os.cpu_count() or 1, ort.get_available_providers())
+        settings = runner_settings(settings, cores, ort.get_available_providers())
         models = load_models(settings)
     except ModelFolderError as exc:
         _fail(f"cannot load models: {exc}", 1)

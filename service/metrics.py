@@ -17,6 +17,7 @@ from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.metrics_core import Metric
 
 PREFIX = "serve"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # the shared folder; read by prometheus_client at import
 
 # Fine enough at the low end to read a p99 of a few milliseconds.
 LATENCY_BUCKETS = (

@@ -25,10 +25,11 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8000, ge=0, le=65535, description="TCP port to listen on.")
     workers: int = Field(
-        1, ge=1,
-        description="HTTP worker processes sharing the port. With more than one, the models run in "
-        "one model process behind them (one copy of each model, one scheduler over every worker's "
-        "requests) and the workers parse, validate and tokenize in parallel.",
+        0, ge=0,
+        description="HTTP worker processes sharing the port (0, auto: one per core the process may "
+        "use). With more than one, the models run in one model process behind them (one copy of "
+        "each model, one scheduler over every worker's requests) and the workers parse, validate "
+        "and tokenize in parallel.",
     )
     ipc_buffer_mb: int = Field(
         2, ge=1, le=1024,

@@ -24,8 +24,8 @@ from multiprocessing.connection import Connection
 import onnxruntime as ort
 
 from service.manifest import ModelFolderError
-from service.runtime.runners import runner_settings
-from service.metrics import Metrics
+from service.runtime.runners import available_cores, runner_settings
+from service.metrics import MULTIPROC_ENV, Metrics
 from service.runtime.state import LoadedModels, ServiceState, WarmUpError, load_models
 from service.scheduler.port import WorkerPort
 from service.scheduler.protocol import ModelDescription, Readiness
@@ -51,7 +51,7 @@ def model_process_main(settings: Settings, socket_path: str, ring_prefix: str, p
 
     setup_logging(settings)
     try:
-        settings = runner_settings(settings, os.cpu_count() or 1, ort.get_available_providers())
+        settings = runner_settings(settings, available_cores(), ort.get_available_providers())
         models = load_models(settings)
     except ModelFolderError as exc:
         parent.send(("error", str(exc)))
@@ -63,8 +63,8 @@ def model_process_main(settings: Settings, socket_path: str, ring_prefix: str, p
 async def _serve(settings: Settings, models: LoadedModels, socket_path: str, ring_prefix: str,
                  parent: Connection) -> int:
     loop = asyncio.get_running_loop()
-    # the workers read its metrics through the shared folder (`PROMETHEUS_MULTIPROC_DIR`) when there is one
-    metrics = Metrics(multiprocess=bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR")))
+    # the workers read its metrics through the shared folder, when there is one (not in tests)
+    metrics = Metrics(multiprocess=bool(os.environ.get(MULTIPROC_ENV)))
     state = ServiceState(settings=settings, metrics=metrics, models=models)
     state.start()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -33,6 +33,7 @@ from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
 from service.manifest import ModelFolderError
+from service.metrics import MULTIPROC_ENV
 from service.scheduler.model_process import model_process_main
 from service.scheduler.ring import remove_rings
 from service.scheduler.shm import check_room
@@ -40,7 +41,6 @@ from service.settings import Settings
 
 log = logging.getLogger("service")
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when a process imports it
 MODEL_PROCESS_DIED = 3  # exit status of `serve` when the model process died
 
 

@@ -202,3 +202,59 @@ async def test_queue_full_over_http_is_429_and_every_accepted_request_is_answere
         else:
             assert len(r.json()) == 2
     assert 'serve_rejections_total{model="sentiment",reason="queue_full"} 6.0' in metrics_text
+
+
+class Overlap:
+    """A model stand-in that counts the calls running at the same moment; each call waits at a
+    barrier of `parties` calls, so the test fails (BrokenBarrierError) unless that many overlap."""
+
+    def __init__(self, parties: int) -> None:
+        self.barrier = threading.Barrier(parties, timeout=10)
+        self.calls = 0
+
+    def __call__(self, sequences):
+        self.calls += 1
+        self.barrier.wait()
+        return np.array([[len(s), sum(s)] for s in sequences], dtype=np.float32)
+
+
+async def test_with_two_runners_two_batches_run_at_once():
+    run = Overlap(2)
+    limits = BatchLimits(max_items=2, max_tokens=1000, max_wait_s=0.0)
+    batcher = Batcher("m", run, limits, 64, Metrics(), runners=2)
+    batcher.start()
+    futures = batcher.submit([[1], [2]]) + batcher.submit([[3], [4]])  # two full batches of 2
+    results = await asyncio.wait_for(gather_results(futures, 10.0), 15.0)
+    await batcher.close()
+    assert run.calls == 2 and [r.output.tolist()[1] for r in results] == [1, 2, 3, 4]
+    assert [r.batch_size for r in results] == [2, 2, 2, 2]
+
+
+class Concurrency:
+    """A model stand-in that records the most calls in progress at once; calls wait for `gate`."""
+
+    def __init__(self, gate: threading.Event) -> None:
+        self.gate, self.lock = gate, threading.Lock()
+        self.active = self.most = 0
+
+    def __call__(self, sequences):
+        with self.lock:
+            self.active += 1
+            self.most = max(self.most, self.active)
+        assert self.gate.wait(timeout=10)
+        with self.lock:
+            self.active -= 1
+        return np.array([[len(s), sum(s)] for s in sequences], dtype=np.float32)
+
+
+async def test_one_runner_runs_one_batch_at_a_time():
+    gate = threading.Event()
+    run = Concurrency(gate)
+    batcher = make_batcher(run, max_items=1, max_wait_ms=0.0)
+    batcher.start()
+    futures = batcher.submit([[1]]) + batcher.submit([[2]])
+    await asyncio.sleep(0.2)  # room for a second call to start, were it allowed to
+    gate.set()
+    await asyncio.wait_for(gather_results(futures, 10.0), 15.0)
+    await batcher.close()
+    assert run.most == 1
