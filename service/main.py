@@ -51,9 +51,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         check_readable(settings.model_repository, settings.models)
         if settings.workers > 1:  # the model process loads the models; the workers only tokenizers
-            status = run_workers(settings)
+            status, message = run_workers(settings)
             if status:
-                _fail("the model process died; the server stopped (see the log above)", status)
+                _fail(message, status)
             return
         settings = runner_settings(settings, cores, ort.get_available_providers())
         models = load_models(settings)

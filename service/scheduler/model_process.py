@@ -105,7 +105,7 @@ async def _serve(settings: Settings, models: LoadedModels, socket_path: str, rin
             try:
                 warm_up.result()
             except WarmUpError as exc:
-                log.critical("model process: start-up stopped: %s", exc)
+                parent.send(("fatal", f"start-up stopped: {exc}"))
                 return 1
             news = Readiness(ready=True, failed=dict(state.models.failed))
             for port in list(ports):

@@ -90,9 +90,9 @@ def _start_model_process(settings: Settings, socket_path: str, ring_prefix: str)
     return process, ours
 
 
-def run_workers(settings: Settings) -> int:
+def run_workers(settings: Settings) -> tuple[int, str]:
     """Serve with `settings.workers` HTTP workers and one model process until SIGTERM / SIGINT.
-    Returns the exit status: 0, or MODEL_PROCESS_DIED."""
+    Returns the exit status and why: (0, ""), (1, the warm-up's failure) or MODEL_PROCESS_DIED."""
     check_room(settings)
     folder = Path(tempfile.mkdtemp(prefix="serve-"))  # private: mode 0700
     metrics_folder = folder / "metrics"
@@ -100,7 +100,7 @@ def run_workers(settings: Settings) -> int:
     os.environ[MULTIPROC_ENV] = str(metrics_folder)
     socket_path = str(folder / "model.sock")
     ring_prefix = f"serve-{os.getpid()}-"
-    died = threading.Event()
+    ended: list[tuple[int, str]] = []  # how the model process ended, when it did so by itself
     try:
         process, pipe = _start_model_process(settings, socket_path, ring_prefix)
         config = uvicorn.Config(
@@ -113,10 +113,16 @@ def run_workers(settings: Settings) -> int:
 
         def watch() -> None:
             wait([process.sentinel])
-            if not stopping.is_set():
+            if stopping.is_set():
+                return
+            fatal = _last_word(pipe)
+            if fatal is not None:  # it stopped itself: a model failed its warm-up
+                ended.append((1, fatal))
+            else:
                 log.critical("the model process died (exit code %s); stopping the workers", process.exitcode)
-                died.set()
-                supervisor.should_exit.set()
+                ended.append((MODEL_PROCESS_DIED, f"the model process died (exit code {process.exitcode}); "
+                              "the server stopped"))
+            supervisor.should_exit.set()
 
         threading.Thread(target=watch, name="model-process-watch", daemon=True).start()
         log.info("starting %d HTTP workers; model process %d", settings.workers, process.pid)
@@ -135,7 +141,18 @@ def run_workers(settings: Settings) -> int:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         remove_rings(ring_prefix)
-    return MODEL_PROCESS_DIED if died.is_set() else 0
+    return ended[0] if ended else (0, "")
+
+
+def _last_word(pipe) -> str | None:
+    """The model process's fatal message, if it sent one before it ended."""
+    try:
+        if pipe.poll():
+            kind, message = pipe.recv()
+            return message if kind == "fatal" else None
+    except (EOFError, OSError):
+        pass
+    return None
 
 
 def _forget(pid: int | None) -> None:
