@@ -123,8 +123,7 @@ def served(repository: Path, model: str, variant: str, providers: list[str], tex
     args = ["-m", "service", "--model-repository", str(repository), "--models", model,
             "--sentiment-model", model, "--variant", variant, "--providers", ",".join(providers),
             "--log-level", "warning"]
-    if workers > 1:
-        args += ["--workers", str(workers)]
+    args += ["--workers", str(workers)]  # explicit: the server's default is one worker per core
     bodies = request_bodies(texts, per_request)
     rows = []
     pinning = pinning or {}
