@@ -10,8 +10,8 @@ called (the service turns unready); nothing waits for an answer that cannot come
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
+import pickle
 import socket
 from typing import Callable, Sequence
 
@@ -67,15 +67,13 @@ class ModelProcessClient:
         kind, payload = read_message(self._sock)
         if kind != CONTROL:
             raise ConnectionError("the model process did not start the connection with its welcome")
-        import pickle
-
         self.welcome: Welcome = pickle.loads(payload)
         self._requests, self._responses = ring.attach(self.welcome.requests), ring.attach(self.welcome.responses)
         self.batchers = {
             name: RemoteBatcher(self, i, name, self.welcome.descriptions[name].limits, queue_limit)
             for i, name in enumerate(self.welcome.models)
         }
-        self._ids = itertools.count()
+        self._next_item = 0  # the number of the next item this worker sends
         self._inflight: dict[int, tuple[asyncio.Future, RemoteBatcher]] = {}
         self._cancelled: list[int] = []
         self.ready = self.welcome.ready
@@ -95,9 +93,7 @@ class ModelProcessClient:
             raise ShuttingDown(f"model {batcher.name!r} is shutting down")
         if self.gone or self.link is None:
             raise ModelProcessGone("the model process is not running")
-        first = next(self._ids)
-        for _ in range(len(sequences) - 1):
-            next(self._ids)
+        first = self._next_item
         try:
             self.link.put(frames.submit(index, first, sequences))
         except ring.RingFull:
@@ -110,6 +106,7 @@ class ModelProcessClient:
             future.add_done_callback(lambda f, item=item: self._settled(item, f))
             self._inflight[item] = (future, batcher)
             futures.append(future)
+        self._next_item += len(sequences)
         batcher.depth += len(sequences)
         return futures
 

@@ -115,16 +115,23 @@ def _post_all(url: str, count: int, timeout: float) -> list:
     return outcomes, threads
 
 
+def _serve_with_queued(repository, tmp_path, count: int, max_wait_ms: int):
+    """`serve --workers 2` with `count` requests waiting in the model process for company:
+    (process, its log file, each request's outcome once its thread ends, the threads)."""
+    url, process, log = start_serve(repository, tmp_path, "--workers", "2", "--max-wait-ms", str(max_wait_ms),
+                                    "--max-batch-items", "64")
+    wait_for(lambda: _ready(url), 60)
+    outcomes, threads = _post_all(url, count, timeout=30)
+    depth = 'serve_queue_depth_items{model="sentiment"}'
+    wait_for(lambda: depth in (t := httpx.get(f"{url}/metrics", timeout=5).text) and _total(t, depth) == count, 10)
+    return url, process, log, outcomes, threads
+
+
 @pytest.mark.slow
 def test_sigterm_answers_every_accepted_request_before_the_model_process_stops(repository, tmp_path):
-    url, process, log = start_serve(repository, tmp_path, "--workers", "2", "--max-wait-ms", "1500",
-                                    "--max-batch-items", "64")
+    url, process, log, outcomes, threads = _serve_with_queued(repository, tmp_path, 6, 1500)
     try:
-        wait_for(lambda: _ready(url), 60)
-        outcomes, threads = _post_all(url, 6, timeout=30)
-        depth = 'serve_queue_depth_items{model="sentiment"}'
-        wait_for(lambda: depth in (t := httpx.get(f"{url}/metrics", timeout=5).text) and _total(t, depth) == 6, 10)
-        process.send_signal(signal.SIGTERM)  # all six wait in the model process for company
+        process.send_signal(signal.SIGTERM)
         for thread in threads:
             thread.join(40)
         assert outcomes == [200] * 6
@@ -138,18 +145,17 @@ def test_sigterm_answers_every_accepted_request_before_the_model_process_stops(r
 
 @pytest.mark.slow
 def test_a_killed_model_process_fails_waiting_requests_and_stops_the_server(repository, tmp_path):
-    url, process, log = start_serve(repository, tmp_path, "--workers", "2", "--max-wait-ms", "20000",
-                                    "--max-batch-items", "64")
+    url, process, log, outcomes, threads = _serve_with_queued(repository, tmp_path, 8, 20000)
     try:
-        wait_for(lambda: _ready(url), 60)
-        outcomes, threads = _post_all(url, 8, timeout=30)
-        depth = 'serve_queue_depth_items{model="sentiment"}'
-        wait_for(lambda: depth in (t := httpx.get(f"{url}/metrics", timeout=5).text) and _total(t, depth) == 8, 10)
         os.kill(_model_process_pid(tmp_path / "serve.log"), signal.SIGKILL)
         for thread in threads:
             thread.join(40)
         assert not any(thread.is_alive() for thread in threads)  # nothing hangs
         assert outcomes == [503] * 8  # answered at once, long before their 20 s wait
+        try:  # not ready from then on (or no longer listening, as the workers stop)
+            assert httpx.get(f"{url}/readyz", timeout=5).status_code == 503
+        except httpx.TransportError:
+            pass
         assert process.wait(timeout=30) == 3  # the supervisor stops: the orchestrator restarts it
     finally:
         if process.poll() is None:
