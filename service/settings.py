@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     )
     max_wait_ms: float | None = Field(
         None, ge=0, description="Longest wait after the first pending item before a partial batch "
-        "runs (default: 5 on CPU, 2 on CUDA).",
+        "runs (default: 0 on CPU, where batches gather while the runners are busy; 2 on CUDA).",
     )
     queue_limit: int = Field(1024, ge=1, description="Most pending items per model; beyond it: 429.")
     request_timeout_s: float = Field(

@@ -1,7 +1,10 @@
 """Batching limits per execution provider, and the settings that override them.
 
-On a CPU a model call costs about its padded tokens, so batches stay modest and padding is bounded;
-on a GPU a call of 128 items costs little more than one of 8 and padding is nearly free, while
+On a CPU a model call costs about its padded tokens, so batches stay modest and padding is bounded,
+and a free runner does not wait for company (`max_wait_s` 0): with one runner per core, items
+gather while the runners are busy, and a lone request runs at once (measured in docs/RESULTS.md,
+"Serving: one model process": the 5 ms wait of before cost a lone request 5 ms and bought no
+throughput at 16 or 64 connections); on a GPU a call of 128 items costs little more than one of 8 and padding is nearly free, while
 every call has a fixed launch cost, so batches are larger, the padding bound is off and the wait
 for company is short (the call itself takes a few milliseconds). Each value can be overridden
 (`--max-batch-items`, `--max-batch-tokens`, `--max-batch-padding`, `--max-wait-ms`).
@@ -16,7 +19,7 @@ from service.runtime.loading import CPU, CUDA
 from service.settings import Settings
 
 PROVIDER_LIMITS: dict[str, BatchLimits] = {
-    CPU: BatchLimits(max_items=32, max_tokens=8192, max_wait_s=0.005, max_padding=0.2),
+    CPU: BatchLimits(max_items=32, max_tokens=8192, max_wait_s=0.0, max_padding=0.2),
     CUDA: BatchLimits(max_items=128, max_tokens=32768, max_wait_s=0.002, max_padding=1.0),
 }
 
