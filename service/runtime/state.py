@@ -149,11 +149,9 @@ class ServiceState:
             raise WarmUpError("the model process stopped before it was ready")
         for name, message in readiness.failed.items():
             if name in self.models.runtimes:
-                runtime = self.models.runtimes.pop(name)
-                self.batchers.pop(name, None)
-                self.warmed.pop(name, None)
-                self.metrics.model_info.remove(name, runtime.task, runtime.variant, runtime.provider)
-            self.models.failed[name] = message
+                await self._drop(name, message)
+            else:
+                self.models.failed[name] = message
         for name in self.models.runtimes:
             self.warmed[name] = "ready"
         self.ready = True

@@ -157,9 +157,7 @@ class ModelProcessClient:
         """Disconnect (after the worker's requests are answered)."""
         self._closing = True
         if self.link is not None:
-            self.link.close()
-            self.link.writer.release()
-            self.link.reader.release()
+            self.link.close()  # releases its views of the rings
         else:
             self._sock.close()
         for shm in (self._requests, self._responses):

@@ -185,5 +185,7 @@ class Link:
             if self._writing:
                 self._loop.remove_writer(self.sock.fileno())
         self.sock.close()
+        self.writer.release()
+        self.reader.release()
         if notify:
             self._on_closed()

@@ -96,7 +96,6 @@ async def _serve(settings: Settings, models: LoadedModels, socket_path: str, rin
     loop.add_reader(listener.fileno(), accept)
     loop.add_reader(parent.fileno(), from_parent)
     parent.send(("loaded", {n: m.folder for n, m in describe(state).items()}, dict(models.failed)))
-    code = 0
     try:
         warm_up = loop.create_task(state.warm_up())
         waiting = {warm_up, loop.create_task(stop.wait())}
@@ -121,5 +120,5 @@ async def _serve(settings: Settings, models: LoadedModels, socket_path: str, rin
         for port in list(ports):
             port.close()
         state.metrics.close_worker(os.getpid())
-    return code
+    return 0
 

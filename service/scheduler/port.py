@@ -95,9 +95,7 @@ class WorkerPort:
         self.link.close()
         self._closed()
 
-    def _release(self) -> None:
-        self.link.writer.release()
-        self.link.reader.release()
+    def _release(self) -> None:  # the link, closed by now, has released its views of the rings
         for shm in (self._requests, self._responses):
             try:
                 ring.destroy(shm)

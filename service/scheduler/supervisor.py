@@ -69,20 +69,15 @@ def _start_model_process(settings: Settings, socket_path: str, ring_prefix: str)
                               name="model-process", daemon=False)
     process.start()
     theirs.close()
-    while True:  # wait for its first word, or its end
-        ready = wait([ours, process.sentinel])
-        if ours in ready:
-            try:
-                message = ours.recv()
-            except EOFError:
-                message = ("error", "the model process ended while loading the models")
-            break
-        if process.sentinel in ready:
-            message = ("error", f"the model process ended while loading the models (exit code {process.exitcode})")
-            break
-    if message[0] == "error":
+    wait([ours, process.sentinel])  # its first word, or its end
+    try:
+        message = ours.recv() if ours.poll() else None
+    except EOFError:
+        message = None
+    if message is None or message[0] == "error":
         process.join(timeout=10)
-        raise ModelFolderError(message[1])
+        raise ModelFolderError(message[1] if message else
+                               f"the model process ended while loading the models (exit code {process.exitcode})")
     _, folders, failed = message
     for name, problem in failed.items():
         log.warning("model %s skipped: %s", name, problem)
