@@ -47,6 +47,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python3 -m venv /opt/venv
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY modelfolder ./modelfolder
 COPY service ./service
 # Install, then check that the service imports and that torch did not come along.
 RUN if [ -n "$PIP_CERT" ]; then export PIP_CERT; else unset PIP_CERT; fi \
@@ -91,6 +92,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN pip install "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX_URL}"
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY modelfolder ./modelfolder
 COPY service ./service
 COPY distill ./distill
 RUN pip install ".[distill]"

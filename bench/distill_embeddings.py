@@ -50,7 +50,7 @@ def run_embeddings(teacher: str, data_dir: Path, out: Path, limits: Limits = Lim
     from distill.tasks.embeddings.data import EmbeddingDataConfig
     from distill.tasks.embeddings.task import EmbeddingOptions
     from distill.trainer import TrainConfig
-    from service.manifest import FEATURE_EXTRACTION
+    from modelfolder.manifest import FEATURE_EXTRACTION
 
     sts = Path(data_dir) / STS_FILE
     start = time.perf_counter()

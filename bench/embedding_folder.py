@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from bench.peers import write_tokenizer_files  # noqa: E402
 from distill.export.graph import optimize_bert, quantize_int8  # noqa: E402
 from distill.tasks.embeddings.sts import read_sts  # noqa: E402
-from service.manifest import (  # noqa: E402
+from modelfolder.manifest import (  # noqa: E402
     SCHEMA_VERSION, TASK_OUTPUTS, Manifest, Variant, VariantValidation, sha256_file, write_manifest,
 )
 

@@ -161,7 +161,7 @@ class ModelFolder:
     """The folder under test and the ONNX file this service serves from it on CPU."""
 
     path: Path
-    manifest: Any  # service.manifest.Manifest
+    manifest: Any  # modelfolder.manifest.Manifest
     variant: str
     file: str
     precision: str
@@ -169,7 +169,7 @@ class ModelFolder:
 
 def served_variant(folder: Path, preference: str) -> ModelFolder:
     """Read the manifest and pick the variant as `python -m service --variant <preference>` on CPU."""
-    from service.manifest import CLASSIFICATION, ModelFolderError, read_manifest
+    from modelfolder.manifest import CLASSIFICATION, ModelFolderError, read_manifest
     from service.runtime.loading import CPU, choose_variant
 
     try:

@@ -18,7 +18,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from service.app import create_app, log_fatal, setup_logging
-from service.manifest import ModelFolderError
+from modelfolder.manifest import ModelFolderError
 from service.runtime.readable import check_readable
 from service.runtime.runners import available_cores, runner_settings, worker_count
 from service.settings import settings_from_cli

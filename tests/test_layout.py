@@ -1,5 +1,7 @@
-"""The shape of the two packages: no import cycles (imports inside functions count too), no module
-over 300 lines, and sub-packages rather than groups of modules sharing a name prefix."""
+"""The shape of the project: the contract package imported by both halves and importing neither,
+the offline half never importing the online one, no import cycles between modules nor between the
+folders of a half (imports inside functions count too), no module over 300 lines, and sub-packages
+rather than groups of modules sharing a name prefix."""
 
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("distill", "service")
+PACKAGES = ("modelfolder", "distill", "service", "bench")
+# What each top-level package may import of the others: arrows point down only.
+ALLOWED = {"modelfolder": set(), "distill": {"modelfolder"}, "service": {"modelfolder"},
+           "bench": {"modelfolder", "distill", "service"}}
 MAX_LINES = 300
 
 
@@ -80,6 +85,39 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_no_import_cycles():
     assert _cycle(_graph()) is None
+
+
+def _unit(module: str) -> str:
+    """The folder a module counts in: its first sub-package (`service.runtime`), or itself when it
+    sits at the top of its package (`service.app`)."""
+    return ".".join(module.split(".")[:2])
+
+
+def _unit_graph() -> dict[str, set[str]]:
+    units: dict[str, set[str]] = defaultdict(set)
+    for module, targets in _graph().items():
+        units[_unit(module)] |= {_unit(t) for t in targets if _unit(t) != _unit(module)}
+    return units
+
+
+def test_packages_import_only_the_packages_below_them():
+    wrong = sorted(f"{module} -> {target}" for module, targets in _graph().items() for target in targets
+                   if (a := module.split(".")[0]) != (b := target.split(".")[0]) and b not in ALLOWED[a])
+    assert wrong == []
+
+
+def test_the_folders_of_each_package_form_no_circle():
+    """Within distill/ and service/, no folder (or top-level module) reaches back to one that
+    reaches it: every arrow between folders points one way."""
+    assert _cycle(_unit_graph()) is None
+
+
+def test_the_folder_cycle_finder_sees_a_circle_through_sub_folders():
+    graph = {"service.a.x": {"service.b.y"}, "service.b.z": {"service.a"}, "service.a": set()}
+    units: dict[str, set[str]] = defaultdict(set)
+    for module, targets in graph.items():
+        units[_unit(module)] |= {_unit(t) for t in targets if _unit(t) != _unit(module)}
+    assert _cycle(units) == ["service.a", "service.b", "service.a"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -28,7 +28,7 @@ from distill.tasks.question_answering.recipe import QARecipe
 from distill.tasks.question_answering.recipe import expected_seconds as expected_seconds_qa
 from distill.tasks.registry import get_task
 from distill.trainer import TrainConfig
-from service.manifest import CLASSIFICATION, FEATURE_EXTRACTION, QUESTION_ANSWERING
+from modelfolder.manifest import CLASSIFICATION, FEATURE_EXTRACTION, QUESTION_ANSWERING
 
 # Measured on 2 idle CPU cores, batch 32, max_seq_len 64, Rotten Tomatoes sentences (the whole
 # build took 616 s): seconds per optimiser step of teacher fine-tuning (240 steps, 215 s), of

@@ -6,7 +6,7 @@ validation split: the traced graph and the optimised graph must match the studen
 1e-4 with identical predictions (`ParityError` otherwise); INT8 is scored with the task's metric
 against fp32; fp16 is run where CUDA exists. A seeded sample of the validation inputs (token ids,
 `validation_sample.jsonl`) goes into the folder too, so that where fp16 could not be validated the
-service checks it against fp32 on the GPU it runs on (`service.runtime.variant_check`). What differs between tasks (the validation inputs,
+service checks it against fp32 on the GPU it runs on (`modelfolder.variants`). What differs between tasks (the validation inputs,
 the reference outputs, the chain's rows, the manifest's task fields) is asked of the student's
 task (`distill.tasks`); this module never looks at the task's name. Everything is staged in a hidden sibling folder that is moved
 into place only at the end, so a failed export leaves nothing that looks finished.
@@ -34,7 +34,7 @@ from distill.student_info import info_path, read_info
 from distill.tasks.registry import get_task
 
 if TYPE_CHECKING:
-    from service.manifest import Manifest
+    from modelfolder.manifest import Manifest
 
 log = logging.getLogger(__name__)
 STAGING = ".distill-export-staging"  # beside the output; one level down, so never discovered
@@ -96,7 +96,7 @@ def build_variants(student: Student, inputs: Any, folder: Path, config: ExportCo
 
 def make_manifest(name: str, student: Student, variants: dict[str, BuiltVariant],
                   config: ExportConfig, folder: Path, sample: Any = None) -> Manifest:
-    from service.manifest import SCHEMA_VERSION, TASK_OUTPUTS, TOKENIZER_FILE, Manifest, sha256_file
+    from modelfolder.manifest import SCHEMA_VERSION, TASK_OUTPUTS, TOKENIZER_FILE, Manifest, sha256_file
 
     info = student.info
     return Manifest.model_validate({
@@ -144,9 +144,9 @@ def _move_into_place(staging: Path, target: Path, overwrite: bool) -> None:
 
 
 def export_model_folder(config: ExportConfig) -> Manifest:
-    """Export, check, and write the model folder; returns its `service.manifest.Manifest`."""
-    from service.manifest import load_model_folder, write_manifest
-    from service.runtime.validation_sample import write_sample
+    """Export, check, and write the model folder; returns its `modelfolder.manifest.Manifest`."""
+    from modelfolder.manifest import load_model_folder, write_manifest
+    from modelfolder.sample import write_sample
 
     unknown = set(config.variants) - set(VARIANTS)
     if unknown:

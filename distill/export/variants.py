@@ -20,7 +20,7 @@ import numpy as np
 from distill.export import graph
 from distill.export.inputs import Batch
 from distill.export.parity import Comparison, Outputs, check, collect, compare
-from service.runtime.variant_check import MAX_ABS_DIFF as FP16_MAX_ABS_DIFF
+from modelfolder.variants import MAX_ABS_DIFF as FP16_MAX_ABS_DIFF
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class BuiltVariant:
     fusions: dict[str, int] = field(default_factory=dict)
 
     def manifest_entry(self) -> dict[str, Any]:
-        from service.manifest import describe_file
+        from modelfolder.manifest import describe_file
 
         return {
             **describe_file(self.path.parent, self.path.name),

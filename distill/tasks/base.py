@@ -58,7 +58,7 @@ TaskData = Any  # the task's data: `.train`, `.validation` and `.description` (a
 class Task(Protocol):
     """The hooks, grouped: identity, settings and data, models, training, evaluation, export."""
 
-    name: str  # the task name of the model-folder contract (service.manifest.TASKS)
+    name: str  # the task name of the model-folder contract (modelfolder.manifest.TASKS)
     metrics: tuple[tuple[str, str], ...]  # report row key and name for people, in table order
     headline: str  # the metric that summaries, retention and the INT8 verdict speak of
     validation_file: str  # the student's validation split, in the student folder

@@ -1,5 +1,5 @@
 """The one registry of tasks, keyed by the task names of the model-folder contract
-(`service.manifest.TASKS`). Adding a task: one sub-package implementing `base.Task`, one entry here."""
+(`modelfolder.manifest.TASKS`). Adding a task: one sub-package implementing `base.Task`, one entry here."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from distill.tasks.question_answering.task import QuestionAnsweringTask
 from distill.tasks.regression.task import RegressionTask
 from distill.tasks.token_classification.task import TokenClassificationTask
 from distill.tasks.text.data import DataConfig, detect_task
-from service.manifest import CLASSIFICATION, TOKEN_CLASSIFICATION
+from modelfolder.manifest import CLASSIFICATION, TOKEN_CLASSIFICATION
 
 DEFAULT_TASK = CLASSIFICATION
 

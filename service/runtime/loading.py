@@ -14,10 +14,10 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from service.batching.priority import call_at_priority, task_nice
-from service.manifest import Manifest, ModelFolderError, Variant, load_model_folder
+from modelfolder.manifest import Manifest, ModelFolderError, Variant, load_model_folder
 from service.runtime.model import ModelRuntime, check_capacity
-from service.runtime.validation_sample import read_sample
-from service.runtime.variant_check import AgreementRule, VariantCheck, check_variant
+from modelfolder.sample import read_sample
+from modelfolder.variants import AgreementRule, VariantCheck, check_variant
 from service.settings import Settings
 from service.tasks.base import ServingTask
 from service.tasks.registry import get_task
@@ -149,7 +149,7 @@ def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
     """Check a model folder and build its runtime; raises ModelFolderError naming the problem.
 
     A variant the export could not validate is checked against fp32 on the folder's validation
-    sample first (`service.runtime.variant_check`): auto moves on to the next candidate when it fails or
+    sample first (`modelfolder.variants`): auto moves on to the next candidate when it fails or
     cannot be checked; an explicitly requested variant that fails stops the load."""
     folder = Path(folder)
     manifest = load_model_folder(folder, verify_checksums=settings.verify_checksums)

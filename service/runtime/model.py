@@ -15,8 +15,8 @@ import onnxruntime as ort
 from tokenizers import Encoding, Tokenizer
 
 from service.batching.shapes import bucket_length, bucket_size
-from service.manifest import Manifest, ModelFolderError
-from service.runtime.variant_check import VariantCheck
+from modelfolder.manifest import Manifest, ModelFolderError
+from modelfolder.variants import VariantCheck
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from service.manifest import ModelFolderError
+from modelfolder.manifest import ModelFolderError
 
 
 class UnreadableModelFile(ModelFolderError):

@@ -11,7 +11,7 @@ from pathlib import Path
 from service.batching.limits import batch_limits
 from service.batching.batcher import Batcher
 from service.errors import InvalidInput, ModelNotFound, NotReady
-from service.manifest import ModelFolderError, discover_model_folders
+from modelfolder.manifest import ModelFolderError, discover_model_folders
 from service.metrics import Metrics
 from service.batching.priority import lower_priority, task_nice
 from service.runtime.loading import load_runtime

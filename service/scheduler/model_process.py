@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 
 import onnxruntime as ort
 
-from service.manifest import ModelFolderError
+from modelfolder.manifest import ModelFolderError
 from service.runtime.runners import available_cores, runner_settings
 from service.metrics import MULTIPROC_ENV, Metrics
 from service.runtime.state import LoadedModels, ServiceState, WarmUpError, load_models

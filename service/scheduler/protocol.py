@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from service.batching.policy import BatchLimits
-from service.runtime.variant_check import VariantCheck
+from modelfolder.variants import VariantCheck
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
-from service.manifest import ModelFolderError
+from modelfolder.manifest import ModelFolderError
 from service.metrics import MULTIPROC_ENV
 from service.scheduler.model_process import model_process_main
 from service.scheduler.ring import remove_rings

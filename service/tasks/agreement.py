@@ -1,4 +1,4 @@
-"""The agreement rules of the start-up check (`service.runtime.variant_check`): what "the candidate
+"""The agreement rules of the start-up check (`modelfolder.variants`): what "the candidate
 variant decides as fp32 does" means for each kind of output."""
 
 from __future__ import annotations

@@ -21,10 +21,10 @@ from pydantic import BaseModel
 
 from service.batching.batcher import ItemResult
 from service.errors import InputTooLong
-from service.manifest import Manifest
+from modelfolder.manifest import Manifest
 from service.metrics import Metrics
 from service.runtime.model import ModelRuntime
-from service.runtime.variant_check import AgreementRule
+from modelfolder.variants import AgreementRule
 from service.settings import Settings
 from service.v2.protocol import Datatype, Parameters
 
@@ -113,7 +113,7 @@ class ServingTask(ABC):
     """One contract task as the service serves it. Subclasses set the class attributes and
     implement `answer`, `tensors` and `infer_v2`."""
 
-    name: ClassVar[str]  # the contract's task name (service.manifest)
+    name: ClassVar[str]  # the contract's task name (modelfolder.manifest)
     endpoints: ClassVar[tuple[Endpoint, ...]]  # the /v1 routes; the first is the page's
     form: ClassVar[str]  # the page's form for the task (service/web/static/playground.js FORMS)
     card_metrics: ClassVar[tuple[tuple[str, str], ...]]  # report row key, name for people

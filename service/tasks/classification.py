@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from service.batching.batcher import ItemResult
-from service.manifest import CLASSIFICATION, Manifest
+from modelfolder.manifest import CLASSIFICATION, Manifest
 from service.tasks.agreement import SameBest
 from service.tasks.base import Columns, OutputTensor
 from service.tasks.scores import ScoreFunction, classification_scores

@@ -1,4 +1,4 @@
-"""The serving tasks by the contract's task names (`service.manifest`): the only place a task name
+"""The serving tasks by the contract's task names (`modelfolder.manifest`): the only place a task name
 selects code on the online side. Routes, the runtime and the page ask `get_task`."""
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.batching.batcher import ItemResult
-from service.manifest import REGRESSION, Manifest
+from modelfolder.manifest import REGRESSION, Manifest
 from service.tasks.agreement import WithinTolerance
 from service.tasks.base import Columns, OutputTensor
 from service.tasks.scores import ScoreFunction, apply_function

@@ -9,7 +9,7 @@ from distill import report as reporting
 from distill.cli.common import print_summary
 from distill.estimate import StepTimer, duration
 from distill.tasks.registry import get_task
-from service.manifest import QUESTION_ANSWERING
+from modelfolder.manifest import QUESTION_ANSWERING
 
 
 def _row(name: str, f1: float, device: str) -> dict:

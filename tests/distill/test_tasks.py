@@ -11,7 +11,7 @@ from distill.losses import LossWeights, distillation_loss, soft_target_loss
 from distill.tasks.base import Task
 from distill.tasks.classification.metrics import macro_f1
 from distill.tasks.registry import DEFAULT_TASK, UnknownTaskError, get_task, registry
-from service.manifest import TASKS
+from modelfolder.manifest import TASKS
 
 HOOKS = [name for name, value in vars(Task).items() if inspect.isfunction(value) and not name.startswith("_")]
 ATTRIBUTES = list(Task.__annotations__)

@@ -57,7 +57,7 @@ def test_run_reproduces_the_recorded_fingerprint(sts_run):
 
 
 def test_the_model_folder_follows_the_contract(sts_run):
-    from service.manifest import load_model_folder
+    from modelfolder.manifest import load_model_folder
 
     manifest = load_model_folder(sts_run / "model")
     assert manifest.task == "feature-extraction" and manifest.outputs == ["embedding"] and manifest.labels == []

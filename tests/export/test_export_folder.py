@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from service.manifest import SCHEMA_VERSION, TASK_OUTPUTS, load_model_folder, sha256_file
+from modelfolder.manifest import SCHEMA_VERSION, TASK_OUTPUTS, load_model_folder, sha256_file
 from tests.export.conftest import fast_config
 
 
@@ -75,7 +75,7 @@ SERVE_WITHOUT_TORCH = textwrap.dedent("""
     sys.modules["transformers"] = None
     import onnxruntime as ort
     from tokenizers import Tokenizer
-    from service.manifest import load_model_folder
+    from modelfolder.manifest import load_model_folder
     folder = sys.argv[1]
     manifest = load_model_folder(folder)
     tok = Tokenizer.from_file(f"{folder}/{manifest.tokenizer}")

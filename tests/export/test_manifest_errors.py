@@ -1,4 +1,4 @@
-"""Every way service.manifest refuses a damaged model folder, with the message naming the file."""
+"""Every way modelfolder.manifest refuses a damaged model folder, with the message naming the file."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.manifest import ModelFolderError, discover_model_folders, load_model_folder
+from modelfolder.manifest import ModelFolderError, discover_model_folders, load_model_folder
 
 
 def _edit_manifest(folder: Path, **changes) -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from service.manifest import ModelFolderError, load_model_folder, read_manifest, write_manifest
+from modelfolder.manifest import ModelFolderError, load_model_folder, read_manifest, write_manifest
 from service.runtime.loading import CPU, CUDA, load_runtime, variant_candidates
 from service.settings import Settings
-from service.runtime.validation_sample import read_sample
-from service.runtime.variant_check import CheckLimits, check_variant
+from modelfolder.sample import read_sample
+from modelfolder.variants import CheckLimits, check_variant
 from service.tasks.registry import get_task
 
 
@@ -58,7 +58,7 @@ def _negated_logits(fp32: Path, target: Path) -> tuple[str, int]:
     import onnx
     from onnx import helper
 
-    from service.manifest import sha256_file
+    from modelfolder.manifest import sha256_file
 
     model = onnx.load(str(fp32))
     graph = model.graph

@@ -9,7 +9,7 @@ import pytest
 
 from distill.export.graph import cuda_available
 from distill.export.variants import AccuracyDropWarning, VariantSettings
-from service.manifest import load_model_folder
+from modelfolder.manifest import load_model_folder
 from tests.export.conftest import fast_config
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from distill.tasks.question_answering.export import span_array
-from service.manifest import load_model_folder
+from modelfolder.manifest import load_model_folder
 
 
 def test_span_array_packs_both_outputs_and_hides_padding():

@@ -1,7 +1,7 @@
 """Tiny, honest model folders for the service tests (and for a dry run of bench/load.py).
 
 A random 2-layer DistilBERT classifier (dim 32) is exported to ONNX with torch.onnx and written
-with its tokenizer.json and a manifest from `service.manifest`. Built in about a second; nothing
+with its tokenizer.json and a manifest from `modelfolder.manifest`. Built in about a second; nothing
 is downloaded. Uses torch and transformers, which the service itself never imports.
 """
 
@@ -11,7 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
-from service.manifest import (
+from modelfolder.manifest import (
     SCHEMA_VERSION, TASK_OUTPUTS, Manifest, Variant, VariantValidation, sha256_file, write_manifest,
 )
 from tests.tiny import write_tokenizer

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.manifest import ModelFolderError
+from modelfolder.manifest import ModelFolderError
 from service.settings import settings_from_cli
 from service.runtime.state import load_models
 from tests.service.conftest import make_settings, serving

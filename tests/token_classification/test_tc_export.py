@@ -8,8 +8,8 @@ import pytest
 
 from distill.tasks.token_classification.export import token_array
 from tests.export.conftest import fast_config
-from service.manifest import load_model_folder
-from service.runtime.validation_sample import read_sample
+from modelfolder.manifest import load_model_folder
+from modelfolder.sample import read_sample
 
 TAGS = ["O", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-PER", "I-PER"]
 

@@ -15,7 +15,7 @@ from distill.tasks.classification import export, models
 from distill.tasks.classification.data import LabelledData, Split, load_data
 from distill.tasks.classification.metrics import METRICS, accuracy, classification_metrics
 from distill.tasks.text.task import TextOptions, TextTask
-from service.manifest import CLASSIFICATION
+from modelfolder.manifest import CLASSIFICATION
 
 __all__ = ["ClassificationTask", "TextOptions"]
 

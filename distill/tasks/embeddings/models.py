@@ -55,7 +55,7 @@ class SentenceEmbedder(torch.nn.Module):
         write_pooling(folder, self.pooling, self.config.hidden_size)
 
     def settings(self) -> dict:
-        """The manifest's `embedding` block (service.manifest.EmbeddingSettings)."""
+        """The manifest's `embedding` block (modelfolder.manifest.EmbeddingSettings)."""
         return {"dimension": int(self.config.hidden_size), "pooling": self.pooling.mode,
                 "normalize": self.pooling.normalize}
 

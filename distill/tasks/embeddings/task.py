@@ -27,7 +27,7 @@ from distill.tasks.embeddings.losses import embedding_loss
 from distill.tasks.embeddings.pooling import read_pooling
 from distill.tasks.embeddings.sts import read_sts
 from distill.teacher import resolve_teacher
-from service.manifest import FEATURE_EXTRACTION
+from modelfolder.manifest import FEATURE_EXTRACTION
 
 STS_FILE = "validation_sts.jsonl"  # the STS pairs, in the student folder when the run had them
 METRICS = (("mean_cosine", "mean cosine to teacher"), ("spearman", "STS Spearman"))

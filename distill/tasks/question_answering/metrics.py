@@ -15,7 +15,7 @@ import numpy as np
 
 from distill.tasks.question_answering.data import QAExample
 from distill.tasks.question_answering.features import Windows
-from service.tasks.question_answering.spans import answer_bounds
+from modelfolder.spans import answer_bounds
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 _PUNCTUATION = set(string.punctuation)

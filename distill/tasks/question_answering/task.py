@@ -19,7 +19,7 @@ from distill.tasks.question_answering.features import WindowConfig, WindowDatase
 from distill.tasks.question_answering.losses import span_distillation_loss
 from distill.tasks.question_answering.metrics import SpanConfig
 from distill.tasks.question_answering.options import QAOptions, options_of, span_info, with_impossible
-from service.manifest import QUESTION_ANSWERING
+from modelfolder.manifest import QUESTION_ANSWERING
 
 QA_DEFAULTS = ("doc_stride", "max_question_len", "max_answer_len", "handle_impossible_answer")
 

@@ -16,7 +16,7 @@ from distill.tasks.regression.metrics import METRICS, pearson, regression_metric
 from distill.tasks.text import export as text_export
 from distill.tasks.text.data import Split
 from distill.tasks.text.task import TextTask
-from service.manifest import REGRESSION
+from modelfolder.manifest import REGRESSION
 
 
 def _predict(model, logits: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from distill.data import DataError
 from distill.tasks.text.readers import Columns
-from service.manifest import CLASSIFICATION, REGRESSION
+from modelfolder.manifest import CLASSIFICATION, REGRESSION
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from distill.tasks.token_classification.features import (
     IGNORE, TokenDataset, WindowConfig, check_window_config, make_windows,
 )
 from distill.tasks.token_classification.losses import token_distillation_loss
-from service.manifest import TOKEN_CLASSIFICATION
+from modelfolder.manifest import TOKEN_CLASSIFICATION
 
 
 class TokenClassificationTask:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from service.batching.batcher import ItemResult
 from service.errors import EMBEDDINGS_PATH
-from service.manifest import FEATURE_EXTRACTION, Manifest
+from modelfolder.manifest import FEATURE_EXTRACTION, Manifest
 from service.tasks.agreement import SameDirection
 from service.tasks.base import (
     Answered, Call, Columns, Endpoint, OutputTensor, ServingTask, TaskTensors, text_limits,

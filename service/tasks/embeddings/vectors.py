@@ -12,7 +12,7 @@ import numpy as np
 import orjson
 
 from service.errors import InvalidInput
-from service.manifest import Manifest
+from modelfolder.manifest import Manifest
 from service.tasks.base import EncodedJSON
 from service.tasks.embeddings.schemas import EncodingFormat
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from service.batching.batcher import ItemResult
 from service.errors import InvalidInput
-from service.manifest import QADefaults
+from modelfolder.manifest import QADefaults
 from service.settings import Settings
 from service.tasks.base import Call
 from service.tasks.question_answering.spans import best_answers, window_spans

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.batching.batcher import ItemResult
 from service.errors import InvalidInput
-from service.manifest import QUESTION_ANSWERING, Manifest
+from modelfolder.manifest import QUESTION_ANSWERING, Manifest
 from service.tasks.agreement import SameBest
 from service.tasks.base import Answered, Call, Columns, Endpoint, Limit, OutputTensor, ServingTask, TaskTensors
 from service.tasks.question_answering.pairs import Pair, answer_pairs, check_contexts, request_options, request_pairs

@@ -3,7 +3,7 @@
 Each pair is tokenized once, whole and untruncated, by the model's own tokenizer: its template
 places the special tokens, and every token comes with its sequence id (question 0, context 1,
 special None) and its character offsets into its own text. The windows are then cut here from
-those arrays, by the rule (`service.tasks.parts`) the `tokenizers` library applies to `truncation="only_second"` overflow
+those arrays, by the rule (`modelfolder.windows`) the `tokenizers` library applies to `truncation="only_second"` overflow
 with a stride (the rule the training windows of `distill` were made with): the context tokens are
 split into parts of `room` tokens starting every `room - doc_stride` tokens, until a part reaches
 the last context token; every window is the prefix (special tokens and the question, cut to
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.tasks.parts import part_ranges, resolve_stride
+from modelfolder.windows import part_ranges, resolve_stride
 
 DEFAULT_DOC_STRIDE = 128  # as the Hugging Face pipeline
 QUESTION, CONTEXT, SPECIAL = 0, 1, -1

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from service.batching.batcher import ItemResult
-from service.manifest import Manifest
+from modelfolder.manifest import Manifest
 from service.tasks.base import (
     Answered, Call, Columns, Endpoint, Limit, OutputTensor, ServingTask, TaskTensors, text_limits,
 )

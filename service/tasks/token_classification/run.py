@@ -11,7 +11,7 @@ import numpy as np
 
 from service.batching.batcher import ItemResult
 from service.errors import InvalidInput
-from service.manifest import TokenClassificationDefaults
+from modelfolder.manifest import TokenClassificationDefaults
 from service.tasks.base import Call
 from service.tasks.text.items import FieldName
 from service.tasks.text.run import OFF_LOOP_CHARS, check_texts

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.batching.batcher import ItemResult
-from service.manifest import TOKEN_CLASSIFICATION, Manifest, TokenClassificationDefaults
+from modelfolder.manifest import TOKEN_CLASSIFICATION, Manifest, TokenClassificationDefaults
 from service.tasks.agreement import SameTagPerToken
 from service.tasks.base import (
     Answered, Call, Columns, Endpoint, OutputTensor, ServingTask, TaskTensors, text_limits,

@@ -2,7 +2,7 @@
 
 Each text is tokenized once, whole, by the model's own tokenizer (its template places [CLS] and
 [SEP]). Its tokens are cut into parts of `max_seq_len - 2` tokens, neighbours sharing `stride`
-tokens (`service.tasks.parts`, the rule question answering cuts contexts by); every window is
+tokens (`modelfolder.windows`, the rule question answering cuts contexts by); every window is
 [CLS] + one part + [SEP]. A token that lies in several windows takes its logits from the one where
 it is farthest from a window edge, where the model saw the most of its context.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.tasks.parts import part_ranges, resolve_stride
+from modelfolder.windows import part_ranges, resolve_stride
 from service.tasks.token_classification.entities import TextTokens
 
 

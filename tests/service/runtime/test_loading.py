@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from service.manifest import ModelFolderError, load_model_folder
+from modelfolder.manifest import ModelFolderError, load_model_folder
 from service.runtime.loading import CPU, CUDA, choose_providers, choose_variant, load_runtime
 from tests.service.conftest import make_settings
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from service.runtime.variant_check import CheckLimits, check_variant
+from modelfolder.variants import CheckLimits, check_variant
 from service.tasks.embeddings.vectors import decode_vector
 from service.tasks.registry import get_task
 from tests.service.conftest import serving

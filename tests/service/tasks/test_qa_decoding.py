@@ -7,7 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from service.tasks.question_answering.spans import Span, WindowSpans, answer_bounds, best_answers, masked_softmax, window_spans
+from modelfolder.spans import answer_bounds
+from service.tasks.question_answering.spans import Span, WindowSpans, best_answers, masked_softmax, window_spans
 from service.runtime.model import second_segment
 
 CONTEXT = "alpha beta gamma delta epsilon"

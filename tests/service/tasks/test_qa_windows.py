@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from service.tasks.parts import part_ranges
+from modelfolder.windows import part_ranges
 from service.tasks.question_answering.windows import CONTEXT, PairTokens, WindowError, split_pair
 from tests.service.model_folders import QA_WORDS
 from tests.tiny import write_tokenizer

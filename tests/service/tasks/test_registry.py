@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-from service.manifest import TASKS as CONTRACT_TASKS, ModelFolderError
+from modelfolder.manifest import TASKS as CONTRACT_TASKS, ModelFolderError
 from service.runtime.loading import load_runtime
 from service.tasks import registry
 from service.tasks.base import ServingTask
@@ -48,7 +48,7 @@ def test_a_folder_of_a_task_this_version_does_not_serve_is_refused_by_name(token
 
 
 def test_no_module_outside_the_tasks_compares_task_names():
-    """Task names select code only in service/tasks/ (and the contract, service/manifest.py)."""
+    """Task names select code only in service/tasks/ (and the contract, modelfolder/manifest.py)."""
     import ast
     from pathlib import Path
 
@@ -59,7 +59,7 @@ def test_no_module_outside_the_tasks_compares_task_names():
         if path.name == "manifest.py" and path.parent == root or root / "tasks" in path.parents:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module == "service.manifest":
+            if isinstance(node, ast.ImportFrom) and node.module == "modelfolder.manifest":
                 found += [f"{path.name} imports {a.name}" for a in node.names if a.name in constants]
             if isinstance(node, ast.Compare):
                 literals = [c.value for c in (node.left, *node.comparators) if isinstance(c, ast.Constant)]

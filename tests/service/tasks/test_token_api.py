@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from service.runtime.variant_check import CheckLimits, check_variant
+from modelfolder.variants import CheckLimits, check_variant
 from service.tasks.registry import get_task
 from tests.service.conftest import serving
 from tests.service.model_folders import TOKEN_LABELS
@@ -179,9 +179,9 @@ def test_fp16_rule_same_tag_on_99_percent_of_tokens_and_logits_within_005():
 def test_an_unvalidated_variant_is_checked_per_token_at_start_up(token_repository, tmp_path):
     import shutil
 
-    from service.manifest import read_manifest, write_manifest
+    from modelfolder.manifest import read_manifest, write_manifest
     from service.runtime.loading import load_runtime
-    from service.runtime.validation_sample import write_sample
+    from modelfolder.sample import write_sample
     from tests.service.conftest import make_settings
     from tests.service.model_folders import _variant
 

@@ -2,7 +2,7 @@
 
 fp16 is exported for CUDA; on a machine without a GPU the export can only smoke-test it on the CPU
 provider, so its manifest entry says `unvalidated`. Where the service runs it on CUDA, it first
-runs the folder's validation sample (`service.runtime.validation_sample`) through both the candidate and
+runs the folder's validation sample (`modelfolder.sample`) through both the candidate and
 fp32 and uses the candidate only when the two agree by the task's rule (its `agreement`, an
 `AgreementRule`: which part of an output row counts, and what "the same decision" means, e.g. the
 same best label, the same best start and end, the same tag per token) on at least `min_agreement`

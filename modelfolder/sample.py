@@ -2,7 +2,7 @@
 
 The export writes it (`write_sample`), so that a variant it could not validate -- fp16 exported on
 a machine without a GPU -- can be checked where it runs: the service reads it back (`read_sample`)
-and compares that variant with fp32 on it at start-up (`service.runtime.variant_check`). The sequences are
+and compares that variant with fp32 on it at start-up (`modelfolder.variants`). The sequences are
 what the model takes (special tokens included, a question-answering window whole), so the check
 needs no tokenizer and no task-specific preparation.
 """
@@ -14,7 +14,7 @@ import random
 from pathlib import Path
 from typing import Sequence
 
-from service.manifest import Manifest, ModelFolderError, SampleFile, sha256_file
+from modelfolder.manifest import Manifest, ModelFolderError, SampleFile, sha256_file
 
 SAMPLE_FILE = "validation_sample.jsonl"
 SAMPLE_SIZE = 256  # sequences kept: enough to see a 1% disagreement rate, small enough to run in seconds
