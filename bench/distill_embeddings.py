@@ -45,7 +45,7 @@ class Limits:
 def run_embeddings(teacher: str, data_dir: Path, out: Path, limits: Limits = Limits()) -> dict:
     """Distil, evaluate, export; returns the measured numbers (also in OUT/report.json)."""
     from distill.export.config import ExportConfig
-    from distill.export.folder import export_model_folder
+    from distill.folder_export import export_model_folder
     from distill.pipeline import RunConfig, StudentConfig, run
     from distill.tasks.embeddings.data import EmbeddingDataConfig
     from distill.tasks.embeddings.task import EmbeddingOptions

@@ -48,7 +48,7 @@ class Limits:
 
 def _run_config(teacher: str, data_dir: Path, out: Path, limits: Limits):
     from distill import pipeline
-    from distill.tasks.base import DataOptions
+    from distill.task_protocol import DataOptions
     from distill.tasks.registry import get_task
     from distill.tasks.token_classification.features import WindowConfig
     from distill.trainer import TrainConfig
@@ -68,7 +68,7 @@ def run_wikiann(teacher: str, data_dir: Path, out: Path, limits: Limits = Limits
     speed-ups and the wall time of each step (also written to OUT/wikiann.json)."""
     from distill import pipeline
     from distill.export.config import ExportConfig
-    from distill.export.folder import export_model_folder
+    from distill.folder_export import export_model_folder
 
     out = Path(out)
     start = time.perf_counter()

@@ -3,7 +3,7 @@
     .venv/bin/python bench/export_chain.py RUN_DIR [--output DIR] [--results FILE] [--print-only]
 
 RUN_DIR is the `--output` folder of `distill run` (teacher/, student/, report.json). The student is
-exported with `distill.export.folder.export_model_folder`, which re-measures the PyTorch teacher and
+exported with `distill.folder_export.export_model_folder`, which re-measures the PyTorch teacher and
 student next to the ONNX variants on the same inputs; this script prints the chain table, checks
 the targets (INT8 within 1.0 accuracy point of fp32; INT8 at least 5x faster than the PyTorch
 teacher at batch 32) and writes the table into docs/RESULTS.md (or --results FILE) under the
@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run_export(args: argparse.Namespace) -> tuple[dict, object]:
     from distill.export.config import ExportConfig
-    from distill.export.folder import export_model_folder
+    from distill.folder_export import export_model_folder
     from distill.latency import LatencyConfig
 
     output = args.output or args.run_dir / "export-chain" / "sentiment"

@@ -33,11 +33,11 @@ from transformers import set_seed  # noqa: E402
 
 from distill import pipeline  # noqa: E402
 from distill.evaluate import EvalConfig  # noqa: E402
-from distill.general.corpus import CorpusConfig  # noqa: E402
+from distill.corpus import CorpusConfig  # noqa: E402
 from distill.general.pipeline import GeneralConfig, run_general  # noqa: E402
 from distill.pipeline import StudentConfig  # noqa: E402
 from distill.report import TEACHER_ROW  # noqa: E402
-from distill.tasks.base import DataOptions, OptionValues  # noqa: E402
+from distill.task_protocol import DataOptions, OptionValues  # noqa: E402
 from distill.tasks.registry import get_task  # noqa: E402
 from distill.trainer import TrainConfig, train  # noqa: E402
 

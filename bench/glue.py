@@ -28,10 +28,10 @@ from bench.glue_tasks import GlueTask, by_name, paths  # noqa: E402
 from bench.results_md import RESULTS, write_section  # noqa: E402
 from distill.evaluate import EvalConfig  # noqa: E402
 from distill.export.config import ExportConfig  # noqa: E402
-from distill.export.folder import export_model_folder  # noqa: E402
+from distill.folder_export import export_model_folder  # noqa: E402
 from distill.latency import LatencyConfig  # noqa: E402
 from distill.pipeline import RunConfig, StudentConfig, run  # noqa: E402
-from distill.tasks.base import DataOptions  # noqa: E402
+from distill.task_protocol import DataOptions  # noqa: E402
 from distill.tasks.registry import task_for  # noqa: E402
 from distill.tasks.text.task import TextOptions  # noqa: E402
 from distill.trainer import TrainConfig  # noqa: E402

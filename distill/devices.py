@@ -1,7 +1,10 @@
 """Where models run, said once: the device training and evaluation use (CUDA when present, as the
-trainer picks it), putting models there as a whole, and the device named for people in reports."""
+trainer picks it), putting models there as a whole, the device named for people in reports, and,
+under torchrun, which process is the main one (it alone writes files and evaluates)."""
 
 from __future__ import annotations
+
+import os
 
 import torch
 
@@ -25,3 +28,14 @@ def describe(device: torch.device | str) -> str:
     if device.type == "cpu":
         return f"cpu ({torch.get_num_threads()} threads)"
     return device.type
+
+
+def is_main_process() -> bool:
+    """True in the process of rank 0 of a torchrun launch, and in a process started alone."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def barrier() -> None:
+    """Wait for every process of a torchrun launch (nothing to wait for in a process started alone)."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from distill.general.losses import hidden_mse_loss
+from distill.losses import hidden_mse_loss
 from distill.student import block_ends
 
 KINDS = ("none", "tinybert", "minilm")

@@ -62,6 +62,14 @@ def hidden_cosine_loss(
     return torch.stack(per_layer).mean()
 
 
+def hidden_mse_loss(student: list[torch.Tensor], teacher: list[torch.Tensor], attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean over the layer pairs of the squared error per hidden unit, over real tokens only."""
+    mask = attention_mask.to(student[0].dtype).unsqueeze(-1)
+    per_layer = [(((s - t.to(s.dtype)) ** 2) * mask).sum() / (mask.sum() * s.shape[-1]).clamp(min=1.0)
+                 for s, t in zip(student, teacher, strict=True)]
+    return torch.stack(per_layer).mean()
+
+
 Logits = torch.Tensor | Sequence[torch.Tensor]  # one output, or one per output head (start, end)
 Hidden = tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor]  # student, mapped teacher, mask
 

@@ -6,7 +6,6 @@ process writes files and evaluates.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,16 +15,16 @@ import torch
 from transformers import set_seed
 
 from distill import report as reporting
-from distill.devices import compute_device, place
+from distill.devices import barrier, compute_device, is_main_process, place
 from distill.evaluate import EvalConfig
 from distill.intermediate import IntermediateConfig
 from distill.losses import LossWeights
 from distill.student import StudentError
 from distill.student_info import read_general_info, read_info, write_info
-from distill.tasks.base import OptionValues, Task, TaskData
+from distill.task_protocol import OptionValues, Task, TaskData
 from distill.tasks.registry import get_task
 from distill.teacher import load_tokenizer, resolve_teacher
-from distill.trainer import TrainConfig, TrainResult, train
+from distill.trainer import TrainConfig, TrainResult, train, training_summary
 
 
 @dataclass(frozen=True)
@@ -65,15 +64,6 @@ class StudentResult:
     training: TrainResult
     metrics: dict = field(default_factory=dict)
     init: Path | None = None  # the general student it started from
-
-
-def is_main_process() -> bool:
-    return int(os.environ.get("RANK", "0")) == 0
-
-
-def barrier() -> None:
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        torch.distributed.barrier()
 
 
 def finetune_teacher(task: Task, name: str, data: TaskData, options: Any, config: TrainConfig,
@@ -229,10 +219,3 @@ def finish_run(task: Task, teacher: Teacher, outcome: StudentResult, rows: list[
     report["wall_seconds"] = round(time.perf_counter() - start, 1)
     reporting.write_report(report, out, task.metrics)
     return report
-
-
-def training_summary(result: TrainResult) -> dict:
-    losses = [h["loss"] for h in result.history if "loss" in h]
-    return {"steps": result.steps, "seconds": round(result.seconds, 1),
-            "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,
-            "history": result.history}

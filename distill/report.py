@@ -1,18 +1,20 @@
 """report.json, report.md and the PNG plots of a distillation run (schema in docs/CONTRACTS.md).
 
 The quality metrics of the rows are the task's (`Task.metrics`: row key and name for people),
-passed in by the caller; without them, the classification metrics."""
+passed in by the caller; without them, those of the default task, classification, whose metric
+names are kept here, below every task."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from distill.tasks.classification.metrics import METRICS as CLASSIFICATION_METRICS
-
 TEACHER_ROW = "teacher (PyTorch)"
 STUDENT_ROW = "student (PyTorch)"
 Metrics = tuple[tuple[str, str], ...]  # (key in a row, name for people), as `Task.metrics`
+# The quality metrics of a classification report row (`distill.tasks.classification`'s `metrics`).
+CLASSIFICATION_METRICS = (("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("positive_f1", "F1 (positive class)"),
+                          ("matthews", "Matthews corr."))
 
 
 def keys(metrics: Metrics) -> tuple[str, ...]:

@@ -1,12 +1,15 @@
 """The DistilBERT student of any task: its config derived from a BERT teacher, and its weights
 copied from the teacher's embeddings, a chosen subset of its layers (the layer map), and, through
-the task's `head_weights`, its head where it fits.
+the task's `head_weights`, its head where it fits; and the entries of a batch a model's `forward`
+takes (the student has no token types, a BERT teacher of text pairs uses them).
 """
 
 from __future__ import annotations
 
-import torch
+import inspect
 from collections.abc import Callable
+
+import torch
 
 from transformers import BertConfig, DistilBertConfig, PreTrainedModel
 
@@ -126,3 +129,10 @@ def _load(student: PreTrainedModel, weights: dict[str, torch.Tensor]) -> None:
     if missing:
         raise ValueError(f"student has no parameters named {sorted(missing)}")
     student.load_state_dict(weights, strict=False)
+
+
+def model_inputs(model, batch: dict) -> dict:
+    """The entries of `batch` that `model.forward` takes (a DistilBERT student takes no token types)."""
+    inner = getattr(model, "module", model)  # a model wrapped for distributed training
+    accepted = inspect.signature(inner.forward).parameters
+    return {key: value for key, value in batch.items() if key in accepted}

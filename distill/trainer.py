@@ -25,9 +25,8 @@ from distill.estimate import StepTimer
 from distill.intermediate import IntermediateConfig, captured, intermediate_loss, layer_pairs
 from distill.optim import layerwise_groups
 from distill.losses import LossWeights
-from distill.student import block_ends
-from distill.tasks.base import Task
-from distill.tasks.text.features import model_inputs
+from distill.student import block_ends, model_inputs
+from distill.task_protocol import Task
 from distill.teacher_cache import INDEX, IndexedDataset, TeacherCache
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -263,3 +262,11 @@ def fit(trainer: Trainer, config: TrainConfig, work_dir: Path, log_dir: Path,
         steps=int(trainer.state.global_step),
         seconds=float(output.metrics.get("train_runtime", 0.0)),
     )
+
+
+def training_summary(result: TrainResult) -> dict:
+    """A training stage as a report records it: steps, seconds, first and last loss, the history."""
+    losses = [h["loss"] for h in result.history if "loss" in h]
+    return {"steps": result.steps, "seconds": round(result.seconds, 1),
+            "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,
+            "history": result.history}

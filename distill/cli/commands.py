@@ -16,7 +16,7 @@ from distill.cli.common import export_student, print_summary, user_errors
 from distill.evaluate import EvalConfig
 from distill.export.variants import VARIANTS
 from distill.student_info import info_path, read_info
-from distill.tasks.base import DataOptions
+from distill.task_protocol import DataOptions
 from distill.tasks.embeddings.data import EmbeddingDataConfig
 from distill.tasks.embeddings.general import embedding_student
 from distill.tasks.embeddings.task import EmbeddingOptions

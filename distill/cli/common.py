@@ -9,7 +9,7 @@ import typer
 
 from distill.data import DataError
 from distill.student import StudentError
-from distill.tasks.base import Task
+from distill.task_protocol import Task
 from distill.teacher import TeacherError
 
 
@@ -45,7 +45,7 @@ def export_student(student_dir, output_dir, name, variants, teacher_dir, report_
                    overwrite: bool = False) -> None:
     """Call the export step (distill.export), imported only when an export is asked for."""
     from distill.export.config import ExportConfig
-    from distill.export.folder import export_model_folder
+    from distill.folder_export import export_model_folder
 
     config = ExportConfig(student_dir=Path(student_dir), output_dir=Path(output_dir), name=name,
                           variants=tuple(variants), teacher_dir=teacher_dir, report_dir=report_dir,

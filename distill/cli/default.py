@@ -21,7 +21,7 @@ from distill.cli.common import export_student, print_summary, user_errors
 from distill.devices import compute_device, describe
 from distill.intermediate import KINDS, IntermediateConfig
 from distill.export.variants import VARIANTS
-from distill.tasks.base import DataOptions, OptionValues
+from distill.task_protocol import DataOptions, OptionValues
 from distill.tasks.embeddings.recipe import EmbeddingRecipe
 from distill.tasks.embeddings.recipe import expected_seconds as expected_seconds_embeddings
 from distill.tasks.question_answering.recipe import QARecipe

@@ -9,10 +9,10 @@ import typer
 
 from distill.cli import options as opt
 from distill.cli.common import user_errors
-from distill.general.corpus import CorpusConfig
+from distill.corpus import CorpusConfig
 from distill.general.losses import GeneralWeights
 from distill.general.masking import MaskingConfig
-from distill.tasks.base import fields_of
+from distill.task_protocol import fields_of
 
 Corpus = Annotated[str, typer.Option(
     "--corpus", help="Raw text: local text files (one document per line, or documents separated by blank "

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from distill.losses import LossWeights
-from distill.tasks.base import DataOptions, OptionValues, fields_of
+from distill.task_protocol import DataOptions, OptionValues, fields_of
 from distill.tasks.classification.task import TextOptions
 from distill.tasks.question_answering.features import WindowConfig
 from distill.tasks.question_answering.metrics import SpanConfig

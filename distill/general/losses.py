@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from distill.general.masking import IGNORE
-from distill.losses import hidden_cosine_loss, soft_target_loss
+from distill.losses import hidden_cosine_loss, hidden_mse_loss, soft_target_loss
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,6 @@ def mlm_loss(student_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor
     if not (labels != IGNORE).any():
         return student_logits.sum() * 0.0
     return F.cross_entropy(student_logits.flatten(0, 1), labels.flatten(), ignore_index=IGNORE)
-
-
-def hidden_mse_loss(student: list[torch.Tensor], teacher: list[torch.Tensor], attention_mask: torch.Tensor) -> torch.Tensor:
-    """Mean over the layer pairs of the squared error per hidden unit, over real tokens only."""
-    mask = attention_mask.to(student[0].dtype).unsqueeze(-1)
-    per_layer = [(((s - t.to(s.dtype)) ** 2) * mask).sum() / (mask.sum() * s.shape[-1]).clamp(min=1.0)
-                 for s, t in zip(student, teacher, strict=True)]
-    return torch.stack(per_layer).mean()
 
 
 def general_loss(weights: GeneralWeights, student_logits: torch.Tensor | None, teacher_logits: torch.Tensor | None,

@@ -1,10 +1,10 @@
 """The one registry of tasks, keyed by the task names of the model-folder contract
-(`modelfolder.manifest.TASKS`). Adding a task: one sub-package implementing `base.Task`, one entry here."""
+(`modelfolder.manifest.TASKS`). Adding a task: one sub-package implementing `distill.task_protocol.Task`, one entry here."""
 
 from __future__ import annotations
 
 from distill.data import DataError
-from distill.tasks.base import DataOptions, Task, fields_of
+from distill.task_protocol import DataOptions, Task, fields_of
 from distill.tasks.classification.task import ClassificationTask
 from distill.tasks.embeddings.task import EmbeddingTask
 from distill.tasks.question_answering.task import QuestionAnsweringTask

@@ -7,10 +7,11 @@ import pytest
 from transformers import DataCollatorWithPadding
 
 from distill.data import DataError
-from distill.tasks.base import DataOptions
+from distill.student import model_inputs
+from distill.task_protocol import DataOptions
 from distill.tasks.registry import task_for
 from distill.tasks.text.data import DataConfig, Split
-from distill.tasks.text.features import TextDataset, encode, model_inputs
+from distill.tasks.text.features import TextDataset, encode
 from distill.tasks.text.readers import Columns, read_local_file
 from distill.tasks.classification.data import load_data
 from distill.teacher import load_tokenizer
@@ -99,7 +100,7 @@ def test_teacher_batch_has_segment_b_and_the_student_batch_no_token_types(tokeni
 
 
 def test_the_headline_metric_comes_from_the_option_the_format_or_the_task(tmp_path):
-    from distill.tasks.base import OptionValues
+    from distill.task_protocol import OptionValues
     from distill.tasks.registry import get_task
 
     task = get_task("text-classification")

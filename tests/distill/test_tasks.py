@@ -8,7 +8,7 @@ import torch
 
 from distill.data import DataError
 from distill.losses import LossWeights, distillation_loss, soft_target_loss
-from distill.tasks.base import Task
+from distill.task_protocol import Task
 from distill.tasks.classification.metrics import macro_f1
 from distill.tasks.registry import DEFAULT_TASK, UnknownTaskError, get_task, registry
 from modelfolder.manifest import TASKS

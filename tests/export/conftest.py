@@ -63,7 +63,7 @@ def fast_config(run_dir: Path, output: Path, **overrides):
 @pytest.fixture(scope="session")
 def exported(run_dir, tmp_path_factory) -> Path:
     """The model folder exported from the tiny student (all three variants)."""
-    from distill.export.folder import export_model_folder
+    from distill.folder_export import export_model_folder
 
     output = tmp_path_factory.mktemp("models") / "sentiment"
     export_model_folder(fast_config(run_dir, output))

@@ -145,7 +145,7 @@ def test_report_chain(exported: Path):
 
 
 def test_max_validation_examples_and_no_timing(run_dir: Path, tmp_path: Path):
-    from distill.export.folder import export_model_folder
+    from distill.folder_export import export_model_folder
 
     config = fast_config(run_dir, tmp_path / "small", max_validation_examples=10,
                          variants=("fp32",), latency=None, report_dir=tmp_path)
@@ -161,7 +161,7 @@ def test_max_validation_examples_and_no_timing(run_dir: Path, tmp_path: Path):
 
 
 def test_refuses_to_overwrite(exported: Path, run_dir: Path):
-    from distill.export.folder import export_model_folder
+    from distill.folder_export import export_model_folder
 
     before = sha256_file(exported / "manifest.json")
     with pytest.raises(FileExistsError, match="not empty"):
@@ -170,7 +170,7 @@ def test_refuses_to_overwrite(exported: Path, run_dir: Path):
 
 
 def test_overwrite_replaces_the_folder(folder_copy: Path, run_dir: Path):
-    from distill.export.folder import export_model_folder
+    from distill.folder_export import export_model_folder
 
     (folder_copy / "stale.txt").write_text("from an older export")
     config = fast_config(run_dir, folder_copy, variants=("fp32",), latency=None, overwrite=True)
@@ -223,7 +223,7 @@ def test_service_runtime_runs_the_folder(exported: Path, run_dir: Path, variant:
 
 def test_an_export_without_attention_fusion_says_so(run_dir, tmp_path, monkeypatch, caplog):
     from distill.export import graph
-    from distill.export.folder import export_model_folder
+    from distill.folder_export import export_model_folder
 
     fuse = graph.optimize_bert
 

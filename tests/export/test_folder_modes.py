@@ -37,7 +37,7 @@ def expected_modes(folder: Path, mask: int) -> dict[str, int]:
 
 @pytest.mark.parametrize("mask", [0o022, 0o027], ids=["umask-022", "umask-027"])
 def test_export_applies_the_umask_to_the_folder_and_its_files(run_dir: Path, tmp_path: Path, mask: int):
-    from distill.export.folder import export_model_folder
+    from distill.folder_export import export_model_folder
 
     folder = tmp_path / "models" / "sentiment"
     with umask(mask):
@@ -49,7 +49,7 @@ def test_export_applies_the_umask_to_the_folder_and_its_files(run_dir: Path, tmp
 
 
 def test_overwrite_keeps_readable_modes(run_dir: Path, tmp_path: Path):
-    from distill.export.folder import export_model_folder
+    from distill.folder_export import export_model_folder
 
     folder = tmp_path / "sentiment"
     with umask(0o022):

@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from distill.cli import app
 from distill.export.config import ExportConfig
-from distill.export.folder import load_student
 from distill.export.graph import torch_runner
 from distill.export.parity import collect
+from distill.folder_export import load_student
 from distill.tasks.text import export as text_export
 from tests import tiny
 

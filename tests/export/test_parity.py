@@ -74,7 +74,7 @@ def _perturb_classifier_bias(path: Path, delta: float) -> None:
 
 
 def _expect_parity_error(run_dir: Path, tmp_path: Path, variant: str) -> ParityError:
-    from distill.export.folder import export_model_folder
+    from distill.folder_export import export_model_folder
 
     target = tmp_path / "models" / "broken"
     with pytest.raises(ParityError) as info:

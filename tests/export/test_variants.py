@@ -51,7 +51,7 @@ def test_fp16_unvalidated_on_cpu(exported: Path):
 def test_int8_drop_is_reported_loudly(run_dir: Path, tmp_path: Path):
     """A stricter bound than the drop INT8 really has makes the export flag it: warning, not
     recommended, a note in the manifest and in the report."""
-    from distill.export.folder import export_model_folder
+    from distill.folder_export import export_model_folder
 
     target = tmp_path / "strict"
     settings = VariantSettings(max_accuracy_drop=-0.5)  # any INT8 result counts as a drop

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
+from distill.corpus import CorpusConfig, documents, pack, split_documents
 from distill.data import DataError
-from distill.general.corpus import CorpusConfig, documents, pack, split_documents
 from distill.general.model import build_mlm_student, has_mlm_head, load_teacher
 
 

@@ -22,7 +22,7 @@ def test_span_array_packs_both_outputs_and_hides_padding():
 @pytest.fixture(scope="module")
 def qa_folder(qa_run, tmp_path_factory):
     from distill.export.config import ExportConfig
-    from distill.export.folder import export_model_folder
+    from distill.folder_export import export_model_folder
     from distill.latency import LatencyConfig
 
     target = tmp_path_factory.mktemp("models") / "qa"

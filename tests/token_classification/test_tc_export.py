@@ -25,7 +25,7 @@ def test_token_array_keeps_real_positions_and_zeroes_padding():
 
 @pytest.fixture(scope="module")
 def tc_folder(tc_run, tmp_path_factory):
-    from distill.export.folder import export_model_folder
+    from distill.folder_export import export_model_folder
 
     target = tmp_path_factory.mktemp("models") / "entities"
     export_model_folder(fast_config(tc_run, target))

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 
-# The quality metrics of a classification report row: (key in the row, name for people).
-METRICS = (("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("positive_f1", "F1 (positive class)"),
-           ("matthews", "Matthews corr."))
 POSITIVE = 1  # the positive class of a binary task: the second label (label "1" of 0/1 data)
 
 

@@ -1,4 +1,4 @@
-"""Text classification as a `distill` task (`distill.tasks.base.Task`): labelled texts or text
+"""Text classification as a `distill` task (`distill.task_protocol.Task`): labelled texts or text
 pairs, a sequence-classification head, KL / cross-entropy on the class logits, and accuracy,
 macro-F1, F1 of the positive class and Matthews correlation (the headline: accuracy unless the
 data format or --metric says otherwise)."""
@@ -11,9 +11,10 @@ import numpy as np
 from transformers import DistilBertForSequenceClassification
 
 from distill.losses import distillation_loss
+from distill.report import CLASSIFICATION_METRICS
 from distill.tasks.classification import export, models
 from distill.tasks.classification.data import LabelledData, Split, load_data
-from distill.tasks.classification.metrics import METRICS, accuracy, classification_metrics
+from distill.tasks.classification.metrics import accuracy, classification_metrics
 from distill.tasks.text.task import TextOptions, TextTask
 from modelfolder.manifest import CLASSIFICATION
 
@@ -22,7 +23,7 @@ __all__ = ["ClassificationTask", "TextOptions"]
 
 class ClassificationTask(TextTask):
     name = CLASSIFICATION
-    metrics = METRICS
+    metrics = CLASSIFICATION_METRICS
     headline = "accuracy"
 
     load_data = staticmethod(load_data)

@@ -1,5 +1,5 @@
 """The sentences of the embedding task: from any text source the project reads -- the built-in
-movie reviews, text files and hub corpora (`distill.general.corpus`, whose documents are split
+movie reviews, text files and hub corpora (`distill.corpus`, whose documents are split
 into sentences here), or the text column(s) of a CSV/TSV/JSONL file (both texts of a pair) --
 deduplicated, split into training and held-out sentences (seeded), and the optional STS pairs the
 student is evaluated on.
@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from distill.corpus import CorpusConfig, documents
 from distill.data import DataError, check_fraction
-from distill.general.corpus import CorpusConfig, documents
 from distill.tasks.embeddings.sts import StsPairs, read_sts
 from distill.tasks.text.readers import LOCAL_SUFFIXES, Columns, _records
 

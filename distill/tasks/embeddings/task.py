@@ -1,4 +1,4 @@
-"""Sentence embeddings as a `distill` task (`distill.tasks.base.Task`, contract name
+"""Sentence embeddings as a `distill` task (`distill.task_protocol.Task`, contract name
 `feature-extraction`): the teacher is any BERT encoder with its own pooling (read from its
 sentence-transformers configuration), the student a DistilBERT encoder with the same pooling,
 distilled on raw sentences (no labels) with the squared distance and 1 - cosine between the
@@ -19,7 +19,7 @@ import torch
 from distill.data import DataError
 from distill.jsonl import iter_jsonl, write_jsonl
 from distill.student_info import read_general_info
-from distill.tasks.base import DataOptions, OptionValues, fields_of
+from distill.task_protocol import DataOptions, OptionValues, fields_of
 from distill.tasks.embeddings import export, models
 from distill.tasks.embeddings.data import EmbeddingData, EmbeddingDataConfig, load_data
 from distill.tasks.embeddings.evaluate import evaluate_embedders

@@ -1,4 +1,4 @@
-"""Extractive question answering as a `distill` task (`distill.tasks.base.Task`): SQuAD-format
+"""Extractive question answering as a `distill` task (`distill.task_protocol.Task`): SQuAD-format
 data cut into overlapping windows, a start/end span head, KL / cross-entropy on both heads with
 padding masked, and SQuAD exact match and F1 over whole contexts."""
 
@@ -11,7 +11,7 @@ from transformers.modeling_outputs import QuestionAnsweringModelOutput
 
 from distill.data import DataError
 from distill.jsonl import read_jsonl, write_jsonl
-from distill.tasks.base import DataOptions, OptionValues, fields_of
+from distill.task_protocol import DataOptions, OptionValues, fields_of
 from distill.tasks.question_answering import export, models
 from distill.tasks.question_answering.data import QAData, QADataConfig, QAExample, load_qa_data
 from distill.tasks.question_answering.evaluate import evaluate_span_model

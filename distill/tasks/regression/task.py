@@ -1,4 +1,4 @@
-"""Regression as a `distill` task (`distill.tasks.base.Task`): texts or text pairs with a score,
+"""Regression as a `distill` task (`distill.task_protocol.Task`): texts or text pairs with a score,
 a one-output head, MSE to the gold score (hard term) and to the teacher's output (distillation
 term, no temperature) plus the hidden-state cosine, Pearson and Spearman correlation (headline:
 Spearman, the number the DistilBERT paper gives for STS-B)."""

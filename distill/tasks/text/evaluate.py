@@ -7,8 +7,9 @@ import numpy as np
 import torch
 
 from distill.evaluate import EvalConfig, cycled_latency, forward_batches
+from distill.student import model_inputs
 from distill.tasks.text.data import Split
-from distill.tasks.text.features import encode, model_inputs
+from distill.tasks.text.features import encode
 
 
 def predict(name: str, model, tokenizer, split: Split, max_seq_len: int,

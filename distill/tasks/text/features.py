@@ -4,13 +4,12 @@ A pair becomes `[CLS] a [SEP] b [SEP]`; when it is longer than `max_seq_len` the
 texts loses a token at a time (`truncation="longest_first"`), so a short question keeps its words
 when a long passage is cut. Pairs carry `token_type_ids` (1 on `b` and its closing [SEP]) for a
 BERT teacher, which has a segment embedding; models whose `forward` takes no token types (the
-DistilBERT student) are given only `input_ids` and `attention_mask` (`model_inputs`). Single texts
-carry no token types at all (a BERT teacher then uses segment 0 throughout, as before pairs existed).
+DistilBERT student) are given only `input_ids` and `attention_mask` (`distill.student.model_inputs`).
+Single texts carry no token types at all (a BERT teacher then uses segment 0 throughout, as before
+pairs existed).
 """
 
 from __future__ import annotations
-
-import inspect
 
 import torch
 
@@ -24,13 +23,6 @@ def encode(tokenizer, split: Split, max_seq_len: int, indices: list[int] | None 
     pairs = None if split.pairs is None else [split.pairs[i] for i in chosen]
     return tokenizer(texts, pairs, truncation="longest_first" if pairs else True, max_length=max_seq_len,
                      return_token_type_ids=pairs is not None, **kwargs)
-
-
-def model_inputs(model, batch: dict) -> dict:
-    """The entries of `batch` that `model.forward` takes (a DistilBERT student takes no token types)."""
-    inner = getattr(model, "module", model)  # a model wrapped for distributed training
-    accepted = inspect.signature(inner.forward).parameters
-    return {key: value for key, value in batch.items() if key in accepted}
 
 
 class TextDataset(torch.utils.data.Dataset):

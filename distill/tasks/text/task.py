@@ -1,4 +1,4 @@
-"""What classification and regression share as `distill` tasks (`distill.tasks.base.Task`): texts
+"""What classification and regression share as `distill` tasks (`distill.task_protocol.Task`): texts
 or text pairs from the same sources, a sequence-classification head (one output for regression),
 the same features, evaluation and export path. A subclass says how labels are read and how the
 outputs are scored (`quality`, `scoring`), and supplies its losses and models."""
@@ -14,7 +14,7 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 from distill.data import DataError
 from distill.evaluate import model_row
 from distill.jsonl import write_jsonl
-from distill.tasks.base import DataOptions, OptionValues, fields_of
+from distill.task_protocol import DataOptions, OptionValues, fields_of
 from distill.tasks.text import export as text_export
 from distill.tasks.text.data import DataConfig
 from distill.tasks.text.evaluate import predict

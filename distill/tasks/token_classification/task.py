@@ -1,4 +1,4 @@
-"""Token classification as a `distill` task (`distill.tasks.base.Task`): CoNLL-style tagged words,
+"""Token classification as a `distill` task (`distill.task_protocol.Task`): CoNLL-style tagged words,
 a tag per word predicted at its first sub-token, KL / cross-entropy over those positions (plus the
 hidden-state cosine), and entity-level precision / recall / F1 (exact span and type) as quality."""
 
@@ -12,7 +12,7 @@ from transformers.modeling_outputs import TokenClassifierOutput
 
 from distill.data import DataError
 from distill.jsonl import iter_jsonl, write_jsonl
-from distill.tasks.base import DataOptions, OptionValues, fields_of
+from distill.task_protocol import DataOptions, OptionValues, fields_of
 from distill.tasks.token_classification import export
 from distill.tasks.token_classification import models as tagging
 from distill.tasks.token_classification.data import Sentence, TokenData, TokenDataConfig, load_token_data
