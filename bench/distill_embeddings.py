@@ -44,12 +44,12 @@ class Limits:
 
 def run_embeddings(teacher: str, data_dir: Path, out: Path, limits: Limits = Limits()) -> dict:
     """Distil, evaluate, export; returns the measured numbers (also in OUT/report.json)."""
+    from distill.distillation_trainer import TrainConfig
     from distill.export.config import ExportConfig
     from distill.folder_export import export_model_folder
-    from distill.pipeline import RunConfig, StudentConfig, run
+    from distill.task_pipeline import RunConfig, StudentConfig, run
     from distill.tasks.embeddings.data import EmbeddingDataConfig
     from distill.tasks.embeddings.task import EmbeddingOptions
-    from distill.trainer import TrainConfig
     from modelfolder.manifest import FEATURE_EXTRACTION
 
     sts = Path(data_dir) / STS_FILE

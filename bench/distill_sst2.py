@@ -19,10 +19,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.results_md import write_section  # noqa: E402
-from distill.pipeline import RunConfig, StudentConfig, run  # noqa: E402
+from distill.distillation_trainer import TrainConfig  # noqa: E402
+from distill.task_pipeline import RunConfig, StudentConfig, run  # noqa: E402
 from distill.tasks.classification.data import DataConfig  # noqa: E402
 from distill.tasks.classification.task import TextOptions  # noqa: E402
-from distill.trainer import TrainConfig  # noqa: E402
 
 HEADING = "## Distillation (SST-2)"
 

@@ -47,11 +47,11 @@ class Limits:
 
 
 def _run_config(teacher: str, data_dir: Path, out: Path, limits: Limits):
-    from distill import pipeline
+    from distill import task_pipeline as pipeline
+    from distill.distillation_trainer import TrainConfig
     from distill.task_protocol import DataOptions
     from distill.tasks.registry import get_task
     from distill.tasks.token_classification.features import WindowConfig
-    from distill.trainer import TrainConfig
 
     task = get_task("token-classification")
     data = DataOptions(source=str(data_dir / "train.conll"), validation_source=str(data_dir / "dev.conll"),
@@ -66,7 +66,7 @@ def _run_config(teacher: str, data_dir: Path, out: Path, limits: Limits):
 def run_wikiann(teacher: str, data_dir: Path, out: Path, limits: Limits = Limits()) -> dict:
     """Distil, evaluate and export on WikiANN; returns the measured rows, retention, INT8 drop, the
     speed-ups and the wall time of each step (also written to OUT/wikiann.json)."""
-    from distill import pipeline
+    from distill import task_pipeline as pipeline
     from distill.export.config import ExportConfig
     from distill.folder_export import export_model_folder
 

@@ -31,15 +31,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.results_md import RESULTS, write_section  # noqa: E402
 from transformers import set_seed  # noqa: E402
 
-from distill import pipeline  # noqa: E402
-from distill.evaluate import EvalConfig  # noqa: E402
+from distill import task_pipeline as pipeline  # noqa: E402
 from distill.corpus import CorpusConfig  # noqa: E402
-from distill.general.pipeline import GeneralConfig, run_general  # noqa: E402
-from distill.pipeline import StudentConfig  # noqa: E402
-from distill.report import TEACHER_ROW  # noqa: E402
+from distill.distillation_trainer import TrainConfig, train  # noqa: E402
+from distill.evaluate import EvalConfig  # noqa: E402
+from distill.general.general_pipeline import GeneralConfig, run_general  # noqa: E402
+from distill.run_report import TEACHER_ROW  # noqa: E402
+from distill.task_pipeline import StudentConfig  # noqa: E402
 from distill.task_protocol import DataOptions, OptionValues  # noqa: E402
 from distill.tasks.registry import get_task  # noqa: E402
-from distill.trainer import TrainConfig, train  # noqa: E402
 
 HEADING = "## General distillation: the ablation"
 VARIANTS = {
@@ -132,7 +132,7 @@ def run_task(name: str, data_options: DataOptions, general: Path, args: argparse
 
 
 def plot(results: dict[str, dict], path: Path) -> None:
-    from distill.report import pyplot
+    from distill.run_report import pyplot
 
     plt = pyplot()
     figure, axes = plt.subplots(len(results), 2, figsize=(12, 4 * len(results)), squeeze=False)

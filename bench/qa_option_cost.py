@@ -35,12 +35,12 @@ def arguments() -> argparse.Namespace:
 
 def seconds_per_step(name: str, windows, teacher, tokenizer, epochs: float) -> float:
     from bench.qa_variants import VARIANTS
+    from distill.distillation_trainer import TrainConfig, train
     from distill.intermediate import IntermediateConfig
     from distill.tasks.question_answering.features import WindowDataset
     from distill.tasks.question_answering.models import build_span_student
     from distill.tasks.question_answering.recipe import QARecipe
     from distill.tasks.registry import get_task
-    from distill.trainer import TrainConfig, train
 
     recipe = replace(QARecipe(), **VARIANTS[name][1])
     student, mapping = build_span_student(teacher, recipe.student_layers)

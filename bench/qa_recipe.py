@@ -106,13 +106,13 @@ def alignment(name: str):
     """The trainer's hidden-state targets as they are, or replaced for the "copied-layer" recipe."""
     if name == "block-end":
         return contextlib.nullcontext()
-    return mock.patch("distill.trainer.block_ends", lambda mapping, layers: [i + 1 for i in mapping])
+    return mock.patch("distill.distillation_trainer.block_ends", lambda mapping, layers: [i + 1 for i in mapping])
 
 
 def run_recipe(name: str, args: argparse.Namespace, task, data, options, teacher) -> dict:
+    from distill.distillation_trainer import TrainConfig
     from distill.losses import LossWeights
-    from distill.pipeline import StudentConfig, distill_student
-    from distill.trainer import TrainConfig
+    from distill.task_pipeline import StudentConfig, distill_student
 
     recipe = RECIPES[name]
     folder = args.output / name
@@ -132,8 +132,8 @@ def run_recipe(name: str, args: argparse.Namespace, task, data, options, teacher
 def compute(args: argparse.Namespace) -> None:
     import torch
 
-    from distill.pipeline import obtain_teacher
-    from distill.trainer import TrainConfig
+    from distill.distillation_trainer import TrainConfig
+    from distill.task_pipeline import obtain_teacher
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -10,7 +10,7 @@ import torch
 
 
 def compute_device() -> torch.device:
-    """The device `distill.trainer` trains on and the pipeline evaluates on."""
+    """The device `distill.distillation_trainer` trains on and the pipeline evaluates on."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 

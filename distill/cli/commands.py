@@ -1,5 +1,5 @@
 """The `distill` commands for every task: teacher, student, evaluate, run and export. Each parses
-its options into typed configs, asks the task registry for the task, and calls `distill.pipeline`."""
+its options into typed configs, asks the task registry for the task, and calls `distill.task_pipeline`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from distill import pipeline
+from distill import task_pipeline
 from distill.cli import options as opt
 from distill.cli.common import export_student, print_summary, user_errors
 from distill.evaluate import EvalConfig
@@ -37,7 +37,7 @@ def teacher(**o) -> None:
     with user_errors():
         config = opt.train_config(o)
         kind, loaded, options = _task_and_data(o)
-        result = pipeline.finetune_teacher(kind, o["teacher"], loaded, options, config, o["output"] / "teacher")
+        result = task_pipeline.finetune_teacher(kind, o["teacher"], loaded, options, config, o["output"] / "teacher")
     typer.echo(f"teacher saved to {result.checkpoint}")
 
 
@@ -48,12 +48,13 @@ def student(**o) -> None:
     output, name = o["output"], o["teacher"]
     with user_errors():
         config = opt.train_config(o)
-        choice = pipeline.StudentConfig(o["student_layers"], opt.loss_weights(o), o["student_init"])
+        choice = task_pipeline.StudentConfig(o["student_layers"], opt.loss_weights(o), o["student_init"])
         kind, loaded, options = _task_and_data(o)
         if not kind.teacher_has_head(resolve_teacher(name), loaded):
             raise TeacherError(kind.missing_head_message(name, loaded))
-        found = pipeline.obtain_teacher(kind, name, loaded, options, config, output / "teacher")
-        result = pipeline.distill_student(kind, found, loaded, options, config, choice, output / "student", output)
+        found = task_pipeline.obtain_teacher(kind, name, loaded, options, config, output / "teacher")
+        result = task_pipeline.distill_student(kind, found, loaded, options, config, choice, output / "student",
+                                               output)
     typer.echo(f"student ({len(result.layer_map)} layers, map {result.layer_map}) saved to {result.folder}")
 
 
@@ -76,10 +77,10 @@ def evaluate(
         location = resolve_teacher(teacher or info["teacher_dir"] or info["teacher"])
         validation = kind.read_validation(folder, info)
         models = (kind.load_model(location), kind.load_model(str(folder)))
-        rows = pipeline.evaluate_pair(kind, *models, load_tokenizer(str(folder)), validation,
+        rows = task_pipeline.evaluate_pair(kind, *models, load_tokenizer(str(folder)), validation,
                                       kind.options_from_info(info), EvalConfig())
-        info = pipeline.update_student_metrics(kind, folder, rows)
-        report = pipeline.build_report(kind, info, validation.description, rows, {}, output, {})
+        info = task_pipeline.update_student_metrics(kind, folder, rows)
+        report = task_pipeline.build_report(kind, info, validation.description, rows, {}, output, {})
     print_summary(kind, report)
 
 
@@ -90,11 +91,11 @@ def run(**o) -> None:
     kind, output = opt.task_of(o["task"], o), o["output"]
     with user_errors():
         train = opt.train_config(o)
-        report = pipeline.run(pipeline.RunConfig(
+        report = task_pipeline.run(task_pipeline.RunConfig(
             teacher=o["teacher"], output=output, task=kind.name, options=kind.make_options(opt.option_values(o)),
             data=kind.data_config(opt.data_options(o)), train=train,
             teacher_train=replace(train, epochs=o["teacher_epochs"]),
-            student=pipeline.StudentConfig(o["student_layers"], opt.loss_weights(o), o["student_init"]),
+            student=task_pipeline.StudentConfig(o["student_layers"], opt.loss_weights(o), o["student_init"]),
         ))
     if report is None:  # a non-main process under torchrun
         return

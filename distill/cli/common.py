@@ -25,7 +25,7 @@ def user_errors():
 def print_summary(task: Task, report: dict, where: str = "") -> None:
     """One line: the headline metric of teacher and student, retention (undefined when the teacher
     scores 0), the PyTorch speed-up and the devices; `where` names the report it comes from."""
-    from distill.report import devices_note
+    from distill.run_report import devices_note
 
     teacher_row, student_row = report["models"][:2]
     metric = report.get("headline", task.headline)

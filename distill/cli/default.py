@@ -16,18 +16,18 @@ from typing import Annotated
 
 import typer
 
-from distill import pipeline
+from distill import task_pipeline
 from distill.cli.common import export_student, print_summary, user_errors
 from distill.devices import compute_device, describe
-from distill.intermediate import KINDS, IntermediateConfig
+from distill.distillation_trainer import TrainConfig
 from distill.export.variants import VARIANTS
+from distill.intermediate import KINDS, IntermediateConfig
 from distill.task_protocol import DataOptions, OptionValues
 from distill.tasks.embeddings.recipe import EmbeddingRecipe
 from distill.tasks.embeddings.recipe import expected_seconds as expected_seconds_embeddings
 from distill.tasks.question_answering.recipe import QARecipe
 from distill.tasks.question_answering.recipe import expected_seconds as expected_seconds_qa
 from distill.tasks.registry import get_task
-from distill.trainer import TrainConfig
 from modelfolder.manifest import CLASSIFICATION, FEATURE_EXTRACTION, QUESTION_ANSWERING
 
 # Measured on 2 idle CPU cores, batch 32, max_seq_len 64, Rotten Tomatoes sentences (the whole
@@ -139,7 +139,7 @@ def build_sentiment(output: Path, force: bool, data: DataOptions, train: TrainCo
     examples = min(TRAIN_EXAMPLES, data.max_train_examples or TRAIN_EXAMPLES)
     minutes = expected_seconds(teacher_epochs, train.epochs, train.batch_size, examples) / 60
     _build("sentiment", CLASSIFICATION, output, force, data, OptionValues(max_seq_len), train,
-           pipeline.StudentConfig(layers=3), teacher_epochs, lambda _: on_this_device(minutes))
+           task_pipeline.StudentConfig(layers=3), teacher_epochs, lambda _: on_this_device(minutes))
 
 
 def on_this_device(cpu_minutes: float) -> str:
@@ -179,7 +179,7 @@ def build_default_qa(output: Path, qa: QABuild, seed: int, force: bool, export: 
                        max_train_examples=qa.max_train_examples, skip_bad_answers=True),
            OptionValues(max_seq_len=recipe.max_seq_len, doc_stride=recipe.doc_stride,
                         keep_answerless=recipe.keep_answerless), train,
-           pipeline.StudentConfig(recipe.student_layers, recipe.weights,
+           task_pipeline.StudentConfig(recipe.student_layers, recipe.weights,
                                   intermediate=IntermediateConfig(recipe.intermediate, recipe.intermediate_alpha)),
            recipe.teacher_epochs, estimate, export, qa.teacher)
 
@@ -195,12 +195,12 @@ def build_default_embeddings(output: Path, recipe: EmbeddingRecipe, sts_data: st
                         seed=seed, logging_steps=20)
     _build("embeddings", FEATURE_EXTRACTION, output, force,
            DataOptions(seed=seed, max_train_examples=recipe.max_train_examples, sts_data=sts_data),
-           OptionValues(max_seq_len=recipe.max_seq_len), train, pipeline.StudentConfig(layers=recipe.student_layers),
-           0.0, estimate)
+           OptionValues(max_seq_len=recipe.max_seq_len), train,
+           task_pipeline.StudentConfig(layers=recipe.student_layers), 0.0, estimate)
 
 
 def _build(name: str, task_name: str, output: Path, force: bool, data: DataOptions, values: OptionValues,
-           train: TrainConfig, student: pipeline.StudentConfig, teacher_epochs: float,
+           train: TrainConfig, student: task_pipeline.StudentConfig, teacher_epochs: float,
            estimate: Callable[[object], str], export: bool = True, teacher: str = "minilm") -> None:
     """`teacher` (minilm) -> student of the task, run in OUTPUT/.runs/NAME and exported to OUTPUT/NAME;
     `estimate(loaded data)` says how long it will take. The summary printed at the end is that of
@@ -212,7 +212,7 @@ def _build(name: str, task_name: str, output: Path, force: bool, data: DataOptio
     for folder in (model_dir, run_dir):
         shutil.rmtree(folder, ignore_errors=True)
     task = get_task(task_name)
-    config = pipeline.RunConfig(
+    config = task_pipeline.RunConfig(
         teacher=teacher, output=run_dir, task=task.name, options=task.make_options(values),
         data=task.data_config(data), train=train,
         # the student's own learning-rate schedule options stay with the student
@@ -222,7 +222,7 @@ def _build(name: str, task_name: str, output: Path, force: bool, data: DataOptio
     with user_errors():
         data = task.load_data(config.data)  # read once: counted for the estimate, then trained on
         typer.echo(f"building {model_dir} (run directory {run_dir}) {estimate(data)}")
-        report = pipeline.run(config, data)
+        report = task_pipeline.run(config, data)
     if not export:
         print_summary(task, report, f"report {run_dir / 'report.md'}")
         return

@@ -62,7 +62,7 @@ def general(**o) -> None:
     """Distil a general DistilBERT student from a pretrained BERT on raw text (the paper's triple loss:
     soft targets, masked LM, hidden-state cosine; hidden states only for a teacher without an MLM head).
     Saves OUTPUT/student, which `distill run --student-init OUTPUT/student` fine-tunes or task-distils."""
-    from distill.general.pipeline import GeneralConfig, run_general
+    from distill.general.general_pipeline import GeneralConfig, run_general
 
     if not 0.0 < o["mlm_probability"] < 1.0:
         raise typer.BadParameter("must be between 0 and 1", param_hint="--mlm-probability")

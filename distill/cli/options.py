@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from distill.distillation_trainer import TrainConfig
 from distill.losses import LossWeights
 from distill.task_protocol import DataOptions, OptionValues, fields_of
 from distill.tasks.classification.task import TextOptions
@@ -18,7 +19,6 @@ from distill.tasks.question_answering.metrics import SpanConfig
 from distill.tasks.question_answering.options import QAOptions
 from distill.tasks.registry import DEFAULT_TASK, get_task, task_for
 from distill.tasks.token_classification.features import WindowConfig as TokenWindows
-from distill.trainer import TrainConfig
 
 Task = Annotated[str | None, typer.Option(
     "--task", help="text-classification, regression (one score per text or pair, e.g. STS-B) or question-answering "

@@ -15,12 +15,12 @@ import numpy as np
 
 from distill.devices import describe
 from distill.evaluate import device_of, parameter_count
-from distill.export.graph import CUDA, open_session
-from distill.export.inputs import Batch, fixed_batch
-from distill.export.report import (
+from distill.export.chain_report import (
     ChainEntry, base_report, copy_plots, merge_rows, refresh_summary, replot_comparison, speedups, write_report,
 )
-from distill.report import STUDENT_ROW, TEACHER_ROW
+from distill.export.graph import CUDA, open_session
+from distill.export.inputs import Batch, fixed_batch
+from distill.run_report import STUDENT_ROW, TEACHER_ROW
 
 if TYPE_CHECKING:
     from distill.export.config import ExportConfig, Student

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import torch
 
-from distill import report as reporting
+from distill import run_report as reporting
 from distill.cli.common import print_summary
 from distill.estimate import StepTimer, duration
 from distill.tasks.registry import get_task

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from distill.report import CLASSIFICATION_METRICS as METRICS, render_markdown, summarise, write_report
+from distill.run_report import CLASSIFICATION_METRICS as METRICS, render_markdown, summarise, write_report
 from distill.tasks.classification.metrics import accuracy, macro_f1
 
 

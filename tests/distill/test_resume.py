@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 from transformers import TrainerCallback
 from typer.testing import CliRunner
 
-from distill import trainer as trainer_module
+from distill import distillation_trainer as trainer_module
 from distill.cli import app
 
 ARGS = ["--epochs", "2", "--batch-size", "8", "--max-seq-len", "32", "--validation-fraction", "0.25",

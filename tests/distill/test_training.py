@@ -3,14 +3,14 @@
 import torch
 from transformers import AutoModelForSequenceClassification
 
-from distill.tasks.classification.data import DataConfig, load_data
+from distill.distillation_trainer import TrainConfig, train
 from distill.losses import LossWeights
+from distill.tasks.classification.data import DataConfig, load_data
 from distill.tasks.classification.models import build_student
 from distill.tasks.classification.models import load_classifier
-from distill.teacher import load_tokenizer
-from distill.tasks.text.features import TextDataset
 from distill.tasks.registry import get_task
-from distill.trainer import TrainConfig, train
+from distill.tasks.text.features import TextDataset
+from distill.teacher import load_tokenizer
 
 # 18 training examples in one batch; a random tiny BERT needs a high rate to leave its plateau quickly.
 FAST = TrainConfig(epochs=30, batch_size=18, learning_rate=5e-3, warmup_ratio=0.0, logging_steps=1,

@@ -5,7 +5,7 @@ import json
 
 from typer.testing import CliRunner
 
-from distill import pipeline
+from distill import task_pipeline as pipeline
 from distill.cli import app
 from distill.tasks.embeddings.recipe import EmbeddingRecipe, expected_seconds
 

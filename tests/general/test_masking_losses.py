@@ -5,8 +5,9 @@ import math
 import pytest
 import torch
 
-from distill.general.losses import GeneralWeights, general_loss, hidden_mse_loss, masked_soft_target_loss, mlm_loss
+from distill.general.losses import GeneralWeights, general_loss, masked_soft_target_loss, mlm_loss
 from distill.general.masking import IGNORE, MaskingCollator, MaskingConfig, Vocabulary, mask_tokens, token_weights
+from distill.losses import hidden_mse_loss
 
 VOCAB = Vocabulary(size=100, mask_id=4, special_ids=(0, 1, 2, 3, 4))
 

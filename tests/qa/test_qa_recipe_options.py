@@ -10,12 +10,12 @@ from transformers import DataCollatorWithPadding
 from distill.intermediate import (
     IntermediateConfig, ProjectionCapture, attention_score_loss, intermediate_loss, layer_pairs, relation_kl, scores,
 )
+from distill.distillation_trainer import DistillationTrainer, TrainConfig, train, training_arguments
 from distill.losses import LossWeights
 from distill.optim import layer_depth
 from distill.tasks.question_answering.features import WindowDataset, make_windows
 from distill.tasks.question_answering.models import build_span_student, load_question_answerer
 from distill.teacher_cache import TeacherCache
-from distill.trainer import DistillationTrainer, TrainConfig, train, training_arguments
 from tests.qa.test_qa_training import TASK, WINDOWS, _examples
 
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 from transformers import DataCollatorWithPadding
 
+from distill.distillation_trainer import DistillationTrainer, TrainConfig, train, training_arguments
 from distill.dropout import set_attention_dropout
 from distill.losses import LossWeights
 from distill.student import block_ends
@@ -16,7 +17,6 @@ from distill.tasks.question_answering.data import Answer, QAExample, split_by_ar
 from distill.tasks.question_answering.features import WindowConfig, WindowDataset, make_windows
 from distill.tasks.question_answering.models import build_span_student, load_question_answerer
 from distill.tasks.registry import get_task
-from distill.trainer import DistillationTrainer, TrainConfig, train, training_arguments
 from tests.qa import tiny_squad
 
 TASK = get_task("question-answering")

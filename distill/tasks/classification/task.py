@@ -11,7 +11,7 @@ import numpy as np
 from transformers import DistilBertForSequenceClassification
 
 from distill.losses import distillation_loss
-from distill.report import CLASSIFICATION_METRICS
+from distill.run_report import CLASSIFICATION_METRICS
 from distill.tasks.classification import export, models
 from distill.tasks.classification.data import LabelledData, Split, load_data
 from distill.tasks.classification.metrics import accuracy, classification_metrics

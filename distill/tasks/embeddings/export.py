@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 
 from distill.export.chain import chain_of, onnx_entry, pytorch_entry, teacher_folder, timing_batches
+from distill.export.chain_report import quality_row
 from distill.export.config import ExportConfig, Student
 from distill.export.inputs import Batch, encode, load_tokenizer, make_batches, pad_token_id
 from distill.export.parity import Outputs, collect
-from distill.export.report import quality_row
 from distill.export.variants import Reference
-from distill.report import STUDENT_ROW, TEACHER_ROW
+from distill.run_report import STUDENT_ROW, TEACHER_ROW
 from distill.tasks.embeddings.sts import StsPairs, mean_cosine, sts_spearman
 
 log = logging.getLogger(__name__)

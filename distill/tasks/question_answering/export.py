@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from distill.export.chain import chain_of, onnx_entry, pytorch_entry, timing_batches
+from distill.export.chain_report import quality_row
 from distill.export.config import ExportConfig, Student
 from distill.export.inputs import Batch, make_batches
 from distill.export.parity import Outputs, collect
-from distill.export.report import quality_row
 from distill.export.variants import Reference
 from distill.tasks.question_answering.data import QAExample
 from distill.tasks.question_answering.features import Windows, make_windows

@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from distill.export.chain import chain_of, onnx_entry, pytorch_entry, timing_batches
+from distill.export.chain_report import quality_row
 from distill.export.config import ExportConfig, Student
 from distill.export.graph import ort_runner, torch_runner
 from distill.export.inputs import Batch, encode, encode_pairs, load_tokenizer, make_batches, pad_token_id
 from distill.export.parity import collect
-from distill.export.report import quality_row
 from distill.export.variants import Reference
 from distill.jsonl import iter_jsonl
 

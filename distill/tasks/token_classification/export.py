@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from distill.export.chain import chain_of, onnx_entry, pytorch_entry, timing_batches
+from distill.export.chain_report import quality_row
 from distill.export.config import ExportConfig, Student
 from distill.export.inputs import Batch, make_batches
 from distill.export.parity import Outputs, collect
-from distill.export.report import quality_row
 from distill.export.variants import Reference
 from distill.tasks.token_classification.data import Sentence
 from distill.tasks.token_classification.evaluate import tag_quality

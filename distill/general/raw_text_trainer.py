@@ -1,4 +1,4 @@
-"""The training loop of general distillation: the shared `distill.trainer` set-up (arguments,
+"""The training loop of general distillation: the shared `distill.distillation_trainer` set-up (arguments,
 checkpoints and resume, precision, torchrun, TensorBoard) with the general loss in place of a task's."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 import torch
 from transformers import PreTrainedModel
 
+from distill.distillation_trainer import DistillationTrainer, TrainConfig, TrainResult, fit, training_arguments
 from distill.general.losses import GeneralWeights, general_loss
-from distill.trainer import DistillationTrainer, TrainConfig, TrainResult, fit, training_arguments
 
 
 class SequenceDataset(torch.utils.data.Dataset):

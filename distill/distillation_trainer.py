@@ -23,8 +23,8 @@ from tqdm.auto import tqdm
 from distill.dropout import set_attention_dropout
 from distill.estimate import StepTimer
 from distill.intermediate import IntermediateConfig, captured, intermediate_loss, layer_pairs
-from distill.optim import layerwise_groups
 from distill.losses import LossWeights
+from distill.optim import layerwise_groups
 from distill.student import block_ends, model_inputs
 from distill.task_protocol import Task
 from distill.teacher_cache import INDEX, IndexedDataset, TeacherCache

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from distill.report import pyplot
+from distill.run_report import pyplot
 
 TERMS = ("loss", "loss_ce", "loss_mlm", "loss_cos", "loss_mse")
 

@@ -14,8 +14,9 @@ from typing import Any
 import torch
 from transformers import set_seed
 
-from distill import report as reporting
+from distill import run_report as reporting
 from distill.devices import barrier, compute_device, is_main_process, place
+from distill.distillation_trainer import TrainConfig, TrainResult, train, training_summary
 from distill.evaluate import EvalConfig
 from distill.intermediate import IntermediateConfig
 from distill.losses import LossWeights
@@ -24,7 +25,6 @@ from distill.student_info import read_general_info, read_info, write_info
 from distill.task_protocol import OptionValues, Task, TaskData
 from distill.tasks.registry import get_task
 from distill.teacher import load_tokenizer, resolve_teacher
-from distill.trainer import TrainConfig, TrainResult, train, training_summary
 
 
 @dataclass(frozen=True)

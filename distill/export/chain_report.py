@@ -2,7 +2,7 @@
 student ONNX variants, each with accuracy and latency measured side by side in one run.
 
 Rows follow the `report.json` schema of docs/CONTRACTS.md; rows this step measured carry
-`"measured_in": "export"`. report.md is rendered with `distill.report.render_markdown`, followed
+`"measured_in": "export"`. report.md is rendered with `distill.run_report.render_markdown`, followed
 by a section on the export.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from distill import report as reporting
+from distill import run_report as reporting
 from distill.export.inputs import Batch
 from distill.latency import LatencyConfig, measure
 

@@ -16,16 +16,16 @@ from transformers import set_seed
 
 from distill.corpus import CorpusConfig, load_corpus
 from distill.devices import barrier, is_main_process
+from distill.distillation_trainer import TrainConfig, training_summary
 from distill.evaluate import device_of
-from distill.general import report as reporting
+from distill.general import general_report as reporting
 from distill.general.evaluate import held_out_metrics
 from distill.general.losses import GeneralWeights
 from distill.general.masking import MaskingCollator, MaskingConfig, Vocabulary, token_weights
 from distill.general.model import build_mlm_student, load_teacher
-from distill.general.trainer import train_general
+from distill.general.raw_text_trainer import train_general
 from distill.student_info import write_general_info
 from distill.teacher import load_tokenizer, resolve_teacher
-from distill.trainer import TrainConfig, training_summary
 
 log = logging.getLogger(__name__)
 
