@@ -1,6 +1,7 @@
 """The golden fingerprint's comparison: what it ignores (the host's float kernels, the free
 parameters) and what it catches. The runs themselves are checked in tests/distill/test_cli.py and
-tests/qa/test_qa_cli.py, each with a slightly changed loss that must break its fingerprint."""
+tests/distill/tasks/question_answering/test_qa_cli.py, each with a slightly changed loss that must
+break its fingerprint."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from pathlib import Path
 from tests import golden
 
 ROOT = Path(__file__).resolve().parents[1]
-RECORDED_RUN_TESTS = ["tests/distill/test_cli.py::test_run_reproduces_the_recorded_fingerprint",
-                      "tests/qa/test_qa_cli.py::test_run_reproduces_the_recorded_fingerprint",
-                      "tests/token_classification/test_tc_cli.py::test_run_reproduces_the_recorded_fingerprint"]
+RECORDED_RUN_TESTS = [
+    "tests/distill/test_cli.py::test_run_reproduces_the_recorded_fingerprint",
+    "tests/distill/tasks/question_answering/test_qa_cli.py::test_run_reproduces_the_recorded_fingerprint",
+    "tests/distill/tasks/token_classification/test_tc_cli.py::test_run_reproduces_the_recorded_fingerprint",
+]
 
 
 def _fingerprint(tensors: dict, metrics: dict | None = None) -> dict:

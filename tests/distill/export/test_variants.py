@@ -10,7 +10,7 @@ import pytest
 from distill.export.graph import cuda_available
 from distill.export.variants import AccuracyDropWarning, VariantSettings
 from modelfolder.manifest import load_model_folder
-from tests.export.conftest import fast_config
+from tests.distill.export.conftest import fast_config
 
 
 def test_int8_accuracy_is_measured(exported: Path):

@@ -16,7 +16,7 @@ from distill.optim import layer_depth
 from distill.tasks.question_answering.features import WindowDataset, make_windows
 from distill.tasks.question_answering.models import build_span_student, load_question_answerer
 from distill.teacher_cache import TeacherCache
-from tests.qa.test_qa_training import TASK, WINDOWS, _examples
+from tests.distill.tasks.question_answering.test_qa_training import TASK, WINDOWS, _examples
 
 
 def _batch(tokenizer, count: int = 6) -> dict:

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from distill.cli import app
 from tests import golden
-from tests.token_classification.conftest import COMMON, QUICK
+from tests.distill.tasks.token_classification.conftest import COMMON, QUICK
 
 runner = CliRunner()
 METRICS = {"entity_precision", "entity_recall", "entity_f1"}

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from modelfolder.manifest import SCHEMA_VERSION, TASK_OUTPUTS, load_model_folder, sha256_file
-from tests.export.conftest import fast_config
+from tests.distill.export.conftest import fast_config
 
 
 def test_folder_loads_and_lists_the_files(exported: Path):
@@ -99,7 +99,7 @@ def test_folder_serves_without_torch(exported: Path, run_dir: Path):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     texts = ["a wonderful and moving film , the best movie of the year", "awful", "i hated it"]
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     done = subprocess.run(
         [sys.executable, "-c", SERVE_WITHOUT_TORCH, str(exported), json.dumps(texts)],
         capture_output=True, text=True, cwd=root, timeout=120,

@@ -6,7 +6,7 @@ import pytest
 
 from distill.data import DataError
 from distill.tasks.question_answering.data import QADataConfig, QAExample, load_qa_data, read_squad_json
-from tests.qa import tiny_squad
+from tests.distill.tasks.question_answering import tiny_squad
 
 
 def test_v1_examples_keep_text_offsets_and_titles(squad_v1):

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from distill import losses
 from distill.cli import app
 from tests import golden
-from tests.qa.conftest import COMMON, QUICK, tiny_qa_run
+from tests.distill.tasks.question_answering.conftest import COMMON, QUICK, tiny_qa_run
 
 runner = CliRunner()
 
@@ -87,7 +87,7 @@ def test_teacher_then_student_commands(qa_teacher, squad_v1, tmp_path):
 def test_unanswerable_questions_switch_on_the_empty_answer(tmp_path, squad_v1):
     from distill.tasks.question_answering.options import QAOptions, with_impossible
     from distill.tasks.question_answering.data import QADataConfig, load_qa_data
-    from tests.qa import tiny_squad
+    from tests.distill.tasks.question_answering import tiny_squad
 
     v2 = tiny_squad.write_squad(tmp_path / "v2.json", tiny_squad.squad_document(impossible=[
         ("Moon", "the moon circles the earth .", "who built the moon ?")]))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.export.conftest import fast_config
+from tests.distill.export.conftest import fast_config
 
 
 @contextmanager

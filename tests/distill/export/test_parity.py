@@ -12,7 +12,7 @@ from onnx import numpy_helper
 from distill.export.inputs import fixed_batch, make_batches
 from distill.export.parity import Outputs, ParityError, check, collect, compare
 from distill.tasks.classification.metrics import macro_f1
-from tests.export.conftest import fast_config
+from tests.distill.export.conftest import fast_config
 
 
 def test_batches_mix_lengths_and_pad_right():

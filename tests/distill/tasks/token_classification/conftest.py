@@ -8,7 +8,7 @@ import torch
 from typer.testing import CliRunner
 
 from tests import tiny
-from tests.token_classification import tiny_conll
+from tests.distill.tasks.token_classification import tiny_conll
 
 # options shared by `distill teacher`, `student` and `run`; `run` also takes --teacher-epochs
 COMMON = ["--task", "token-classification", "--epochs", "2", "--batch-size", "4", "--max-seq-len", "8",

@@ -17,7 +17,7 @@ from distill.tasks.question_answering.data import Answer, QAExample, split_by_ar
 from distill.tasks.question_answering.features import WindowConfig, WindowDataset, make_windows
 from distill.tasks.question_answering.models import build_span_student, load_question_answerer
 from distill.tasks.registry import get_task
-from tests.qa import tiny_squad
+from tests.distill.tasks.question_answering import tiny_squad
 
 TASK = get_task("question-answering")
 WINDOWS = WindowConfig(max_seq_len=64, doc_stride=16, max_question_len=16)

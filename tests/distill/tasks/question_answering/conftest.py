@@ -7,7 +7,7 @@ import torch
 from typer.testing import CliRunner
 
 from tests import tiny
-from tests.qa import tiny_squad
+from tests.distill.tasks.question_answering import tiny_squad
 
 # options shared by `distill teacher`, `student` and `run`; `run` also takes --teacher-epochs
 COMMON = ["--task", "question-answering", "--epochs", "2", "--batch-size", "4", "--max-seq-len", "48",

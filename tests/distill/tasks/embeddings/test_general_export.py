@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from distill.cli import app
 from tests import tiny
-from tests.embeddings.conftest import write_sts
+from tests.distill.tasks.embeddings.conftest import write_sts
 
 runner = CliRunner()
 

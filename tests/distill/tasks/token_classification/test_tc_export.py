@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from distill.tasks.token_classification.export import token_array
-from tests.export.conftest import fast_config
+from tests.distill.export.conftest import fast_config
 from modelfolder.manifest import load_model_folder
 from modelfolder.sample import read_sample
 

@@ -7,7 +7,7 @@ from distill.data import DataError
 from distill.tasks.token_classification.data import (
     Sentence, TokenDataConfig, label_names, label_scheme, load_token_data, read_conll,
 )
-from tests.token_classification import tiny_conll
+from tests.distill.tasks.token_classification import tiny_conll
 
 
 def test_read_conll_splits_sentences_and_takes_the_last_column(tmp_path):
