@@ -1,7 +1,7 @@
 """What a task is to the rest of `distill`: the hooks where classification, question answering
 and any later task differ. Everything else (resolve the teacher, build the student from its
 layers, train against the frozen teacher, evaluate, report, export and validate) is one path that
-asks the task (`distill.task_pipeline`, `distill.distillation_trainer`, `distill.export`).
+asks the task (`distill.task_pipeline`, `distill.distillation_trainer`, `distill.folder_export`).
 
 A task's settings (`options`: sequence length, windows, ...) are one frozen dataclass of its own,
 made from the command line's values (`make_options`) and recorded in the student's

@@ -1,6 +1,6 @@
 """Graph-level steps of the export: PyTorch -> ONNX, transformer fusions, INT8, fp16, sessions.
 
-Each function reads one file and writes another, so the orchestration in `distill.export` can
+Each function reads one file and writes another, so the orchestration in `distill.folder_export` can
 check every intermediate graph against the PyTorch model before going on.
 
 Tooling choice: optimum's ONNX exporter now lives in `optimum-onnx`, whose newest release pins
