@@ -85,7 +85,7 @@ def environment() -> dict:
 
 def start_up_check(repository: Path, model: str, providers: list[str]) -> dict:
     """Load the folder as `serve --variant auto` would, and report the variant and its check."""
-    from service.runtime.loading import load_runtime
+    from service.serving.loading import load_runtime
     from service.settings import Settings
 
     started = time.perf_counter()

@@ -28,7 +28,8 @@ import onnxruntime as ort
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from service.runtime.loading import CUDA, load_runtime  # noqa: E402
+from service.providers import CUDA  # noqa: E402
+from service.serving.loading import load_runtime  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
 WARMUP_CALLS = 5

@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from service.runtime.loading import load_runtime  # noqa: E402
+from service.serving.loading import load_runtime  # noqa: E402
 from service.runtime.model import probe_tokens  # noqa: E402
 from service.settings import Settings  # noqa: E402
-from service.runtime.state import warmup_shapes  # noqa: E402
+from service.serving.state import warmup_shapes  # noqa: E402
 
 
 def timed_pass(runtime, shapes: list[tuple[int, int]]) -> dict[str, float]:

@@ -46,7 +46,7 @@ def read_sentences(path: Path, limit: int | None) -> list[str]:
 def offline_throughput(repository: Path, model: str, texts: list[str], batch: int, threads: int,
                        variant: str, repeats: int = 3) -> dict:
     """Texts per second of the bare runtime: tokenize, sort by length, run full batches."""
-    from service.runtime.loading import load_runtime
+    from service.serving.loading import load_runtime
     from service.settings import Settings
 
     settings = Settings(model_repository=repository, intra_op_threads=threads, variant=variant)

@@ -170,7 +170,8 @@ class ModelFolder:
 def served_variant(folder: Path, preference: str) -> ModelFolder:
     """Read the manifest and pick the variant as `python -m service --variant <preference>` on CPU."""
     from modelfolder.manifest import CLASSIFICATION, ModelFolderError, read_manifest
-    from service.runtime.loading import CPU, choose_variant
+    from service.providers import CPU
+    from service.runtime.build import choose_variant
 
     try:
         manifest = read_manifest(folder)

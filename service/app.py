@@ -1,7 +1,8 @@
 """The application: `create_app(settings)` builds a FastAPI app whose lifespan starts one batcher
 per model, warms the models up in the background (/readyz turns 200 when done) and, on shutdown,
 drains the batchers. Used by `service.main` (one process) and by each HTTP worker of
-`service.scheduler.supervisor`, whose batchers stand in for those of the model process.
+`service.scheduler.supervisor` (handed in by `service.main`), whose batchers stand in for those of
+the model process.
 """
 
 from __future__ import annotations
@@ -18,18 +19,18 @@ from fastapi import Depends, FastAPI
 from service.errors import install_error_handlers
 from service.metrics import Metrics
 from service.middleware import BodyLimitMiddleware, RequestMetricsMiddleware
-from service.routes.fastpath import FastPath
+from service.open_inference.binary import ProtocolBodyMiddleware
+from service.open_inference.protocol import ProtocolError
+from service.routes.dependencies import error_responses, require_api_key
+from service.routes.framework_bypass import FrameworkBypass
 from service.routes.models import models as model_routes, ops
+from service.routes.open_inference import v2, v2_health
 from service.routes.openapi import install_limits
-from service.routes.plumbing import error_responses, require_api_key
 from service.routes.schemas import ErrorBody
 from service.routes.v1 import v1_router
-from service.runtime.state import LoadedModels, ServiceState, WarmUpError, load_models
-from service.scheduler.client import ModelProcessClient
+from service.serving.loading import LoadedModels, load_models
+from service.serving.state import ModelProcess, ServiceState, WarmUpError
 from service.settings import Settings
-from service.v2.binary import ProtocolBodyMiddleware
-from service.v2.protocol import ProtocolError
-from service.v2.routes import v2, v2_health
 from service.web import card_routes, web_router
 from service.web.page import PageOptions
 
@@ -94,7 +95,7 @@ def _telemetry_option(enabled: bool) -> dict:
 
 
 def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal: Stop = log_fatal,
-               remote: ModelProcessClient | None = None) -> FastAPI:
+               remote: ModelProcess | None = None) -> FastAPI:
     """A new app with its own metrics registry. Without `models`, the lifespan loads them.
     `on_fatal(message)` is called when start-up cannot complete (a model failed its warm-up).
     With `remote`, the models run in the model process (an HTTP worker of `serve --workers N`)."""
@@ -121,12 +122,8 @@ def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal:
     if settings.web_page:
         app.include_router(web_router(PageOptions(settings.api_key is not None, settings.web_refresh_s)))
     app.include_router(v2_health)
-    app.add_middleware(FastPath, state=state)  # innermost: the routes' own code, less around it
+    app.add_middleware(FrameworkBypass, state=state)  # innermost: the routes' own code, less around it
     app.add_middleware(ProtocolBodyMiddleware)  # inside the body limit: reads what it lets through
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     return app
-
-
-def setup_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

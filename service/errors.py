@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.routes.schemas import UNION_TAGS
+from service.request_fields import UNION_TAGS
 
 log = logging.getLogger("service")
 

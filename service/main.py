@@ -17,14 +17,14 @@ import onnxruntime as ort
 import uvicorn
 from pydantic import ValidationError
 
-from service.app import create_app, log_fatal, setup_logging
 from modelfolder.manifest import ModelFolderError
-from service.runtime.readable import check_readable
+from service.app import create_app, log_fatal
+from service.runtime.file_permissions import check_readable
 from service.runtime.runners import available_cores, runner_settings, worker_count
-from service.settings import settings_from_cli
-from service.runtime.state import load_models
 from service.scheduler.shm import NoRoom
 from service.scheduler.supervisor import run_workers
+from service.serving.loading import load_models
+from service.settings import settings_from_cli, setup_logging
 
 log = logging.getLogger("service")
 
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         check_readable(settings.model_repository, settings.models)
         if settings.workers > 1:  # the model process loads the models; the workers only tokenizers
-            status, message = run_workers(settings)
+            status, message = run_workers(settings, create_app)
             if status:
                 _fail(message, status)
             return

@@ -1,10 +1,13 @@
-"""Pure ASGI middleware: request body limit (413) and per-request metrics."""
+"""Pure ASGI middleware: request body limit (413) and per-request metrics; and, for the middleware
+further in that reads a body itself (`service.routes.bypass`, `service.open_inference.binary`),
+reading it within the limit and handing it on to the app as if unread."""
 
 from __future__ import annotations
 
 import time
 
 from fastapi import HTTPException
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import BodyTooLarge, error_response
@@ -69,3 +72,34 @@ class RequestMetricsMiddleware:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             model = str(scope.get("state", {}).get("model", ""))
             self.metrics.observe_request(model, route, status, time.perf_counter() - started)
+
+
+async def read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The body, and whether it arrived whole (False: the client left first). Over the body
+    limit (counted while streaming by `BodyLimitMiddleware`): BodyTooLarge."""
+    chunks = []
+    while True:
+        try:
+            message = await receive()
+        except StarletteHTTPException as exc:
+            raise BodyTooLarge(str(exc.detail)) from None
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks), False
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), True
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the app `body` first, then the connection's own messages (the
+    disconnect a route may wait for)."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -83,7 +84,7 @@ class Settings(BaseSettings):
     warmup_batches: int = Field(2, ge=0, description="Warm-up batches per sequence length before ready.")
 
     # dynamic batching (left out: the default of the model's execution provider, see
-    # service/batch_defaults.py)
+    # service/batching/limits.py)
     max_batch_items: int | None = Field(
         None, ge=1, description="Most items (texts, QA windows) in one model call "
         "(default: 32 on CPU, 128 on CUDA).",
@@ -198,3 +199,8 @@ def settings_from_cli(argv: list[str] | None) -> Settings:
         _cli_implicit_flags=True,
         _cli_enforce_required=False,
     )
+
+
+def setup_logging(settings: Settings) -> None:
+    """The log level and format of every process of the server."""
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from service.batching.policy import BatchLimits
-from service.runtime.loading import CPU, CUDA
+from service.providers import CPU, CUDA
 from service.settings import Settings
 
 PROVIDER_LIMITS: dict[str, BatchLimits] = {

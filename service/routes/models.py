@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from service.batching.policy import BatchLimits
 from service.errors import NotReady
-from service.routes.plumbing import State, error_responses
+from service.routes.dependencies import State, error_responses
 from service.routes.schemas import FailedModel, Health, ModelInfo, ModelList, VariantInfo
 from service.runtime.model import ModelRuntime
 from service.tasks.registry import get_task

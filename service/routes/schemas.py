@@ -1,21 +1,12 @@
-"""The bodies every task shares: the field types of request bodies, model listings, health and
-errors. Each task's own request and response bodies live with the task (`service.tasks`)."""
+"""The bodies of the routes every task shares: model listings, health and errors. Each task's own
+request and response bodies live with the task (`service.tasks`), on the field types of
+`service.request_fields`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, Field
-
-# A constrained string: pydantic then checks that it is real text (a JSON string may hold a lone
-# UTF-16 surrogate such as "\ud800", which no tokenizer and no UTF-8 encoder accepts).
-Text = Annotated[str, Field(min_length=0)]
-ModelName = Annotated[str, Field(min_length=1)]
-
-# Tags of the branches of an `inputs` union (one text, one pair, a list of items); errors.py leaves
-# them out of the field names it reports.
-ONE_TEXT, ONE_PAIR, ITEMS = "one text", "one pair", "items"
-UNION_TAGS = frozenset({ONE_TEXT, ONE_PAIR, ITEMS})
 
 
 class VariantInfo(BaseModel):
@@ -90,5 +81,3 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
-
-

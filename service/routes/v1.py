@@ -1,8 +1,8 @@
 """The /v1 inference routes: one POST route per endpoint of the serving tasks
 (`service.tasks.registry.endpoints`), all answered by `answer_request`: pick the model (404
 unknown, 503 not ready, 422 not a model of the endpoint's tasks), hand the validated body to the
-model's task, and return its answer with the timing headers. The short road
-(`service.routes.fastpath`) calls `answer_request` too."""
+model's task, and return its answer with the timing headers. The short road past the framework
+(`service.routes.framework_bypass`) calls `answer_request` too."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from service.routes.plumbing import INFERENCE_ERRORS, State, task_call, timing_headers
-from service.runtime.state import ServiceState
+from service.routes.dependencies import INFERENCE_ERRORS, State
+from service.routes.task_call import task_call, timing_headers
+from service.serving.state import ServiceState
 from service.tasks.base import EncodedJSON, Endpoint
 from service.tasks.registry import endpoints, get_task
 

@@ -1,3 +1,4 @@
-"""Models at run time: one loaded model (`model`), loading a model folder with its start-up checks
-(`loading`; the checks' rules are the contract's, in `modelfolder.variants` and `modelfolder.sample`)
-and the running service's models, batchers and readiness (`state`)."""
+"""One model at run time, whatever its task: `model` (ModelRuntime: tokenizers, ONNX Runtime
+session, `run`), `build` (a checked model folder -> its runtime: variant choice, sessions, the
+capacity and start-up checks, with the rules its task hands in), `runners` (how many batches run at
+once) and `file_permissions` (the repository readable by the server's user)."""

@@ -1,5 +1,5 @@
 """One loaded model as the batcher runs it: tokenizers, ONNX Runtime session and what was chosen
-at load time (`service.runtime.loading` builds it). `run` pads a list of token-id sequences into one
+at load time (`service.runtime.build` builds it). `run` pads a list of token-id sequences into one
 tensor and calls the session. Nothing here touches asyncio: `service.batching.batcher` calls `run`
 on the model's own worker thread.
 """

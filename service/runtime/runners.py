@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from service.runtime.loading import CPU, choose_providers
+from service.providers import CPU, choose_providers
 from service.settings import Settings
 
 

@@ -1,5 +1,5 @@
 """The model process: the one process per device that owns the ONNX Runtime sessions and the
-batchers, fed by every HTTP worker through shared memory (`service.scheduler.link`).
+batchers, fed by every HTTP worker through shared memory (`service.scheduler.connection`).
 
 It loads and warms up the models as a one-process server does (`ServiceState`: the same batchers,
 limits, queue limit, metrics), accepts the workers on a Unix socket, and for each connection turns
@@ -24,12 +24,13 @@ from multiprocessing.connection import Connection
 import onnxruntime as ort
 
 from modelfolder.manifest import ModelFolderError
-from service.runtime.runners import available_cores, runner_settings
 from service.metrics import MULTIPROC_ENV, Metrics
-from service.runtime.state import LoadedModels, ServiceState, WarmUpError, load_models
-from service.scheduler.port import WorkerPort
+from service.runtime.runners import available_cores, runner_settings
+from service.scheduler.model_end import WorkerPort
 from service.scheduler.protocol import ModelDescription, Readiness
-from service.settings import Settings
+from service.serving.loading import LoadedModels, load_models
+from service.serving.state import ServiceState, WarmUpError
+from service.settings import Settings, setup_logging
 
 log = logging.getLogger("service")
 
@@ -47,8 +48,6 @@ def model_process_main(settings: Settings, socket_path: str, ring_prefix: str, p
     """Entry point of the model process (started by the supervisor with the spawn method)."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
-    from service.app import setup_logging
-
     setup_logging(settings)
     try:
         settings = runner_settings(settings, available_cores(), ort.get_available_providers())

@@ -1,7 +1,7 @@
 """A one-way byte ring in shared memory: one process writes frames, one other process reads them.
 
 The writer keeps the head (how far it has written) to itself and tells the reader about it in a
-doorbell message over the link's socket (`service.scheduler.link`): the socket's write and read
+doorbell message over the link's socket (`service.scheduler.connection`): the socket's write and read
 order the memory, so a frame is complete before the reader learns of it. The reader publishes its
 tail (how far it has read) in the ring's header; the writer reads it only to know how much room is
 left, so a late value only makes the ring look fuller than it is. Positions count bytes from the

@@ -27,6 +27,7 @@ import threading
 from functools import partial
 from multiprocessing.connection import wait
 from pathlib import Path
+from typing import Callable, Protocol
 
 import uvicorn
 from fastapi import FastAPI
@@ -37,20 +38,24 @@ from service.metrics import MULTIPROC_ENV
 from service.scheduler.model_process import model_process_main
 from service.scheduler.ring import remove_rings
 from service.scheduler.shm import check_room
-from service.settings import Settings
+from service.scheduler.worker_end import ModelProcessClient
+from service.serving.loading import LoadedModels, load_front
+from service.settings import Settings, setup_logging
 
 log = logging.getLogger("service")
 
 MODEL_PROCESS_DIED = 3  # exit status of `serve` when the model process died
 
 
-def worker_app(settings: Settings, socket_path: str) -> FastAPI:
-    """Run in each HTTP worker: connect to the model process and build the app around it."""
-    from service.app import create_app, setup_logging
-    from service.runtime.loading import load_front
-    from service.runtime.state import LoadedModels
-    from service.scheduler.client import ModelProcessClient
+class AppFactory(Protocol):
+    """How an HTTP worker builds its app (`service.app.create_app`, handed in by `service.main`)."""
 
+    def __call__(self, settings: Settings, models: LoadedModels, on_fatal: Callable[[str], None],
+                 remote: ModelProcessClient) -> FastAPI: ...
+
+
+def worker_app(settings: Settings, socket_path: str, build_app: AppFactory) -> FastAPI:
+    """Run in each HTTP worker: connect to the model process and build the app around it."""
     setup_logging(settings)
     client = ModelProcessClient(socket_path, settings.queue_limit)
     welcome = client.welcome
@@ -59,7 +64,7 @@ def worker_app(settings: Settings, socket_path: str) -> FastAPI:
         for name, d in welcome.descriptions.items()
     }
     models = LoadedModels(runtimes=runtimes, failed=dict(welcome.failed))
-    return create_app(settings, models, on_fatal=log.critical, remote=client)
+    return build_app(settings, models, on_fatal=log.critical, remote=client)
 
 
 def _start_model_process(settings: Settings, socket_path: str, ring_prefix: str):
@@ -85,9 +90,10 @@ def _start_model_process(settings: Settings, socket_path: str, ring_prefix: str)
     return process, ours
 
 
-def run_workers(settings: Settings) -> tuple[int, str]:
-    """Serve with `settings.workers` HTTP workers and one model process until SIGTERM / SIGINT.
-    Returns the exit status and why: (0, ""), (1, the warm-up's failure) or MODEL_PROCESS_DIED."""
+def run_workers(settings: Settings, build_app: AppFactory) -> tuple[int, str]:
+    """Serve with `settings.workers` HTTP workers, each with the app of `build_app`, and one model
+    process, until SIGTERM / SIGINT. Returns the exit status and why: (0, ""), (1, the warm-up's
+    failure) or MODEL_PROCESS_DIED."""
     check_room(settings)
     folder = Path(tempfile.mkdtemp(prefix="serve-"))  # private: mode 0700
     metrics_folder = folder / "metrics"
@@ -99,7 +105,7 @@ def run_workers(settings: Settings) -> tuple[int, str]:
     try:
         process, pipe = _start_model_process(settings, socket_path, ring_prefix)
         config = uvicorn.Config(
-            partial(worker_app, settings, socket_path), factory=True, host=settings.host, port=settings.port,
+            partial(worker_app, settings, socket_path, build_app), factory=True, host=settings.host, port=settings.port,
             workers=settings.workers, log_level=settings.log_level, timeout_graceful_shutdown=None,
             access_log=False,
         )

@@ -26,7 +26,7 @@ from service.metrics import Metrics
 from service.runtime.model import ModelRuntime
 from modelfolder.variants import AgreementRule
 from service.settings import Settings
-from service.v2.protocol import Datatype, Parameters
+from service.open_inference.protocol import Datatype, Parameters
 
 Columns = dict[str, tuple[Datatype, list[int], list[Any]]]  # /v2 output name -> datatype, shape, data
 
@@ -74,7 +74,7 @@ class Endpoint:
     description: str
     tags: tuple[str, ...] = ()
     default_model: Callable[[Settings], str] | None = None  # the model when the body names none
-    fast: bool = False  # the short road (`service.routes.fastpath`) takes well-formed JSON bodies
+    fast: bool = False  # the short road (`service.routes.framework_bypass`) takes well-formed JSON bodies
     limits: tuple[Limit, ...] = ()
 
 

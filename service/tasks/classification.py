@@ -8,7 +8,7 @@ import numpy as np
 
 from service.batching.batcher import ItemResult
 from modelfolder.manifest import CLASSIFICATION, Manifest
-from service.tasks.agreement import SameBest
+from service.tasks.variant_agreement import SameBest
 from service.tasks.base import Columns, OutputTensor
 from service.tasks.scores import ScoreFunction, classification_scores
 from service.tasks.text.task import TextTask

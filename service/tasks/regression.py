@@ -7,7 +7,7 @@ from typing import Any
 
 from service.batching.batcher import ItemResult
 from modelfolder.manifest import REGRESSION, Manifest
-from service.tasks.agreement import WithinTolerance
+from service.tasks.variant_agreement import WithinTolerance
 from service.tasks.base import Columns, OutputTensor
 from service.tasks.scores import ScoreFunction, apply_function
 from service.tasks.text.task import TextTask

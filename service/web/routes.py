@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from service.errors import ModelNotFound, ServiceError
-from service.routes.plumbing import State, error_responses
+from service.routes.dependencies import State, error_responses
 from service.web.card import ModelCard, model_card
 from service.web.files import media_type, read_report, servable_files
 from service.web.live import LiveSnapshot, live_snapshot

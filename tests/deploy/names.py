@@ -18,7 +18,7 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from service import metrics as service_metrics
 from service.batching.limits import PROVIDER_LIMITS
-from service.runtime.loading import CPU
+from service.providers import CPU
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

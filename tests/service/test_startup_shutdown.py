@@ -16,7 +16,7 @@ import pytest
 
 from modelfolder.manifest import ModelFolderError
 from service.settings import settings_from_cli
-from service.runtime.state import load_models
+from service.serving.loading import load_models
 from tests.service.conftest import make_settings, serving
 
 ROOT = Path(__file__).resolve().parents[2]

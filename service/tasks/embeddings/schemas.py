@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 from pydantic_core import PydanticCustomError
 
-from service.routes.schemas import ITEMS, ONE_TEXT, ModelName, Text
+from service.request_fields import ITEMS, ONE_TEXT, ModelName, Text
 
 EncodingFormat = Literal["float", "base64"]
 

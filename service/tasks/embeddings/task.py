@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from service.batching.batcher import ItemResult
 from service.errors import EMBEDDINGS_PATH
 from modelfolder.manifest import FEATURE_EXTRACTION, Manifest
-from service.tasks.agreement import SameDirection
+from service.tasks.variant_agreement import SameDirection
 from service.tasks.base import (
     Answered, Call, Columns, Endpoint, OutputTensor, ServingTask, TaskTensors, text_limits,
 )
@@ -20,8 +20,8 @@ from service.tasks.embeddings.schemas import EmbeddingsRequest, EmbeddingsRespon
 from service.tasks.embeddings.vectors import check_dimensions, embedding_list, encode_answer, model_dimension
 from service.tasks.text.items import FieldName
 from service.tasks.text.run import text_sequences
-from service.v2.protocol import Parameters
-from service.v2.tensors import parse_parameters
+from service.open_inference.protocol import Parameters
+from service.open_inference.tensors import parse_parameters
 
 EMBEDDINGS = Endpoint(
     EMBEDDINGS_PATH, "embeddings", EmbeddingsRequest, EmbeddingsResponse,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.routes.schemas import ModelName
+from service.request_fields import ModelName
 
 
 class QAInput(BaseModel):

@@ -18,8 +18,8 @@ from service.tasks.scores import ScoreFunction
 from service.tasks.text.items import item_text, row_texts
 from service.tasks.text.run import run_texts
 from service.tasks.text.schemas import ClassifyRequest, ClassifyResponse
-from service.v2.protocol import Parameters
-from service.v2.tensors import parse_parameters
+from service.open_inference.protocol import Parameters
+from service.open_inference.tensors import parse_parameters
 
 LIMITS = (
     *text_limits("ClassifyRequest", "inputs", "max_text_chars"),

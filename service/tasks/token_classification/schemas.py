@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from service.routes.schemas import ITEMS, ONE_TEXT, ModelName, Text
+from service.request_fields import ITEMS, ONE_TEXT, ModelName, Text
 from service.tasks.token_classification.entities import Aggregation
 
 

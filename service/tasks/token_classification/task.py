@@ -12,15 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.batching.batcher import ItemResult
 from modelfolder.manifest import TOKEN_CLASSIFICATION, Manifest, TokenClassificationDefaults
-from service.tasks.agreement import SameTagPerToken
+from service.tasks.variant_agreement import SameTagPerToken
 from service.tasks.base import (
     Answered, Call, Columns, Endpoint, OutputTensor, ServingTask, TaskTensors, text_limits,
 )
 from service.tasks.token_classification.entities import Aggregation
 from service.tasks.token_classification.run import tag_texts
 from service.tasks.token_classification.schemas import TokenClassificationRequest, TokenClassificationResponse
-from service.v2.protocol import Parameters
-from service.v2.tensors import parse_parameters
+from service.open_inference.protocol import Parameters
+from service.open_inference.tensors import parse_parameters
 
 TOKENS = Endpoint(
     "/v1/token-classification", "token_classification", TokenClassificationRequest, TokenClassificationResponse,

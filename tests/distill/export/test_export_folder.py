@@ -201,7 +201,7 @@ def test_service_runtime_runs_the_folder(exported: Path, run_dir: Path, variant:
     import torch
     from transformers import AutoModelForSequenceClassification
 
-    from service.runtime.loading import load_runtime
+    from service.serving.loading import load_runtime
     from service.settings import Settings
 
     settings = Settings(model_repository=exported.parent, variant=variant, intra_op_threads=1)

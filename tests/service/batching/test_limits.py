@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.batching.limits import PROVIDER_LIMITS, batch_limits
-from service.runtime.loading import CPU, CUDA
+from service.providers import CPU, CUDA
 from service.settings import Settings
 from tests.service.conftest import serving
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.runtime.loading import load_runtime
+from service.serving.loading import load_runtime
 from service.batching.shapes import LENGTH_STEP, all_shapes, bucket_length, bucket_size
-from service.runtime.state import warmup_shapes
+from service.serving.state import warmup_shapes
 from tests.service.conftest import make_settings
 
 

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from modelfolder.manifest import ModelFolderError, load_model_folder
-from service.runtime.loading import CPU, CUDA, choose_providers, choose_variant, load_runtime
+from service.providers import CPU, CUDA, choose_providers
+from service.runtime.build import choose_variant
+from service.serving.loading import load_runtime
 from tests.service.conftest import make_settings
 
 

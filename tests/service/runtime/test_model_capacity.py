@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from service.main import create_app
 from modelfolder.manifest import ModelFolderError
-from service.runtime.state import load_models
+from service.serving.loading import load_models
 from tests.service.conftest import make_settings, serving, wait_ready
 from tests.service.model_folders import SENTIMENT_LABELS, build_classifier_folder, build_rule_qa_folder
 from tests.service.routes.test_api import error_of

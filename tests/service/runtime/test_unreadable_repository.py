@@ -60,7 +60,7 @@ def test_unreadable_path_stops_start_up_in_one_line(copy: Path, case: str):
 
 
 def test_readable_repository_passes_the_check(copy: Path):
-    code = "import sys; from service.runtime.readable import first_unreadable; print(first_unreadable(sys.argv[1]))"
+    code = "import sys; from service.runtime.file_permissions import first_unreadable; print(first_unreadable(sys.argv[1]))"
     result = subprocess.run([*unprivileged(), sys.executable, "-c", code, str(copy)],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -12,7 +12,7 @@ import tempfile
 import pytest
 
 from service.errors import QueueFull
-from service.scheduler.client import ModelProcessClient, ModelProcessGone
+from service.scheduler.worker_end import ModelProcessClient, ModelProcessGone
 from service.scheduler.ring import remove_rings
 from service.scheduler.supervisor import _start_model_process
 from tests.service.conftest import make_settings

@@ -108,7 +108,7 @@ def test_batched_pairs_equal_pairs_sent_alone(client):
 
 
 def test_truncation_of_a_pair_cuts_the_longer_text(pair_repository):
-    from service.runtime.loading import load_runtime
+    from service.serving.loading import load_runtime
     from tests.service.conftest import make_settings
 
     runtime = load_runtime(pair_repository / "nli", make_settings(pair_repository))

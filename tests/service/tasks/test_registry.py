@@ -8,7 +8,7 @@ import inspect
 import pytest
 
 from modelfolder.manifest import TASKS as CONTRACT_TASKS, ModelFolderError
-from service.runtime.loading import load_runtime
+from service.serving.loading import load_runtime
 from service.tasks import registry
 from service.tasks.base import ServingTask
 from tests.service.conftest import make_settings

@@ -74,7 +74,7 @@ def test_service_runtime_runs_the_qa_folder(qa_folder, qa_run):
     import torch
     from transformers import AutoModelForQuestionAnswering
 
-    from service.runtime.loading import load_runtime
+    from service.serving.loading import load_runtime
     from service.settings import Settings
 
     runtime = load_runtime(qa_folder, Settings(model_repository=qa_folder.parent, variant="fp32", intra_op_threads=1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from service.routes.fastpath import FastPath
+from service.routes.framework_bypass import FrameworkBypass
 
 
 class Recorder:
@@ -27,7 +27,7 @@ class Recorder:
 
 
 def call(app, middleware_state, path: str, body: bytes, headers: dict[str, str], chunks: int = 1):
-    """Run one request through FastPath(app); returns (status, body)."""
+    """Run one request through FrameworkBypass(app); returns (status, body)."""
     scope = {"type": "http", "method": "POST", "path": path, "headers": [
         (k.lower().encode(), v.encode()) for k, v in headers.items()], "app": app.asgi_app, "query_string": b""}
     parts = [body[i * len(body) // chunks:(i + 1) * len(body) // chunks] for i in range(chunks)]
@@ -43,7 +43,7 @@ def call(app, middleware_state, path: str, body: bytes, headers: dict[str, str],
         sent.append(message)
 
     async def run():
-        await FastPath(app.recorder, middleware_state)(scope, receive, send)
+        await FrameworkBypass(app.recorder, middleware_state)(scope, receive, send)
 
     asyncio.run_coroutine_threadsafe(run(), app.loop).result(timeout=10)
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")

@@ -1,4 +1,5 @@
-"""One connection between an HTTP worker and the model process: a Unix socket and two rings.
+"""One connection between an HTTP worker and the model process: a Unix socket and two rings, run
+by the same `Link` at both ends (`worker_end` in the worker, `model_end` in the model process).
 
 The frames go through the rings (`service.scheduler.ring`); the socket carries short messages:
 a doorbell (a ring's new head) after each flush -- one per batch of frames, not per frame -- and

@@ -1,5 +1,6 @@
-"""An HTTP worker's side of the model process: a batcher stand-in per model that sends the
-items through shared memory and resolves their futures with the rows that come back.
+"""The HTTP worker's end of its connection to the model process (the model process's end is
+`service.scheduler.model_end`): a batcher stand-in per model that sends the items through shared
+memory and resolves their futures with the rows that come back.
 
 `RemoteBatcher` has the part of `service.batching.batcher.Batcher` the routes use (`name`,
 `limits`, `depth`, `submit`, `close`), so the tasks and routes do not know which one they talk to.
@@ -19,7 +20,7 @@ from service.batching.batcher import ItemResult
 from service.batching.policy import BatchLimits
 from service.errors import QueueFull, ServiceError, ShuttingDown
 from service.scheduler import frames, ring
-from service.scheduler.link import CONTROL, Link, read_message
+from service.scheduler.connection import CONTROL, Link, read_message
 from service.scheduler.protocol import Readiness, Welcome
 
 log = logging.getLogger("service")
@@ -77,8 +78,9 @@ class ModelProcessClient:
         self._inflight: dict[int, tuple[asyncio.Future, RemoteBatcher]] = {}
         self._cancelled: list[int] = []
         self.ready = self.welcome.ready
+        self.failed = dict(self.welcome.failed)  # the models the model process dropped
         self.gone = False
-        self.on_ready: Callable[[Readiness], None] = lambda _news: None
+        self.on_ready: Callable[[dict[str, str]], None] = lambda _failed: None
         self.on_gone: Callable[[], None] = lambda: None
         self.link: Link | None = None
         self._closing = False
@@ -140,8 +142,8 @@ class ModelProcessClient:
 
     def _control(self, news: object) -> None:
         if isinstance(news, Readiness):
-            self.ready = news.ready
-            self.on_ready(news)
+            self.ready, self.failed = news.ready, dict(news.failed)
+            self.on_ready(self.failed)
 
     def _closed(self) -> None:
         self.gone, self.ready = True, False

@@ -1,54 +1,23 @@
-"""What every route module shares: the service state, API-key auth, error documentation,
-submitting token sequences to a model's batcher, and the `Call` a serving task runs a request with."""
+"""Running one request's work on its model: the token sequences submitted to the model's batcher
+and awaited within the request's deadline (429 queue full, 504 deadline, 499 the client went away),
+CPU-heavy work on the preprocessing threads, and the `Call` that hands both to a serving task."""
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import time
 from functools import partial
-from typing import Annotated, Callable, TypeVar
+from typing import Callable, TypeVar
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Request
 
 from service.batching.batcher import Batcher, ItemResult, gather_results
-from service.errors import DeadlineExceeded, ServiceError, Unauthorized
-from service.routes.schemas import ErrorBody
+from service.errors import DeadlineExceeded, ServiceError
 from service.runtime.model import ModelRuntime
-from service.runtime.state import ServiceState
+from service.serving.state import ServiceState
 from service.tasks.base import Call
 
 T = TypeVar("T")
-
-# Dependencies are `async def` on purpose: FastAPI runs plain `def` dependencies in its thread
-# pool, two thread hops per request that cost more than the work they do.
-async def get_state(request: Request) -> ServiceState:
-    return request.app.state.service
-
-
-State = Annotated[ServiceState, Depends(get_state)]
-bearer = HTTPBearer(auto_error=False, description="Needed when the server has an API key.")
-
-
-async def require_api_key(
-    state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> None:
-    key = state.settings.api_key
-    if key is None:
-        return
-    given = credentials.credentials if credentials is not None else ""
-    if not hmac.compare_digest(given.encode(), key.encode()):
-        raise Unauthorized("missing or wrong API key (send 'Authorization: Bearer <key>')")
-
-
-def error_responses(*codes: int, model: type = ErrorBody) -> dict:
-    """OpenAPI `responses` entries for these error statuses, all with the error body `model`."""
-    return {code: {"model": model} for code in codes}
-
-
-INFERENCE_ERRORS = error_responses(404, 413, 422, 429, 500, 503, 504)
-
 
 WATCH_AFTER_S = 0.05  # a request waits this long before its connection is watched for a disconnect
 

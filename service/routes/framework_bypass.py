@@ -1,5 +1,5 @@
-"""The short road for the busiest requests: a well-formed `POST` to an endpoint marked `fast`
-(`/v1/classify`, `/v1/sentiment`).
+"""The short road past the framework for the busiest requests: a well-formed `POST` to an
+endpoint marked `fast` (`/v1/classify`, `/v1/sentiment`) answered without FastAPI's routing.
 
 With a cheap model (or a GPU) the server's own work per request sets the throughput, and a large
 share of it went to the framework around the route (a py-spy profile under load): matching the path against every route,
@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.errors import ServiceError, error_response, internal_error_response
-from service.routes.asgi_body import read_body, replay
+from service.middleware import read_body, replay
 from service.routes.v1 import answer_request
-from service.runtime.state import ServiceState
+from service.serving.state import ServiceState
 from service.tasks.registry import endpoints
 
 JSON = b"application/json"
@@ -44,7 +44,7 @@ class RouteLabel:
     path: str
 
 
-class FastPath:
+class FrameworkBypass:
     def __init__(self, app: ASGIApp, state: ServiceState) -> None:
         self.app, self.state = app, state
         self._endpoints = {e.path: (e, tasks) for e, tasks in endpoints() if e.fast}

@@ -1,6 +1,8 @@
-"""Loading one model folder into a `ModelRuntime` (`service.runtime.model`): the manifest checked,
-the execution providers and the variant chosen, tokenizers and ONNX Runtime session built, the
-graph's capacity and (for a variant the export could not validate) its agreement with fp32 checked.
+"""Building a `ModelRuntime` (`service.runtime.model`) from a model folder whose manifest has been
+read: the execution providers and the variant chosen, tokenizers and ONNX Runtime session built,
+the graph's capacity and (for a variant the export could not validate) its agreement with fp32
+checked. What the model's task decides -- its agreement rule and whether token_type_ids mark a
+second segment -- is handed in (`service.serving.loading` looks the task up).
 """
 
 from __future__ import annotations
@@ -8,36 +10,19 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from pathlib import Path
-from typing import Sequence
 
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-from service.batching.priority import call_at_priority, task_nice
-from modelfolder.manifest import Manifest, ModelFolderError, Variant, load_model_folder
-from service.runtime.model import ModelRuntime, check_capacity
+from modelfolder.manifest import Manifest, ModelFolderError, Variant
 from modelfolder.sample import read_sample
 from modelfolder.variants import AgreementRule, VariantCheck, check_variant
+from service.batching.priority import call_at_priority, task_nice
+from service.providers import CUDA, choose_providers
+from service.runtime.model import ModelRuntime, check_capacity
 from service.settings import Settings
-from service.tasks.base import ServingTask
-from service.tasks.registry import get_task
 
 log = logging.getLogger("service")
-
-CUDA = "CUDAExecutionProvider"
-CPU = "CPUExecutionProvider"
-
-
-def choose_providers(requested: list[str] | None, available: Sequence[str]) -> list[str]:
-    """Requested providers that this onnxruntime build has; auto: CUDA when present, then CPU."""
-    if requested:
-        missing = [p for p in requested if p not in available]
-        if missing:
-            raise ModelFolderError(
-                f"execution providers {missing} are not available (this build has {list(available)})"
-            )
-        return list(requested)
-    return [CUDA, CPU] if CUDA in available else [CPU]
 
 
 def _pending_check(variant: Variant) -> bool:
@@ -130,14 +115,6 @@ def _fp32_key(manifest: Manifest) -> str | None:
     return next((k for k, v in manifest.variants.items() if v.precision == "fp32"), None)
 
 
-def _serving_task(folder: Path, manifest: Manifest) -> ServingTask:
-    """The serving task of the folder's manifest; a task this version does not serve is refused."""
-    try:
-        return get_task(manifest.task)
-    except KeyError as exc:
-        raise ModelFolderError(f"{folder}: {exc.args[0]}") from None
-
-
 def _require_inputs(folder: Path, session: ort.InferenceSession) -> None:
     names = {i.name for i in session.get_inputs()}
     missing = [n for n in ("input_ids", "attention_mask") if n not in names]
@@ -145,15 +122,14 @@ def _require_inputs(folder: Path, session: ort.InferenceSession) -> None:
         raise ModelFolderError(f"{folder}: ONNX graph lacks inputs {missing} (has {sorted(names)})")
 
 
-def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
-    """Check a model folder and build its runtime; raises ModelFolderError naming the problem.
+def build_runtime(folder: Path, manifest: Manifest, settings: Settings, agreement: AgreementRule,
+                  segments: bool) -> ModelRuntime:
+    """The runtime of a checked model folder; raises ModelFolderError naming the problem.
+    `agreement` and `segments`: the model's serving task's (`ServingTask`).
 
     A variant the export could not validate is checked against fp32 on the folder's validation
     sample first (`modelfolder.variants`): auto moves on to the next candidate when it fails or
     cannot be checked; an explicitly requested variant that fails stops the load."""
-    folder = Path(folder)
-    manifest = load_model_folder(folder, verify_checksums=settings.verify_checksums)
-    task = _serving_task(folder, manifest)
     providers = choose_providers(settings.providers, ort.get_available_providers())
     candidates = variant_candidates(manifest, settings.variant, providers[0], folder, settings.check_unvalidated)
     plain, truncating, pad_id = _load_tokenizers(folder, manifest)
@@ -168,11 +144,11 @@ def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
             name=folder.name, folder=folder, manifest=manifest, variant=variant,
             provider=session.get_providers()[0], session=session, tokenizer=plain,
             truncating_tokenizer=truncating, pad_id=pad_id, sep_id=plain.token_to_id("[SEP]"), checks=checks,
-            fixed_shapes=session.get_providers()[0] == CUDA, second_segment=task.segments,
+            fixed_shapes=session.get_providers()[0] == CUDA, second_segment=segments,
         )
         check_capacity(runtime)
         if settings.check_unvalidated and _pending_check(manifest.variants[variant]):
-            result = checks[variant] = _check(runtime, _fp32_key(manifest), providers, settings, task.agreement)
+            result = checks[variant] = _check(runtime, _fp32_key(manifest), providers, settings, agreement)
             log.info("%s: start-up check of %s against %s: %s (%s)", folder.name, variant, result.against,
                      result.status, result.note)
             if result.status != "passed":
@@ -187,18 +163,15 @@ def load_runtime(folder: Path, settings: Settings) -> ModelRuntime:
                            + "; ".join(f"{k}: {c.note}" for k, c in checks.items()) + ")")
 
 
-def load_front(folder: Path, variant: str, provider: str, fixed_shapes: bool,
-               checks: dict[str, VariantCheck]) -> ModelRuntime:
+def build_front(folder: Path, manifest: Manifest, variant: str, provider: str, fixed_shapes: bool,
+                checks: dict[str, VariantCheck], segments: bool) -> ModelRuntime:
     """The runtime of an HTTP worker whose models run in the model process: the manifest and
     tokenizers of the folder, and what the model process chose (variant, provider, checks), but
-    no session. The model process has checked the folder already (checksums included)."""
-    folder = Path(folder)
-    manifest = load_model_folder(folder, verify_checksums=False)
-    task = _serving_task(folder, manifest)
+    no session."""
     plain, truncating, pad_id = _load_tokenizers(folder, manifest)
     return ModelRuntime(
         name=folder.name, folder=folder, manifest=manifest, variant=variant, provider=provider,
         session=None, tokenizer=plain, truncating_tokenizer=truncating, pad_id=pad_id,
         sep_id=plain.token_to_id("[SEP]"), checks=checks, fixed_shapes=fixed_shapes,
-        second_segment=task.segments,
+        second_segment=segments,
     )

@@ -15,7 +15,7 @@ import struct
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.routes.asgi_body import read_body, replay
+from service.middleware import read_body, replay
 from service.errors import InvalidInput, ServiceError, error_response
 
 HEADER_LENGTH = b"inference-header-content-length"

@@ -1,4 +1,5 @@
-"""The model process's side of one HTTP worker's connection: its rings, its items in flight."""
+"""The model process's end of one HTTP worker's connection (the worker's end is
+`service.scheduler.worker_end`): its rings, its items in flight."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from functools import partial
 from typing import Callable
 
 from service.errors import ModelNotFound, ServiceError
-from service.runtime.state import ServiceState
+from service.serving.state import ServiceState
 from service.scheduler import frames, ring
-from service.scheduler.link import Link, control_message
+from service.scheduler.connection import Link, control_message
 from service.scheduler.protocol import ModelDescription, Welcome
 
 log = logging.getLogger("service")

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from service.errors import InvalidInput
-from service.v2.protocol import Parameters, RequestInput
+from service.open_inference.protocol import Parameters, RequestInput
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -1,4 +1,9 @@
-"""The running service: loaded models, their batchers, readiness; loading and warm-up."""
+"""The running service: loaded models, their batchers, readiness; warm-up.
+
+In an HTTP worker of `serve --workers N` the models run in the model process: the state then holds
+the worker's connection to it (`ModelProcess`, built in `service.scheduler.worker_end`), whose
+stand-in batchers take the place of the batchers here and whose news says when it is ready.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,17 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Callable, Mapping, Protocol
 
-from service.batching.limits import batch_limits
 from service.batching.batcher import Batcher
-from service.errors import InvalidInput, ModelNotFound, NotReady
-from modelfolder.manifest import ModelFolderError, discover_model_folders
-from service.metrics import Metrics
+from service.batching.limits import batch_limits
 from service.batching.priority import lower_priority, task_nice
-from service.runtime.loading import load_runtime
-from service.runtime.model import ModelRuntime, probe_tokens
-from service.settings import Settings
 from service.batching.shapes import all_shapes
-from service.scheduler.client import ModelProcessClient
-from service.scheduler.protocol import Readiness
+from service.errors import InvalidInput, ModelNotFound, NotReady
+from service.metrics import Metrics
+from service.runtime.model import ModelRuntime, probe_tokens
+from service.serving.loading import LoadedModels
+from service.settings import Settings
 
 log = logging.getLogger("service")
 
@@ -32,39 +34,18 @@ class _ShapeFailed(Exception):
     """One warm-up batch failed; the message names its shape and the model's error."""
 
 
-@dataclass
-class LoadedModels:
-    """What start-up loaded, and the folders it skipped (name -> problem)."""
+class ModelProcess(Protocol):
+    """An HTTP worker's connection to the model process, as the state uses it."""
 
-    runtimes: dict[str, ModelRuntime]
-    failed: dict[str, str] = field(default_factory=dict)
+    batchers: Mapping[str, Batcher]  # stand-ins with the part of Batcher the routes use
+    ready: bool  # the model process has warmed up its models
+    failed: dict[str, str]  # the models it dropped (name -> problem)
+    on_ready: Callable[[dict[str, str]], None]  # called when it turns ready, with `failed`
+    on_gone: Callable[[], None]  # called when the connection ends
 
+    def start(self, loop: asyncio.AbstractEventLoop) -> None: ...
 
-def model_folders(settings: Settings) -> list[Path]:
-    """The folders to load: all of the repository, or the ones named in settings.models."""
-    repository = Path(settings.model_repository)
-    if settings.models is None:
-        folders = discover_model_folders(repository)
-        if not folders:
-            raise ModelFolderError(f"{repository}: no model folders (sub-folders with manifest.json)")
-        return folders
-    return [repository / name for name in settings.models]
-
-
-def load_models(settings: Settings) -> LoadedModels:
-    """Load every model folder; a bad one raises ModelFolderError unless skip_bad_models."""
-    loaded = LoadedModels(runtimes={})
-    for folder in model_folders(settings):
-        try:
-            loaded.runtimes[folder.name] = load_runtime(folder, settings)
-        except ModelFolderError as exc:
-            if not settings.skip_bad_models:
-                raise
-            log.warning("skipping model folder %s: %s", folder, exc)
-            loaded.failed[folder.name] = str(exc)
-    if not loaded.runtimes:
-        raise ModelFolderError(f"{settings.model_repository}: no model could be loaded")
-    return loaded
+    def close(self) -> None: ...
 
 
 def warmup_shapes(max_seq_len: int, max_items: int, fixed_shapes: bool = False) -> list[tuple[int, int]]:
@@ -86,7 +67,7 @@ class ServiceState:
     ready: bool = False
     warmed: dict[str, str] = field(default_factory=dict)  # model -> "warming" | "ready" | error
     preprocessing: ThreadPoolExecutor | None = None  # tokenizes long inputs off the event loop
-    remote: ModelProcessClient | None = None  # the models run in the model process (HTTP worker)
+    remote: ModelProcess | None = None  # the models run in the model process (HTTP worker)
 
     def start(self) -> None:
         self.preprocessing = ThreadPoolExecutor(
@@ -137,17 +118,17 @@ class ServiceState:
         self.ready = True
         self.metrics.ready.set(1)
 
-    async def _await_model_process(self, remote: ModelProcessClient) -> None:
-        news: asyncio.Future = asyncio.get_running_loop().create_future()
+    async def _await_model_process(self, remote: ModelProcess) -> None:
+        news: asyncio.Future = asyncio.get_running_loop().create_future()  # the dropped models, or None: gone
         if remote.ready:
-            news.set_result(Readiness(True, dict(remote.welcome.failed)))
-        remote.on_ready = lambda readiness: news.done() or news.set_result(readiness)
+            news.set_result(dict(remote.failed))
+        remote.on_ready = lambda failed: news.done() or news.set_result(failed)
         remote.on_gone = lambda: self._model_process_gone(news)
         remote.start(asyncio.get_running_loop())
-        readiness = await news
-        if readiness is None:
+        failed = await news
+        if failed is None:
             raise WarmUpError("the model process stopped before it was ready")
-        for name, message in readiness.failed.items():
+        for name, message in failed.items():
             if name in self.models.runtimes:
                 await self._drop(name, message)
             else:

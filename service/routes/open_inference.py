@@ -1,5 +1,5 @@
-"""The Open Inference Protocol's REST endpoints under /v2: server health and metadata, model
-metadata and readiness, inference. Errors have the protocol's body {"error": "..."} (see
+"""The Open Inference Protocol's REST endpoints under /v2 (its bodies and tensors:
+`service.open_inference`): server health and metadata, model metadata and readiness, inference. Errors have the protocol's body {"error": "..."} (see
 service.errors); health answers 200 or 400 as the protocol says (/readyz keeps its 503)."""
 
 from __future__ import annotations
@@ -10,15 +10,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from service.errors import InvalidInput, ServiceError
-from service.routes.plumbing import State, error_responses, task_call, timing_headers
-from service.runtime.model import ModelRuntime
-from service.tasks.base import TaskTensors
-from service.tasks.registry import get_task
-from service.v2.protocol import (
+from service.open_inference.protocol import (
     InferenceRequest, InferenceResponse, Liveness, ModelMetadata, ProtocolError, Readiness,
     RequestInput, RequestOutput, ServerMetadata, TensorMetadata,
 )
-from service.v2.tensors import text_elements
+from service.open_inference.tensors import text_elements
+from service.routes.dependencies import State, error_responses
+from service.routes.task_call import task_call, timing_headers
+from service.runtime.model import ModelRuntime
+from service.tasks.base import TaskTensors
+from service.tasks.registry import get_task
 
 SERVER_NAME, SERVER_VERSION = "distilserve", "0.1.0"
 PLATFORM = "onnxruntime_onnx"
