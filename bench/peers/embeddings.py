@@ -1,7 +1,7 @@
 """Sentence-embedding serving: this service's /v1/embeddings against infinity-emb's /embeddings,
-both OpenAI-shaped, on the same INT8 encoder (`bench/distill/embedding_folder.py` builds the two folders).
+both OpenAI-shaped, on the same INT8 encoder (`bench/peers/embedding_folder.py` builds the two folders).
 
-    .venv/bin/python -m bench.distill.embedding_folder --output runs/embeddings/models/minilm-embed
+    .venv/bin/python -m bench.peers.embedding_folder --output runs/embeddings/models/minilm-embed
     .venv/bin/python -m bench.peers.embeddings --model-folder runs/embeddings/models/minilm-embed
 
 The service serves the model folder (its INT8 file: the encoder with mean pooling and L2
@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from bench.harness.paths import ROOT
-from bench.distill.embedding_folder import DEFAULT_STS, sts_sentences
+from bench.peers.embedding_folder import DEFAULT_STS, sts_sentences
 from bench.loadgen import closed_loop, describe, json_bodies
 from bench.harness.client import post_json
 from bench.harness.results import RESULTS, command_line, publish
@@ -173,7 +173,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="This service's /v1/embeddings vs infinity-emb's /embeddings on "
                                 "the same INT8 encoder (closed loop, one server at a time, medians over rounds).")
     p.add_argument("--model-folder", type=Path, required=True, help="Feature-extraction model folder written by "
-                   "bench/distill/embedding_folder.py (infinity serves MODEL_FOLDER.encoder).")
+                   "bench/peers/embedding_folder.py (infinity serves MODEL_FOLDER.encoder).")
     p.add_argument("--systems", default="service,infinity", help="Comma-separated: service, infinity.")
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="Where infinity-emb's virtual environment "
                    "lives (bench/peers/classification.py installs it there; default: %(default)s).")

