@@ -33,7 +33,8 @@ def write_json(path: Path, value: Any, indent: int = 2) -> None:
 def write_section(heading: str, text: str, results: Path = RESULTS) -> None:
     """Put `text` (which starts with `heading`) into `results` in place of the old section."""
     current = results.read_text(encoding="utf-8") if results.exists() else "# Results\n"
-    pattern = re.compile(re.escape(heading) + r".*?(?=^## |\Z)", re.S | re.M)
+    # the heading as a whole line: "## GPU (CUDA)" is not "## GPU (CUDA): reading the runs"
+    pattern = re.compile("^" + re.escape(heading) + r"$.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(current):
         current = pattern.sub(lambda _: text + "\n", current)
     else:
