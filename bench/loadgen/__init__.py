@@ -11,15 +11,15 @@ Both give a `LoadResult`: requests/s, p50/p90/p95/p99, errors and statuses, and 
 own CPU time per request. Request bodies (JSON documents) are taken in turn, each with the URL's
 path or a path of its own. `cpus=` (`--cpus 2,3`) pins the generator's processes.
 
-    python bench/loadgen URL BODIES.jsonl --concurrency 64 --seconds 10 [--rate R] [--cpus 2,3]
+    python -m bench.loadgen URL BODIES.jsonl --concurrency 64 --seconds 10 [--rate R] [--cpus 2,3]
 
 The processes are started with `spawn`: a script that calls the generator needs the usual
 `if __name__ == "__main__":` guard around its work.
 
 Its CPU cost against wrk's (2 shared x86_64 cores, 2026-12-05): the service on the near-free model
-of `bench/serving_options.py --tiny` pinned to CPU 0 (`taskset -c 0 python -m service ...`), 872
+of `python -m bench.serving.options --tiny` pinned to CPU 0 (`taskset -c 0 python -m service ...`), 872
 SST-2 dev sentences one per request, c=64, 10 s per run, two rounds in turn, the generator pinned
-to CPU 1: `python bench/loadgen URL bodies.jsonl --concurrency 64 --seconds 10 --cpus 1` against
+to CPU 1: `python -m bench.loadgen URL bodies.jsonl --concurrency 64 --seconds 10 --cpus 1` against
 `taskset -c 1 wrk -t1 -c64 -d10s -s bodies.lua URL` (CPU time from `/usr/bin/time`). Requests/s
 (the server's single core is the limit): this generator 2768 and 2815, wrk 2982 and 2783. CPU per
 request: this generator 0.033 ms during the run (its own `generator_cpu_ms_per_request`), 0.041 ms

@@ -1,7 +1,7 @@
 """The load generator's command line: one run, its result as JSON on stdout.
 
-    python bench/loadgen URL BODIES.jsonl --concurrency 64 --seconds 10      # closed loop
-    python bench/loadgen URL BODIES.jsonl --rate 200 --seconds 10            # open loop
+    python -m bench.loadgen URL BODIES.jsonl --concurrency 64 --seconds 10      # closed loop
+    python -m bench.loadgen URL BODIES.jsonl --rate 200 --seconds 10            # open loop
     python -m bench.loadgen ...                                              # the same
 """
 
@@ -10,14 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as `python bench/loadgen`: the repository root on the path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from bench.loadgen import Plan, read_requests, run  # noqa: E402
-from bench.loadgen.procs import check  # noqa: E402
+from bench.loadgen import Plan, read_requests, run
+from bench.loadgen.procs import check
 
 
 def cpu_list(text: str) -> tuple[int, ...]:
@@ -30,7 +26,7 @@ def cpu_list(text: str) -> tuple[int, ...]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python bench/loadgen", description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(prog="python -m bench.loadgen", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="Closed loop unless --rate is given. Output: LoadResult as JSON "
                                        "(--outcomes adds every request's outcome).")

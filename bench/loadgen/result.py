@@ -102,7 +102,7 @@ class LoadResult:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
 
     def summary(self) -> dict:
-        """The short form of bench/robustness.py's JSON (see `summary`)."""
+        """The short form of bench/serving/robustness.py's JSON (see `summary`)."""
         return {"requests": self.requests, "by_status": dict(sorted(self.statuses.items())),
                 "p50_ms": _or_none(self.p50_ms), "p99_ms": _or_none(self.p99_ms), "max_ms": _or_none(self.max_ms),
                 "429_without_retry_after": self.retry_after_missing}

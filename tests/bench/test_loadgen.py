@@ -181,12 +181,12 @@ def test_the_command_line_prints_one_result(server, tmp_path):
     bodies.write_text("".join(json.dumps(["/busy", {"inputs": "x"}]) + "\n" for _ in range(3)))
     assert read_requests(bodies, with_paths=True)[0] == ("/busy", b'{"inputs": "x"}')
     cpu = min(os.sched_getaffinity(0))
-    out = subprocess.run([sys.executable, "bench/loadgen", server.url(), str(bodies), "--paths", "--rate", "20",
+    out = subprocess.run([sys.executable, "-m", "bench.loadgen", server.url(), str(bodies), "--paths", "--rate", "20",
                           "--seconds", str(RUN_S), "--cpus", str(cpu)], cwd=ROOT, capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["statuses"] == {"429": 10} and result["retry_after_missing"] == 0 and result["cpus"] == [cpu]
-    help_text = subprocess.run([sys.executable, "bench/loadgen", "--help"], cwd=ROOT, capture_output=True,
+    help_text = subprocess.run([sys.executable, "-m", "bench.loadgen", "--help"], cwd=ROOT, capture_output=True,
                                text=True, timeout=60).stdout
     assert "--concurrency" in help_text and "--rate" in help_text and "--cpus" in help_text

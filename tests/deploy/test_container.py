@@ -27,7 +27,7 @@ import httpx
 import pytest
 import yaml
 
-from bench.load_procs import free_port
+from bench.harness.server import free_port
 from tests.deploy import names
 from tests.deploy.engine import Engine, EngineUnavailable, cpu_image, find_engine
 from tests.deploy.test_prometheus import JOB, answers, binary, prometheus_config, prometheus_process

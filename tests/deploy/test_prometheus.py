@@ -20,7 +20,7 @@ import httpx
 import pytest
 import yaml
 
-from bench.load_procs import child_server, free_port
+from bench.harness.server import free_port, python_server
 from service.metrics import LATENCY_BUCKETS
 from tests.deploy import manifests, names
 from tests.service.model_folders import SENTIMENT_LABELS, build_classifier_folder
@@ -167,7 +167,8 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
                   "--intra-op-threads", "1", "--warmup-batches", "1", "--max-wait-ms", "5"]
     logs = [tmp / "serve.log", tmp / "prometheus.log"]
     with (httpx.Client(trust_env=False, limits=httpx.Limits(max_connections=16)) as client,
-          child_server(serve_args, logs[0], ready_timeout=30) as serve_url):
+          python_server(serve_args, logs[0], ready_timeout=30) as serve):
+        serve_url = serve.url
         config = tmp / "prometheus.yml"
         config.write_text(yaml.safe_dump(prometheus_config(int(serve_url.rsplit(":", 1)[1]))))
         prometheus_argv = [prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp / 'tsdb'}",

@@ -1,4 +1,4 @@
-"""Tiny, honest model folders for the service tests (and for a dry run of bench/load.py).
+"""Tiny, honest model folders for the service tests (and for a dry run of bench/serving/load.py).
 
 A random 2-layer DistilBERT classifier (dim 32) is exported to ONNX with torch.onnx and written
 with its tokenizer.json and a manifest from `modelfolder.manifest`. Built in about a second; nothing

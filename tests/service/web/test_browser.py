@@ -11,7 +11,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from bench.load_procs import child_server
+from bench.harness.server import python_server
 from tests.service.web.browser import TIMEOUT_S, chromium, missing_browser
 from tests.service.web.reports import classification_report
 
@@ -44,8 +44,8 @@ def server(web_repository, tmp_path_factory) -> Iterator[str]:
     args = ["-m", "service", "--model-repository", str(web_repository), "--models", "sentiment,qa,ner,embed", "--api-key", KEY,
             "--intra-op-threads", "1", "--warmup-batches", "1", "--web-refresh-s", "0.5"]
     log = tmp_path_factory.mktemp("browser") / "serve.log"
-    with child_server(args, log, ready_timeout=60) as url:
-        yield url
+    with python_server(args, log, ready_timeout=60) as started:
+        yield started.url
 
 
 def wait(driver, condition, message: str):

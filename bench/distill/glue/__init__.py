@@ -1,0 +1,1 @@
+"""The GLUE table: `python -m bench.distill.glue`."""

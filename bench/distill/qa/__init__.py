@@ -1,0 +1,1 @@
+"""Question-answering recipe studies: the loss/depth sweep, the recipe variants, their step cost."""

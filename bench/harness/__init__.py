@@ -1,0 +1,1 @@
+"""What the benchmarks share: one server launcher, one HTTP JSON client, one results writer."""

@@ -1,0 +1,1 @@
+"""This service against other serving systems (infinity-emb, LitServe) on the same model folder."""
