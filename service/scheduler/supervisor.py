@@ -57,7 +57,12 @@ class AppFactory(Protocol):
 def worker_app(settings: Settings, socket_path: str, build_app: AppFactory) -> FastAPI:
     """Run in each HTTP worker: connect to the model process and build the app around it."""
     setup_logging(settings)
-    client = ModelProcessClient(socket_path, settings.queue_limit)
+    try:
+        client = ModelProcessClient(socket_path, settings.queue_limit)
+    except OSError as exc:  # ConnectionError included: it ended before this worker reached it
+        # (a model failed its warm-up): the supervisor reports why; this worker only stops
+        log.info("HTTP worker %d: the model process is gone (%s); stopping", os.getpid(), exc)
+        raise SystemExit(MODEL_PROCESS_DIED) from None
     welcome = client.welcome
     runtimes = {
         name: load_front(Path(d.folder), d.variant, d.provider, d.fixed_shapes, d.checks)
