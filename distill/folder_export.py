@@ -29,7 +29,10 @@ from distill import package_version
 from distill.export.chain import write_chain_report
 from distill.export.config import ExportConfig, Student
 from distill.export.inputs import fixed_batch
-from distill.export.variants import VARIANTS, BuiltVariant, build_fp16, build_fp32, build_int8
+from distill.calibration import read_calibration
+from distill.export.batch_check import check_batches
+from distill.export.variants import (VARIANTS, BuiltVariant, Calibration, build_fp16, build_fp32, build_int8,
+                                     build_int8_dynamic)
 from distill.student_info import info_path, read_info
 from distill.tasks.registry import get_task
 
@@ -79,16 +82,35 @@ def _sample(inputs: Any) -> dict[str, np.ndarray]:
     return batch.feeds()
 
 
-def build_variants(student: Student, inputs: Any, folder: Path, config: ExportConfig) -> dict[str, BuiltVariant]:
+def calibration_inputs(student: Student, inputs: Any) -> Calibration:
+    """The student's training inputs (calibration.jsonl), or else the validation inputs."""
+    training = read_calibration(student.folder)
+    if training is not None:
+        return Calibration(training, inputs.pad_id, "training")
+    log.warning("%s has no calibration inputs (saved before they were written): static INT8 is calibrated "
+                "on the validation inputs it is then scored on", student.folder)
+    return Calibration(inputs.encoded, inputs.pad_id, "validation")
+
+
+def build_variants(student: Student, inputs: Any, folder: Path, config: ExportConfig,
+                   sample: list[list[int]]) -> dict[str, BuiltVariant]:
+    """Every variant asked for, each validated against the student and checked alone vs batched
+    on the validation `sample`."""
     ref = student.task.reference(student, inputs)
     cfg = student.model.config
     fp32 = build_fp32(ref, folder, _sample(inputs), config.opset, cfg.num_attention_heads, cfg.hidden_size,
                       config.settings, config.threads)
     built = {"fp32": fp32}
-    if "int8" in config.variants:
-        built["int8"] = build_int8(ref, fp32, config.settings, config.threads)
+    try:
+        if "int8" in config.variants:
+            built["int8"] = build_int8(ref, fp32, config.settings, calibration_inputs(student, inputs), config.threads)
+    finally:
+        fp32.traced.unlink(missing_ok=True)
+    if "int8-dynamic" in config.variants:
+        built["int8-dynamic"] = build_int8_dynamic(ref, fp32, config.settings, config.threads)
     if "fp16" in config.variants:
         built["fp16"] = build_fp16(ref, fp32, config.settings, config.threads)
+    check_batches(built, sample, student.task.name, ref.output_names, inputs.pad_id)
     if "fp32" not in config.variants:
         fp32.path.unlink()
     return built
@@ -146,7 +168,7 @@ def _move_into_place(staging: Path, target: Path, overwrite: bool) -> None:
 def export_model_folder(config: ExportConfig) -> Manifest:
     """Export, check, and write the model folder; returns its `modelfolder.manifest.Manifest`."""
     from modelfolder.manifest import load_model_folder, write_manifest
-    from modelfolder.sample import write_sample
+    from modelfolder.sample import sample_sequences, write_sample
 
     unknown = set(config.variants) - set(VARIANTS)
     if unknown:
@@ -161,7 +183,8 @@ def export_model_folder(config: ExportConfig) -> Manifest:
             student = load_student(config.student_dir)
             copy_tokenizer(student.folder, staging)
             inputs = student.task.export_inputs(staging, student, config)
-            variants = build_variants(student, inputs, staging, config)
+            variants = build_variants(student, inputs, staging, config,
+                                      sample_sequences(inputs.encoded, seed=config.seed))
             sample = write_sample(staging, inputs.encoded, seed=config.seed)
             manifest = make_manifest(config.name or target.name, student, variants, config, staging, sample)
             write_manifest(staging, manifest)

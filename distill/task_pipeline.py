@@ -15,6 +15,7 @@ import torch
 from transformers import set_seed
 
 from distill import run_report as reporting
+from distill.calibration import write_calibration
 from distill.devices import barrier, compute_device, is_main_process, place
 from distill.distillation_trainer import TrainConfig, TrainResult, train, training_summary
 from distill.evaluate import EvalConfig
@@ -103,12 +104,14 @@ def distill_student(task: Task, teacher: Teacher, data: TaskData, options: Any, 
     """Build the student from the teacher, distil it, and save it per the student contract."""
     set_seed(config.seed)
     model, mapping = initial_student(task, teacher, data, student)
-    result = train(task, model, teacher.tokenizer, task.datasets(teacher.tokenizer, data, options, config.seed),
+    datasets = task.datasets(teacher.tokenizer, data, options, config.seed)
+    result = train(task, model, teacher.tokenizer, datasets,
                    config, run_dir / "checkpoints" / "student", run_dir / "logs" / "student",
                    teacher=teacher.model, weights=student.weights, layer_map=mapping, intermediate=student.intermediate)
     outcome = StudentResult(Path(output), mapping, result, _last_evaluation(task, result), student.init)
     if is_main_process():
         save_student(task, model, teacher, data, options, outcome)
+        write_calibration(outcome.folder, datasets[0], seed=config.seed)
     barrier()
     return outcome
 

@@ -58,6 +58,19 @@ class VariantValidation(BaseModel):
     note: str | None = None
 
 
+class BatchInvarianceRecord(BaseModel):
+    """The export's alone-vs-batched check of one variant (`modelfolder.batch_invariance`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["passed", "failed"]
+    max_abs_diff: float  # largest |batched - alone| over the validation sample's outputs
+    tolerance: float  # the largest difference the variant may show and still be served by default
+    examples: int
+    changed_decisions: int = 0
+    note: str = ""
+
+
 class Variant(BaseModel):
     """One ONNX file of the model."""
 
@@ -71,6 +84,17 @@ class Variant(BaseModel):
     recommended: bool = True
     validation: VariantValidation
     fusions: dict[str, int] = Field(default_factory=dict)  # optimiser fusions that applied
+    # INT8 only: scales fixed in the graph from calibration data ("static"), or taken from each
+    # batch at run time ("dynamic": answers depend on the batch). None: exported before it was said.
+    quantization: Literal["static", "dynamic"] | None = None
+    calibration: dict[str, Any] | None = None  # static INT8: method, inputs and where they came from
+    batch_invariance: BatchInvarianceRecord | None = None  # None: exported before the check existed
+
+    @property
+    def batch_dependent(self) -> bool:
+        """Whether the variant's answers are known to depend on what they are batched with."""
+        failed = self.batch_invariance is not None and self.batch_invariance.status == "failed"
+        return failed or self.quantization == "dynamic"
 
 
 class SampleFile(BaseModel):

@@ -24,14 +24,20 @@ def write_sample(folder: Path, sequences: Sequence[Sequence[int]], size: int = S
                  seed: int = 0) -> SampleFile:
     """Write a seeded sample of `sequences` (all of them when there are fewer than `size`) and
     return its manifest entry."""
+    chosen = sample_sequences(sequences, size, seed)
+    path = Path(folder) / SAMPLE_FILE
+    with open(path, "w") as handle:
+        for ids in chosen:
+            handle.write(json.dumps({"input_ids": ids}) + "\n")
+    return SampleFile(file=SAMPLE_FILE, sha256=sha256_file(path), examples=len(chosen))
+
+
+def sample_sequences(sequences: Sequence[Sequence[int]], size: int = SAMPLE_SIZE, seed: int = 0) -> list[list[int]]:
+    """The seeded sample `write_sample` writes: at most `size` of `sequences`, in their order."""
     if not sequences:
         raise ValueError("a validation sample needs at least one sequence")
     rows = sorted(random.Random(seed).sample(range(len(sequences)), min(size, len(sequences))))
-    path = Path(folder) / SAMPLE_FILE
-    with open(path, "w") as handle:
-        for row in rows:
-            handle.write(json.dumps({"input_ids": [int(t) for t in sequences[row]]}) + "\n")
-    return SampleFile(file=SAMPLE_FILE, sha256=sha256_file(path), examples=len(rows))
+    return [[int(t) for t in sequences[row]] for row in rows]
 
 
 def read_sample(folder: Path, manifest: Manifest) -> list[list[int]] | None:

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-VariantChoice = Literal["auto", "fp32", "int8", "fp16"]
+VariantChoice = Literal["auto", "fp32", "int8", "int8-dynamic", "fp16"]
 
 
 class Settings(BaseSettings):
@@ -51,7 +51,9 @@ class Settings(BaseSettings):
     variant: VariantChoice = Field(
         "auto",
         description="ONNX variant to run. auto: fp16 on CUDA, int8 on CPU, fp32 as the fallback; "
-        "variants marked recommended=false are skipped by auto.",
+        "variants marked recommended=false, and variants whose answers depend on the batch (dynamic "
+        "INT8), are skipped by auto. int8-dynamic: the dynamically quantised variant (needs "
+        "--accept-batch-dependent).",
     )
     providers: Annotated[list[str] | None, NoDecode] = Field(
         None,
@@ -75,6 +77,13 @@ class Settings(BaseSettings):
         description="At start-up, check a variant the export could not validate (fp16 exported "
         "without a GPU) against fp32 on the folder's validation sample, and use it only when it "
         "passes (reported in /v1/models). Off: auto skips such variants.",
+    )
+    accept_batch_dependent: bool = Field(
+        False,
+        description="Serve a variant whose answers depend on what else is in the batch: dynamic INT8, "
+        "or any variant that fails the start-up check of the validation sample alone vs batched "
+        "(so the same text may get another label or score under another load). Off: auto moves on to "
+        "the next variant and an explicitly requested one stops the start with the largest difference.",
     )
     verify_checksums: bool = Field(True, description="Check the sha256 of every model file at start-up.")
     skip_bad_models: bool = Field(

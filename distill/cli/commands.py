@@ -14,6 +14,7 @@ from distill import task_pipeline
 from distill.cli import options as opt
 from distill.cli.common import export_student, print_summary, user_errors
 from distill.evaluate import EvalConfig
+from distill.export.static_int8 import CalibrationSettings
 from distill.export.variants import VARIANTS
 from distill.student_info import info_path, read_info
 from distill.task_protocol import DataOptions
@@ -129,6 +130,7 @@ def export(
         "(as `distill run --task feature-extraction --data`).")] = DataOptions.source,
     sts_data: opt.StsData = None,
     max_seq_len: opt.MaxSeqLen = None,
+    calibration_method: opt.CalibrationMethod = CalibrationSettings.method,
 ) -> None:
     """Export a student to an ONNX model folder with its manifest, checked against PyTorch."""
     chosen = opt.variants_tuple(variants)
@@ -137,8 +139,10 @@ def export(
             student = embedding_student(student_dir, Path(staging) / "student",
                                         EmbeddingDataConfig(source=data, sts_data=sts_data),
                                         max_seq_len or EmbeddingOptions.max_seq_len)
-            export_student(student, output_dir, name, chosen, teacher_dir, report_dir, max_validation_examples, overwrite)
+            export_student(student, output_dir, name, chosen, teacher_dir, report_dir, max_validation_examples, overwrite,
+                           calibration_method)
         return
     if not info_path(student_dir).is_file():
         raise typer.BadParameter(f"{student_dir} is not a student folder (no distill_info.json)", param_hint="--student-dir")
-    export_student(student_dir, output_dir, name, chosen, teacher_dir, report_dir, max_validation_examples, overwrite)
+    export_student(student_dir, output_dir, name, chosen, teacher_dir, report_dir, max_validation_examples, overwrite,
+                   calibration_method)

@@ -42,14 +42,24 @@ def _number(value) -> str:
 
 
 def export_student(student_dir, output_dir, name, variants, teacher_dir, report_dir, max_validation,
-                   overwrite: bool = False) -> None:
+                   overwrite: bool = False, calibration_method: str | None = None) -> None:
     """Call the export step (distill.export), imported only when an export is asked for."""
+    from dataclasses import replace
+
     from distill.export.config import ExportConfig
+    from distill.export.static_int8 import METHODS
+    from distill.export.variants import VariantSettings
     from distill.folder_export import export_model_folder
 
+    settings = VariantSettings()
+    if calibration_method is not None:
+        if calibration_method not in METHODS:
+            raise typer.BadParameter(f"{calibration_method!r}; choose from {', '.join(METHODS)}",
+                                     param_hint="--calibration-method")
+        settings = replace(settings, calibration=replace(settings.calibration, method=calibration_method))
     config = ExportConfig(student_dir=Path(student_dir), output_dir=Path(output_dir), name=name,
                           variants=tuple(variants), teacher_dir=teacher_dir, report_dir=report_dir,
-                          max_validation_examples=max_validation, overwrite=overwrite)
+                          max_validation_examples=max_validation, overwrite=overwrite, settings=settings)
     with user_errors():
         export_model_folder(config)
     typer.echo(f"model folder written to {output_dir}")

@@ -140,7 +140,13 @@ Output = Annotated[Path, typer.Option("--output", "-o", help="Run directory: tea
 ExportTo = Annotated[Path | None, typer.Option(
     "--export-to", help="After the run, export the student into this model folder (ONNX + manifest).")]
 ExportName = Annotated[str | None, typer.Option("--name", help="Model name in the repository (default: the folder name).")]
-Variants = Annotated[str, typer.Option("--variants", help="Comma-separated ONNX variants to write: fp32, int8, fp16.")]
+Variants = Annotated[str, typer.Option("--variants", help="Comma-separated ONNX variants to write: fp32, int8 "
+                                       "(static: scales fixed from calibration inputs, the same answer in any "
+                                       "batch), int8-dynamic (scales from each batch: answers depend on the "
+                                       "batch), fp16 (CUDA).")]
+CalibrationMethod = Annotated[str, typer.Option(
+    "--calibration-method", help="How static INT8 reads each activation's range off the calibration inputs "
+    "(the student's training inputs): minmax, percentile or entropy.")]
 MaxValidation = Annotated[int | None, typer.Option(
     "--max-validation-examples", help="Check export parity/accuracy on at most this many validation examples.")]
 

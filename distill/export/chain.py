@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 NAMES = {
     "fp32": "student fp32 (ONNX Runtime)",
     "int8": "student INT8 (ONNX Runtime)",
+    "int8-dynamic": "student INT8 dynamic (ONNX Runtime; answers depend on the batch)",
     "fp16": "student fp16 (ONNX Runtime, CUDA)",
 }
 Runner = Callable[[Batch], np.ndarray]
@@ -77,7 +78,7 @@ def chain_of(student: Student, variants: dict[str, BuiltVariant], config: Export
     if teacher is not None:
         entries.append(pytorch(TEACHER_ROW, teacher))
     entries.append(pytorch(STUDENT_ROW, student.folder))
-    for name in ("fp32", "int8", "fp16"):
+    for name in NAMES:
         built = variants.get(name)
         if name in config.variants and built is not None and built.outputs is not None:
             entries.append(onnx(built))
@@ -104,6 +105,8 @@ def write_chain_report(folder: Path, student: Student, inputs: Any, variants: di
     notes = [v.validation["note"] for v in variants.values()
              if v.validation.get("note") and v.validation.get("status") != "passed"]
     notes += [v.validation["fusion_warning"] for v in variants.values() if v.validation.get("fusion_warning")]
+    notes += [f"{n}: {v.batch_invariance['note']}" for n, v in variants.items()
+              if v.batch_invariance and v.batch_invariance["status"] == "failed"]
     if teacher_folder(config, student.info) is None:
         notes.append("teacher not measured: no teacher checkpoint given or found")
     report["export"] = {
@@ -114,7 +117,8 @@ def write_chain_report(folder: Path, student: Student, inputs: Any, variants: di
             "statistic": "median", "warmup": config.latency.warmup,
             "repeats": config.latency.repeats},
         "speedup_vs_teacher": speedups(rows, TEACHER_ROW) if config.latency else {},
-        "variants": {n: v.validation for n, v in variants.items() if n in config.variants},
+        "variants": {n: {**v.validation, **({"batch_invariance": v.batch_invariance} if v.batch_invariance else {})}
+                     for n, v in variants.items() if n in config.variants},
         "notes": notes,
     }
     report = json.loads(json.dumps(report))

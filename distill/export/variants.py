@@ -1,8 +1,12 @@
 """Building and validating the ONNX variants of a model folder, each against the PyTorch student.
 
 - fp32 (`model.onnx`): traced, checked, graph-optimised with the BERT fusions, checked again.
-- int8 (`model.int8.onnx`): dynamic quantisation of the optimised graph; its accuracy on the
-  validation split is compared with fp32, and a drop beyond the tolerance is reported loudly.
+- int8 (`model.int8.onnx`): static quantisation of the optimised graph, its activation ranges fixed
+  from calibration inputs (`distill.export.static_int8`), so an answer does not depend on its batch;
+- int8-dynamic (`model.int8-dynamic.onnx`): dynamic quantisation (activation scales taken from each
+  batch at run time: answers move with their batch neighbours; kept for comparison, marked so);
+  each INT8 variant's accuracy on the validation split is compared with fp32, and a drop beyond the
+  tolerance is reported loudly.
 - fp16 (`model.fp16.onnx`): for CUDA; validated only where CUDAExecutionProvider exists.
 """
 
@@ -20,15 +24,20 @@ import numpy as np
 from distill.export import graph
 from distill.export.inputs import Batch
 from distill.export.parity import Comparison, Outputs, check, collect, compare
+from distill.export.static_int8 import CalibrationSettings, quantize_static_int8
 from modelfolder.variants import MAX_ABS_DIFF as FP16_MAX_ABS_DIFF
 
 log = logging.getLogger(__name__)
 
-FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx", "fp16": "model.fp16.onnx"}
-VARIANTS = tuple(FILES)  # fp32, int8, fp16
+FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx", "int8-dynamic": "model.int8-dynamic.onnx",
+         "fp16": "model.fp16.onnx"}
+VARIANTS = tuple(FILES)  # fp32, int8, int8-dynamic, fp16
+PRECISION = {"fp32": "fp32", "int8": "int8", "int8-dynamic": "int8", "fp16": "fp16"}
+QUANTIZATION = {"int8": "static", "int8-dynamic": "dynamic"}
 PROVIDERS = {
     "fp32": [graph.CPU, graph.CUDA],
     "int8": [graph.CPU],
+    "int8-dynamic": [graph.CPU],
     "fp16": [graph.CUDA],
 }
 
@@ -42,9 +51,10 @@ class VariantSettings:
     fp32_tolerance: float = 1e-4  # max |onnx - torch| over logits
     fp16_tolerance: float = FP16_MAX_ABS_DIFF  # fp16 logits are compared more loosely (as the service does)
     max_accuracy_drop: float = 0.01  # 1.0 point, for int8 and fp16 against fp32
-    # per-channel weight scales for INT8: on the SQuAD student (1,871 validation questions) per-tensor
-    # scales lost 4.7 F1 points against fp32 and per-channel ones 1.1, at the same latency
+    # per-channel weight scales for dynamic INT8: on the SQuAD student (1,871 validation questions)
+    # per-tensor scales lost 4.7 F1 points against fp32 and per-channel ones 1.1, at the same latency
     int8_per_channel: bool = True
+    calibration: CalibrationSettings = field(default_factory=CalibrationSettings)  # static INT8
 
 
 @dataclass
@@ -58,18 +68,34 @@ class BuiltVariant:
     session: Any = None
     recommended: bool = True
     fusions: dict[str, int] = field(default_factory=dict)
+    calibration: dict[str, Any] | None = None  # static INT8: how its ranges were found
+    batch_invariance: dict[str, Any] | None = None  # alone vs batched (`distill.export.batch_check`)
+    traced: Path | None = None  # fp32: the graph as traced, before the fusions (static INT8 starts there)
 
     def manifest_entry(self) -> dict[str, Any]:
         from modelfolder.manifest import describe_file
 
-        return {
+        entry = {
             **describe_file(self.path.parent, self.path.name),
-            "precision": self.name,
+            "precision": PRECISION[self.name],
             "providers": PROVIDERS[self.name],
             "recommended": self.recommended,
             "validation": self.validation,
             "fusions": self.fusions,
+            "quantization": QUANTIZATION.get(self.name),
+            "calibration": self.calibration,
+            "batch_invariance": self.batch_invariance,
         }
+        return {key: value for key, value in entry.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The inputs static INT8 is calibrated on, and where they came from."""
+
+    sequences: Sequence[Sequence[int]]
+    pad_id: int
+    source: str  # "training" (the student's calibration.jsonl) or "validation" (no such file)
 
 
 @dataclass(frozen=True)
@@ -114,7 +140,6 @@ def build_fp32(ref: Reference, folder: Path, sample: dict[str, np.ndarray], opse
     path = folder / FILES["fp32"]
     fusions = graph.optimize_bert(raw, path, heads, hidden)
     log.info("fused operators: %s", fusions)
-    raw.unlink()
     session, outputs, optimised = _validated(ref, path, [graph.CPU], threads)
     check("fp32 (optimised)", optimised, settings.fp32_tolerance)
     validation = _validation(optimised, "passed", ref.quality(outputs))
@@ -122,7 +147,7 @@ def build_fp32(ref: Reference, folder: Path, sample: dict[str, np.ndarray], opse
     if not fusions.get("Attention"):
         validation["fusion_warning"] = missing_attention_fusion()
         log.warning(validation["fusion_warning"])
-    return BuiltVariant("fp32", path, validation, outputs, session, True, fusions)
+    return BuiltVariant("fp32", path, validation, outputs, session, True, fusions, traced=raw)
 
 
 def missing_attention_fusion() -> str:
@@ -145,17 +170,41 @@ def _accuracy_verdict(name: str, acc: float, fp32_acc: float, settings: VariantS
     return "failed", False, note
 
 
-def build_int8(ref: Reference, fp32: BuiltVariant, settings: VariantSettings,
-               threads: int | None = None) -> BuiltVariant:
-    path = fp32.path.parent / FILES["int8"]
-    graph.quantize_int8(fp32.path, path, settings.int8_per_channel)
+def _int8_variant(name: str, path: Path, ref: Reference, fp32: BuiltVariant, settings: VariantSettings,
+                  threads: int | None) -> BuiltVariant:
+    """Run a quantised graph on the validation batches and judge it by the task metric against fp32."""
     session, outputs, comparison = _validated(ref, path, [graph.CPU], threads)
     scores = ref.quality(outputs)
     fp32_acc = fp32.validation[ref.metric]
-    status, recommended, note = _accuracy_verdict("int8", scores[ref.metric], fp32_acc, settings, ref.metric)
+    status, recommended, note = _accuracy_verdict(name, scores[ref.metric], fp32_acc, settings, ref.metric)
     validation = _validation(comparison, status, scores, note)
     validation[f"{ref.metric}_drop"] = round(fp32_acc - scores[ref.metric], 6)
-    return BuiltVariant("int8", path, validation, outputs, session, recommended)
+    return BuiltVariant(name, path, validation, outputs, session, recommended)
+
+
+def build_int8(ref: Reference, fp32: BuiltVariant, settings: VariantSettings, calibration: Calibration,
+               threads: int | None = None) -> BuiltVariant:
+    """Static INT8, calibrated on `calibration` (the student's training inputs where it has them).
+    It starts from the traced graph, not the fused one: ONNX Runtime's fused `Attention` node has no
+    static INT8 form, so in the fused graph the query/key/value projections would stay fp32 (on the
+    default sentiment student, 0.90x dynamic INT8's throughput at batch 32 that way, 1.00x from the
+    traced graph, where every weight MatMul is quantised; docs/RESULTS.md)."""
+    path = fp32.path.parent / FILES["int8"]
+    source = fp32.traced if fp32.traced is not None and fp32.traced.is_file() else fp32.path
+    quantize_static_int8(source, path, calibration.sequences, calibration.pad_id, settings.calibration)
+    built = _int8_variant("int8", path, ref, fp32, settings, threads)
+    chosen = settings.calibration
+    built.calibration = {"method": chosen.method, "inputs": min(len(calibration.sequences), chosen.max_examples),
+                         "source": calibration.source, "kept_fp32": list(chosen.keep_fp32)}
+    return built
+
+
+def build_int8_dynamic(ref: Reference, fp32: BuiltVariant, settings: VariantSettings,
+                       threads: int | None = None) -> BuiltVariant:
+    """Dynamic INT8: activation scales from each batch at run time (answers depend on the batch)."""
+    path = fp32.path.parent / FILES["int8-dynamic"]
+    graph.quantize_int8(fp32.path, path, settings.int8_per_channel)
+    return _int8_variant("int8-dynamic", path, ref, fp32, settings, threads)
 
 
 def build_fp16(ref: Reference, fp32: BuiltVariant, settings: VariantSettings,

@@ -16,6 +16,7 @@ from tokenizers import Tokenizer
 
 from modelfolder.manifest import Manifest, ModelFolderError, Variant
 from modelfolder.sample import read_sample
+from modelfolder.batch_invariance import BATCH_TOLERANCE, check_batch_invariance
 from modelfolder.variants import AgreementRule, VariantCheck, check_variant
 from service.batching.priority import call_at_priority, task_nice
 from service.providers import CUDA, choose_providers
@@ -31,10 +32,12 @@ def _pending_check(variant: Variant) -> bool:
 
 
 def variant_candidates(manifest: Manifest, preference: str, provider: str, folder: Path,
-                       check_unvalidated: bool = True) -> list[str]:
+                       check_unvalidated: bool = True, accept_batch_dependent: bool = False) -> list[str]:
     """Variant keys to try, best first. auto: fp16 on CUDA, int8 on CPU, then fp32, skipping
     variants not recommended -- except, with `check_unvalidated`, those the export could not
-    validate, which start-up checks against fp32 before using. An explicit choice: that variant."""
+    validate, which start-up checks against fp32 before using -- and, unless
+    `accept_batch_dependent`, those whose answers are known to depend on the batch (dynamic INT8).
+    An explicit choice: that variant."""
     variants = manifest.variants
     if preference != "auto":
         matches = [k for k, v in variants.items() if v.precision == preference or k == preference]
@@ -45,9 +48,12 @@ def variant_candidates(manifest: Manifest, preference: str, provider: str, folde
         return matches[:1]
     order = ["fp16", "fp32"] if provider == CUDA else ["int8", "fp32"]
     usable = [k for k, v in variants.items() if v.precision in order
-              and (v.recommended or (check_unvalidated and _pending_check(v)))]
-    # by precision, and within one precision the recommended ones before those still to be checked
-    candidates = sorted(usable, key=lambda k: (order.index(variants[k].precision), not variants[k].recommended))
+              and (v.recommended or (check_unvalidated and _pending_check(v)))
+              and (accept_batch_dependent or not v.batch_dependent)]
+    # by precision; within one precision the same answer in any batch first, then the recommended
+    # ones before those still to be checked
+    candidates = sorted(usable, key=lambda k: (order.index(variants[k].precision), variants[k].batch_dependent,
+                                               not variants[k].recommended))
     if not candidates:
         raise ModelFolderError(
             f"{folder}: no recommended variant among {sorted(variants)} for {provider} "
@@ -111,6 +117,24 @@ def _check(runtime: ModelRuntime, reference_key: str | None, providers: list[str
                          against=reference_key)
 
 
+BATCH_CHECK = "alone vs batched"  # the key suffix of a variant's batch-invariance check in `checks`
+
+
+def _batch_check(runtime: ModelRuntime, rule: AgreementRule) -> VariantCheck:
+    """The folder's validation sample through `runtime` alone and batched (`modelfolder.batch_invariance`),
+    within the tolerance the export recorded for the variant."""
+    base = dict(variant=runtime.variant, against="alone", provider=runtime.provider)
+    sequences = read_sample(runtime.folder, runtime.manifest)
+    if sequences is None:
+        return VariantCheck(status="skipped", note="the folder carries no validation sample "
+                            "(exported by an older version: export it again to have one)", **base)
+    recorded = runtime.manifest.variants[runtime.variant].batch_invariance
+    tolerance = recorded.tolerance if recorded is not None else BATCH_TOLERANCE
+    result = check_batch_invariance(runtime.run, [s[: runtime.max_seq_len] for s in sequences], rule, tolerance)
+    return VariantCheck(status=result.status, examples=result.examples, max_abs_diff=round(result.max_abs_diff, 8),
+                        note=result.note, **base)
+
+
 def _fp32_key(manifest: Manifest) -> str | None:
     return next((k for k, v in manifest.variants.items() if v.precision == "fp32"), None)
 
@@ -129,9 +153,13 @@ def build_runtime(folder: Path, manifest: Manifest, settings: Settings, agreemen
 
     A variant the export could not validate is checked against fp32 on the folder's validation
     sample first (`modelfolder.variants`): auto moves on to the next candidate when it fails or
-    cannot be checked; an explicitly requested variant that fails stops the load."""
+    cannot be checked; an explicitly requested variant that fails stops the load. Every variant
+    about to be served is then checked alone vs batched on the same sample
+    (`modelfolder.batch_invariance`); one whose answers depend on the batch is treated the same
+    way unless the settings accept batch-dependent answers."""
     providers = choose_providers(settings.providers, ort.get_available_providers())
-    candidates = variant_candidates(manifest, settings.variant, providers[0], folder, settings.check_unvalidated)
+    candidates = variant_candidates(manifest, settings.variant, providers[0], folder, settings.check_unvalidated,
+                                    settings.accept_batch_dependent)
     plain, truncating, pad_id = _load_tokenizers(folder, manifest)
     checks: dict[str, VariantCheck] = {}
     for variant in candidates:
@@ -157,6 +185,13 @@ def build_runtime(folder: Path, manifest: Manifest, settings: Settings, agreemen
                 if result.status == "failed":
                     raise ModelFolderError(f"{folder}: variant {variant!r} failed its start-up check: {result.note}")
                 log.warning("%s: using %s unchecked, as requested: %s", folder.name, variant, result.note)
+        batched = checks[f"{variant} {BATCH_CHECK}"] = _batch_check(runtime, agreement)
+        if batched.status == "failed" and not settings.accept_batch_dependent:
+            if settings.variant == "auto":
+                log.warning("%s: not serving %s: %s", folder.name, variant, batched.note)
+                continue
+            raise ModelFolderError(f"{folder}: variant {variant!r} {batched.note}; pass --accept-batch-dependent "
+                                   "to serve it anyway")
         log.info("loaded %s: task=%s variant=%s provider=%s", folder.name, manifest.task, variant, runtime.provider)
         return runtime
     raise ModelFolderError(f"{folder}: no variant passed its start-up check ("

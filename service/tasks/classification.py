@@ -8,7 +8,7 @@ import numpy as np
 
 from service.batching.batcher import ItemResult
 from modelfolder.manifest import CLASSIFICATION, Manifest
-from service.tasks.variant_agreement import SameBest
+from modelfolder.agreement import rule_for
 from service.tasks.base import Columns, OutputTensor
 from service.tasks.scores import ScoreFunction, classification_scores
 from service.tasks.text.task import TextTask
@@ -17,7 +17,7 @@ from service.tasks.text.task import TextTask
 class ClassificationTask(TextTask):
     name = CLASSIFICATION
     card_metrics = (("accuracy", "accuracy"), ("macro_f1", "macro-F1"))
-    agreement = SameBest()  # the same best label
+    agreement = rule_for(CLASSIFICATION)
     outputs = (OutputTensor("label", "BYTES", (-1,)), OutputTensor("score", "FP32", (-1,)),
                OutputTensor("logits", "FP32", (-1, -1)))
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from service.batching.batcher import ItemResult
 from modelfolder.manifest import REGRESSION, Manifest
-from service.tasks.variant_agreement import WithinTolerance
+from modelfolder.agreement import rule_for
 from service.tasks.base import Columns, OutputTensor
 from service.tasks.scores import ScoreFunction, apply_function
 from service.tasks.text.task import TextTask
@@ -20,7 +20,7 @@ def _score(output, function: ScoreFunction | None) -> float:
 class RegressionTask(TextTask):
     name = REGRESSION
     card_metrics = (("pearson", "Pearson"), ("spearman", "Spearman"))
-    agreement = WithinTolerance()  # the score within the tolerance
+    agreement = rule_for(REGRESSION)
     outputs = (OutputTensor("score", "FP32", (-1,)),)
 
     def decode(self, output, manifest: Manifest, top_k: int | None, function: ScoreFunction | None) -> dict:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from service.batching.batcher import ItemResult
 from service.errors import EMBEDDINGS_PATH
 from modelfolder.manifest import FEATURE_EXTRACTION, Manifest
-from service.tasks.variant_agreement import SameDirection
+from modelfolder.agreement import rule_for
 from service.tasks.base import (
     Answered, Call, Columns, Endpoint, OutputTensor, ServingTask, TaskTensors, text_limits,
 )
@@ -53,7 +53,7 @@ class EmbeddingsTask(ServingTask):
     endpoints = (EMBEDDINGS,)
     form = "similarity"
     card_metrics = (("spearman", "Spearman (STS-B)"), ("mean_cosine", "mean cosine"))
-    agreement = SameDirection()  # cosine with fp32 at least 0.999
+    agreement = rule_for(FEATURE_EXTRACTION)
 
     async def answer(self, call: Call, body: EmbeddingsRequest) -> Answered:
         check_dimensions(body.dimensions, model_dimension(call.runtime.manifest))

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from service.batching.batcher import ItemResult
 from service.errors import InvalidInput
 from modelfolder.manifest import QUESTION_ANSWERING, Manifest
-from service.tasks.variant_agreement import SameBest
+from modelfolder.agreement import rule_for
 from service.tasks.base import Answered, Call, Columns, Endpoint, Limit, OutputTensor, ServingTask, TaskTensors
 from service.tasks.question_answering.pairs import Pair, answer_pairs, check_contexts, request_options, request_pairs
 from service.tasks.question_answering.schemas import QARequest, QAResponse
@@ -47,7 +47,7 @@ class QuestionAnsweringTask(ServingTask):
     endpoints = (QA,)
     form = "qa"
     card_metrics = (("exact_match", "exact match"), ("f1", "F1"))
-    agreement = SameBest(sequence_axis=1)  # the same best start and best end token, padding cut
+    agreement = rule_for(QUESTION_ANSWERING)
     segments = True  # token_type_ids 1 on the context of [CLS] question [SEP] context [SEP]
 
     async def answer(self, call: Call, body: QARequest) -> Answered:

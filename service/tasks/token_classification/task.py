@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.batching.batcher import ItemResult
 from modelfolder.manifest import TOKEN_CLASSIFICATION, Manifest, TokenClassificationDefaults
-from service.tasks.variant_agreement import SameTagPerToken
+from modelfolder.agreement import rule_for
 from service.tasks.base import (
     Answered, Call, Columns, Endpoint, OutputTensor, ServingTask, TaskTensors, text_limits,
 )
@@ -46,7 +46,7 @@ class TokenClassificationTask(ServingTask):
     form = "tokens"
     card_metrics = (("entity_f1", "entity F1"), ("entity_precision", "entity precision"),
                     ("entity_recall", "entity recall"))
-    agreement = SameTagPerToken()  # the same best tag on each token, padding cut
+    agreement = rule_for(TOKEN_CLASSIFICATION)
 
     async def answer(self, call: Call, body: TokenClassificationRequest) -> Answered:
         single = isinstance(body.inputs, str)

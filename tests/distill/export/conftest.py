@@ -55,9 +55,9 @@ def fast_config(run_dir: Path, output: Path, **overrides):
     from distill.export.config import ExportConfig
     from distill.latency import LatencyConfig
 
-    options = {"latency": LatencyConfig(warmup=1, repeats=3), "threads": 1}
+    options = {"student_dir": run_dir / "student", "latency": LatencyConfig(warmup=1, repeats=3), "threads": 1}
     options.update(overrides)
-    return ExportConfig(student_dir=run_dir / "student", output_dir=output, **options)
+    return ExportConfig(output_dir=output, **options)
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ def test_folder_loads_and_lists_the_files(exported: Path):
     assert manifest.student_layers == 2
     assert manifest.package_version != ""
     files = {v.file for v in manifest.variants.values()}
-    assert files == {"model.onnx", "model.int8.onnx", "model.fp16.onnx"}
+    assert files == {"model.onnx", "model.int8.onnx", "model.int8-dynamic.onnx", "model.fp16.onnx"}
     names = sorted(p.name for p in exported.iterdir())
     others = {"manifest.json", "tokenizer.json", "report.json", "report.md", "curves.png",
               "comparison.png", "validation_sample.jsonl"}
@@ -119,7 +119,7 @@ def test_report_chain(exported: Path):
     report = json.loads((exported / "report.json").read_text())
     names = [row["name"] for row in report["models"]]
     assert names == ["teacher (PyTorch)", "student (PyTorch)", "student fp32 (ONNX Runtime)",
-                     "student INT8 (ONNX Runtime)"]
+                     "student INT8 (ONNX Runtime)", "student INT8 dynamic (ONNX Runtime; answers depend on the batch)"]
     assert report["export"]["chain"] == names
     for row in report["models"]:
         assert row["measured_in"] == "export"

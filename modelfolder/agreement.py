@@ -1,5 +1,6 @@
-"""The agreement rules of the start-up check (`modelfolder.variants`): what "the candidate
-variant decides as fp32 does" means for each kind of output."""
+"""The agreement rules of the contract's checks: what "decides as the reference does" means for each
+kind of output -- a variant against fp32 (`modelfolder.variants`), an input batched against the same
+input alone (`modelfolder.batch_invariance`). `rule_for(task)` is each task's rule."""
 
 from __future__ import annotations
 
@@ -62,3 +63,19 @@ class SameDirection:
         norms = float(np.linalg.norm(candidate) * np.linalg.norm(reference))
         cosine = float(np.dot(candidate, reference)) / norms if norms > 0 else 0.0
         return int(cosine >= self.min_cosine), 1
+
+
+def rule_for(task: str):
+    """The agreement rule of a contract task: how its outputs are compared between two runs (a
+    variant against fp32 at start-up; an input alone against the same input batched)."""
+    from modelfolder.manifest import (CLASSIFICATION, FEATURE_EXTRACTION, QUESTION_ANSWERING, REGRESSION,
+                                      TOKEN_CLASSIFICATION)
+
+    rules = {
+        CLASSIFICATION: SameBest(),  # the same best label
+        REGRESSION: WithinTolerance(),  # the score within the tolerance
+        QUESTION_ANSWERING: SameBest(sequence_axis=1),  # the same best start and end token, padding cut
+        TOKEN_CLASSIFICATION: SameTagPerToken(),  # the same best tag on each token, padding cut
+        FEATURE_EXTRACTION: SameDirection(),  # cosine with fp32 at least 0.999
+    }
+    return rules[task]
