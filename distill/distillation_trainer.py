@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 from transformers import PreTrainedModel, Trainer, TrainingArguments
 from transformers.integrations import TensorBoardCallback
 from transformers.trainer_utils import get_last_checkpoint
-from tqdm.auto import tqdm
 
 from distill.dropout import set_attention_dropout
 from distill.estimate import StepTimer

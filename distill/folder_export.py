@@ -26,13 +26,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from distill import package_version
+from distill.calibration import read_calibration
+from distill.export.batch_check import check_batches
 from distill.export.chain import write_chain_report
 from distill.export.config import ExportConfig, Student
 from distill.export.inputs import fixed_batch
-from distill.calibration import read_calibration
-from distill.export.batch_check import check_batches
-from distill.export.variants import (VARIANTS, BuiltVariant, Calibration, build_fp16, build_fp32, build_int8,
-                                     build_int8_dynamic)
+from distill.export.variants import (
+    VARIANTS,
+    BuiltVariant,
+    Calibration,
+    build_fp16,
+    build_fp32,
+    build_int8,
+    build_int8_dynamic,
+)
 from distill.student_info import info_path, read_info
 from distill.tasks.registry import get_task
 

@@ -10,7 +10,6 @@ import inspect
 from collections.abc import Callable
 
 import torch
-
 from transformers import BertConfig, DistilBertConfig, PreTrainedModel
 
 # BERT parameter name (under encoder.layer.N.) -> DistilBERT name (under transformer.layer.M.)

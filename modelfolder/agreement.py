@@ -68,8 +68,13 @@ class SameDirection:
 def rule_for(task: str):
     """The agreement rule of a contract task: how its outputs are compared between two runs (a
     variant against fp32 at start-up; an input alone against the same input batched)."""
-    from modelfolder.manifest import (CLASSIFICATION, FEATURE_EXTRACTION, QUESTION_ANSWERING, REGRESSION,
-                                      TOKEN_CLASSIFICATION)
+    from modelfolder.manifest import (
+        CLASSIFICATION,
+        FEATURE_EXTRACTION,
+        QUESTION_ANSWERING,
+        REGRESSION,
+        TOKEN_CLASSIFICATION,
+    )
 
     rules = {
         CLASSIFICATION: SameBest(),  # the same best label

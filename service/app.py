@@ -23,7 +23,8 @@ from service.open_inference.binary import ProtocolBodyMiddleware
 from service.open_inference.protocol import ProtocolError
 from service.routes.dependencies import error_responses, require_api_key
 from service.routes.framework_bypass import FrameworkBypass
-from service.routes.models import models as model_routes, ops
+from service.routes.models import models as model_routes
+from service.routes.models import ops
 from service.routes.open_inference import v2, v2_health
 from service.routes.openapi import install_limits
 from service.routes.schemas import ErrorBody

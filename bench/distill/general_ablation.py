@@ -24,9 +24,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from bench.harness.results import RESULTS, command_line, write_section
 from transformers import set_seed
 
+from bench.harness.results import RESULTS, command_line, write_section
 from distill import task_pipeline as pipeline
 from distill.corpus import CorpusConfig
 from distill.distillation_trainer import TrainConfig, train

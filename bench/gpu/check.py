@@ -31,10 +31,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.serving.load import offline_throughput, read_sentences
+from bench.harness.results import RESULTS, write_json, write_section
 from bench.harness.server import python_server
 from bench.loadgen import closed_loop, cpu_text, describe
-from bench.harness.results import RESULTS, write_json, write_section
+from bench.serving.load import offline_throughput, read_sentences
 
 HEADING = "## GPU (CUDA)"
 CUDA = "CUDAExecutionProvider"

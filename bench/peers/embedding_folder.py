@@ -31,7 +31,13 @@ from bench.peers.folders import write_tokenizer_files
 from distill.export.graph import optimize_bert, quantize_int8
 from distill.tasks.embeddings.sts import read_sts
 from modelfolder.manifest import (
-    SCHEMA_VERSION, TASK_OUTPUTS, Manifest, Variant, VariantValidation, sha256_file, write_manifest,
+    SCHEMA_VERSION,
+    TASK_OUTPUTS,
+    Manifest,
+    Variant,
+    VariantValidation,
+    sha256_file,
+    write_manifest,
 )
 
 DEFAULT_STS = SHARED_DATA / "glue" / "STS-B" / "dev.tsv"

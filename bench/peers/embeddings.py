@@ -34,11 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from bench.harness.paths import ROOT
-from bench.peers.embedding_folder import DEFAULT_STS, sts_sentences
-from bench.loadgen import closed_loop, describe, json_bodies
 from bench.harness.client import post_json
+from bench.harness.paths import ROOT
 from bench.harness.results import RESULTS, command_line, publish
+from bench.loadgen import closed_loop, describe, json_bodies
+from bench.peers.embedding_folder import DEFAULT_STS, sts_sentences
 from bench.peers.environments import DEFAULT_CACHE, ensure_env, peer_envs
 from bench.peers.sweep import cpu_used, tree_cpu_seconds
 from bench.peers.systems import System, infinity_command, infinity_env, running

@@ -18,6 +18,7 @@ from bench.harness.client import post_json
 from bench.loadgen import LoadResult, closed_loop, json_bodies, sentence_bodies
 from bench.peers.systems import System, running
 
+
 def tree_cpu_seconds(pid: int) -> dict[int, float]:
     """user + system CPU seconds of a process and each of its descendants, by pid."""
     try:

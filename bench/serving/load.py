@@ -24,12 +24,12 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.harness.results import command_line, write_json
 from bench.harness.client import get_json
 from bench.harness.paths import SHARED_DATA
+from bench.harness.results import command_line, write_json
 from bench.harness.server import python_server
-from bench.serving.load_report import plot, write_section
 from bench.loadgen import LoadResult, closed_loop, describe, sentence_bodies
+from bench.serving.load_report import plot, write_section
 
 DEFAULT_DATA = SHARED_DATA / "sst2" / "dev.tsv"
 

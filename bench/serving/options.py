@@ -32,11 +32,10 @@ from pathlib import Path
 
 from bench.harness.client import get_text
 from bench.harness.paths import ROOT
-from bench.serving.load import DEFAULT_DATA, build_tiny, offline_throughput, read_sentences
+from bench.harness.results import RESULTS, command_line, write_json, write_section
 from bench.harness.server import python_server
 from bench.loadgen import closed_loop, describe, sentence_bodies
-from bench.harness.results import RESULTS, command_line, write_json, write_section
-
+from bench.serving.load import DEFAULT_DATA, build_tiny, offline_throughput, read_sentences
 
 
 @dataclass(frozen=True)

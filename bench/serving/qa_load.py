@@ -29,10 +29,10 @@ from pathlib import Path
 
 from bench.harness.client import get_text, post_json
 from bench.harness.paths import SHARED_DATA
-from bench.serving.load import model_info
+from bench.harness.results import RESULTS, command_line, publish
 from bench.harness.server import python_server
 from bench.loadgen import closed_loop, describe, json_bodies
-from bench.harness.results import RESULTS, command_line, publish
+from bench.serving.load import model_info
 
 HEADING = "## Question answering over long contexts (COVID-QA)"
 DEFAULT_DATA = SHARED_DATA / "covid-qa" / "covid-qa-v1.json"

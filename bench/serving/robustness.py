@@ -36,12 +36,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.harness.results import command_line, write_json
 from bench.harness.paths import ROOT
-from bench.serving.load import DEFAULT_DATA, read_sentences
+from bench.harness.results import command_line, write_json
 from bench.harness.server import python_server
 from bench.loadgen import closed_loop, open_loop, summary
-from bench.serving.qa_load import DEFAULT_DATA as COVID_QA, read_pairs
+from bench.serving.load import DEFAULT_DATA, read_sentences
+from bench.serving.qa_load import DEFAULT_DATA as COVID_QA
+from bench.serving.qa_load import read_pairs
 
 OUT = ROOT / "docs" / "robustness"
 LOGS = Path(tempfile.gettempdir()) / "robustness"  # server logs

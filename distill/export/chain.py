@@ -16,7 +16,14 @@ import numpy as np
 from distill.devices import describe
 from distill.evaluate import device_of, parameter_count
 from distill.export.chain_report import (
-    ChainEntry, base_report, copy_plots, merge_rows, refresh_summary, replot_comparison, speedups, write_report,
+    ChainEntry,
+    base_report,
+    copy_plots,
+    merge_rows,
+    refresh_summary,
+    replot_comparison,
+    speedups,
+    write_report,
 )
 from distill.export.graph import CUDA, open_session
 from distill.export.inputs import Batch, fixed_batch

@@ -9,8 +9,8 @@ from distill.tasks.classification.task import ClassificationTask
 from distill.tasks.embeddings.task import EmbeddingTask
 from distill.tasks.question_answering.task import QuestionAnsweringTask
 from distill.tasks.regression.task import RegressionTask
-from distill.tasks.token_classification.task import TokenClassificationTask
 from distill.tasks.text.data import DataConfig, detect_task
+from distill.tasks.token_classification.task import TokenClassificationTask
 from modelfolder.manifest import CLASSIFICATION, TOKEN_CLASSIFICATION
 
 DEFAULT_TASK = CLASSIFICATION

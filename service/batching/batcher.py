@@ -26,9 +26,9 @@ from typing import Callable, Sequence
 import numpy as np
 
 from service.batching.policy import Batch, BatchLimits, PendingItem, select_batch, wait_time
+from service.batching.priority import lower_priority
 from service.errors import QueueFull, ShuttingDown
 from service.metrics import Metrics
-from service.batching.priority import lower_priority
 
 log = logging.getLogger("service")
 

@@ -15,8 +15,8 @@ import struct
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.middleware import read_body, replay
 from service.errors import InvalidInput, ServiceError, error_response
+from service.middleware import read_body, replay
 
 HEADER_LENGTH = b"inference-header-content-length"
 

@@ -11,8 +11,16 @@ from fastapi.responses import JSONResponse
 
 from service.errors import InvalidInput, ServiceError
 from service.open_inference.protocol import (
-    InferenceRequest, InferenceResponse, Liveness, ModelMetadata, ProtocolError, Readiness,
-    RequestInput, RequestOutput, ServerMetadata, TensorMetadata,
+    InferenceRequest,
+    InferenceResponse,
+    Liveness,
+    ModelMetadata,
+    ProtocolError,
+    Readiness,
+    RequestInput,
+    RequestOutput,
+    ServerMetadata,
+    TensorMetadata,
 )
 from service.open_inference.tensors import text_elements
 from service.routes.dependencies import State, error_responses

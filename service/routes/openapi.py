@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from service.settings import Settings
 from service.tasks.registry import endpoints
 
+
 def _branch(node: dict[str, Any], where: str) -> dict[str, Any]:
     """The sub-schema of `node` of JSON type `where` ("array[]string": the string branch of the
     items of the array branch)."""

@@ -14,9 +14,9 @@ from pathlib import Path
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
+from modelfolder.batch_invariance import BATCH_TOLERANCE, check_batch_invariance
 from modelfolder.manifest import Manifest, ModelFolderError, Variant
 from modelfolder.sample import read_sample
-from modelfolder.batch_invariance import BATCH_TOLERANCE, check_batch_invariance
 from modelfolder.variants import AgreementRule, VariantCheck, check_variant
 from service.batching.priority import call_at_priority, task_nice
 from service.providers import CUDA, choose_providers

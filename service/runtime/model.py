@@ -14,9 +14,9 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Encoding, Tokenizer
 
-from service.batching.shapes import bucket_length, bucket_size
 from modelfolder.manifest import Manifest, ModelFolderError
 from modelfolder.variants import VariantCheck
+from service.batching.shapes import bucket_length, bucket_size
 
 
 @dataclass

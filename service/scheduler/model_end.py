@@ -10,10 +10,10 @@ from functools import partial
 from typing import Callable
 
 from service.errors import ModelNotFound, ServiceError
-from service.serving.state import ServiceState
 from service.scheduler import frames, ring
 from service.scheduler.connection import Link, control_message
 from service.scheduler.protocol import ModelDescription, Welcome
+from service.serving.state import ServiceState
 
 log = logging.getLogger("service")
 

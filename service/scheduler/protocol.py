@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from service.batching.policy import BatchLimits
 from modelfolder.variants import VariantCheck
+from service.batching.policy import BatchLimits
 
 
 @dataclass(frozen=True)

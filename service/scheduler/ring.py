@@ -15,8 +15,8 @@ bytes are left for the mark) and the reader skips it the same way.
 from __future__ import annotations
 
 import struct
-from pathlib import Path
 from multiprocessing import shared_memory
+from pathlib import Path
 
 HEADER = 64  # bytes before the data: the reader's tail (8 bytes), the rest left free
 WRAP = 0xFFFFFFFF

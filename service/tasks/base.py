@@ -19,14 +19,14 @@ from typing import Any, Awaitable, Callable, ClassVar
 
 from pydantic import BaseModel
 
+from modelfolder.manifest import Manifest
+from modelfolder.variants import AgreementRule
 from service.batching.batcher import ItemResult
 from service.errors import InputTooLong
-from modelfolder.manifest import Manifest
 from service.metrics import Metrics
-from service.runtime.model import ModelRuntime
-from modelfolder.variants import AgreementRule
-from service.settings import Settings
 from service.open_inference.protocol import Datatype, Parameters
+from service.runtime.model import ModelRuntime
+from service.settings import Settings
 
 Columns = dict[str, tuple[Datatype, list[int], list[Any]]]  # /v2 output name -> datatype, shape, data
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.batching.batcher import ItemResult
-from modelfolder.manifest import CLASSIFICATION, Manifest
 from modelfolder.agreement import rule_for
+from modelfolder.manifest import CLASSIFICATION, Manifest
+from service.batching.batcher import ItemResult
 from service.tasks.base import Columns, OutputTensor
 from service.tasks.scores import ScoreFunction, classification_scores
 from service.tasks.text.task import TextTask

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.batching.batcher import ItemResult
-from modelfolder.manifest import REGRESSION, Manifest
 from modelfolder.agreement import rule_for
+from modelfolder.manifest import REGRESSION, Manifest
+from service.batching.batcher import ItemResult
 from service.tasks.base import Columns, OutputTensor
 from service.tasks.scores import ScoreFunction, apply_function
 from service.tasks.text.task import TextTask

@@ -14,9 +14,8 @@ import sys
 import pytest
 import torch
 from safetensors.torch import load_file
-from typer.testing import CliRunner
-
 from transformers import AutoModelForSequenceClassification
+from typer.testing import CliRunner
 
 from distill.cli import app
 from distill.tasks.classification.models import build_student

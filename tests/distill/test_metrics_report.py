@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from distill.run_report import CLASSIFICATION_METRICS as METRICS, render_markdown, summarise, write_report
+from distill.run_report import CLASSIFICATION_METRICS as METRICS
+from distill.run_report import render_markdown, summarise, write_report
 from distill.tasks.classification.metrics import accuracy, macro_f1
 
 

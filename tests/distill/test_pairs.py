@@ -9,11 +9,11 @@ from transformers import DataCollatorWithPadding
 from distill.data import DataError
 from distill.student import model_inputs
 from distill.task_protocol import DataOptions
+from distill.tasks.classification.data import load_data
 from distill.tasks.registry import task_for
 from distill.tasks.text.data import DataConfig, Split
 from distill.tasks.text.features import TextDataset, encode
 from distill.tasks.text.readers import Columns, read_local_file
-from distill.tasks.classification.data import load_data
 from distill.teacher import load_tokenizer
 from tests import tiny
 

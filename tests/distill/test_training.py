@@ -6,8 +6,7 @@ from transformers import AutoModelForSequenceClassification
 from distill.distillation_trainer import TrainConfig, train
 from distill.losses import LossWeights
 from distill.tasks.classification.data import DataConfig, load_data
-from distill.tasks.classification.models import build_student
-from distill.tasks.classification.models import load_classifier
+from distill.tasks.classification.models import build_student, load_classifier
 from distill.tasks.registry import get_task
 from distill.tasks.text.features import TextDataset
 from distill.teacher import load_tokenizer

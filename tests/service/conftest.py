@@ -15,7 +15,11 @@ from fastapi.testclient import TestClient
 from service.main import create_app
 from service.settings import Settings
 from tests.service.model_folders import (
-    break_checksum, build_embedding_repository, build_qa_repository, build_repository, build_token_repository,
+    break_checksum,
+    build_embedding_repository,
+    build_qa_repository,
+    build_repository,
+    build_token_repository,
 )
 
 

@@ -12,7 +12,13 @@ import shutil
 from pathlib import Path
 
 from modelfolder.manifest import (
-    SCHEMA_VERSION, TASK_OUTPUTS, Manifest, Variant, VariantValidation, sha256_file, write_manifest,
+    SCHEMA_VERSION,
+    TASK_OUTPUTS,
+    Manifest,
+    Variant,
+    VariantValidation,
+    sha256_file,
+    write_manifest,
 )
 from tests.tiny import write_tokenizer
 

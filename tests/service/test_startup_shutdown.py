@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from modelfolder.manifest import ModelFolderError
-from service.settings import settings_from_cli
 from service.serving.loading import load_models
+from service.settings import settings_from_cli
 from tests.service.conftest import make_settings, serving
 
 ROOT = Path(__file__).resolve().parents[2]

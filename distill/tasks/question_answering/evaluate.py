@@ -4,6 +4,7 @@ F1, size and inference latency (the same timing as classification, on windows)."
 from __future__ import annotations
 
 import torch
+
 from distill.evaluate import EvalConfig, cycled_latency, forward_batches, model_row
 from distill.export.inputs import pad_batch
 from distill.tasks.question_answering.data import QAExample

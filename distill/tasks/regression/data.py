@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from distill.data import DataError
-from distill.tasks.text.data import DataConfig, Split, describe, read_rows, sample, ensure_validation, to_split
+from distill.tasks.text.data import DataConfig, Split, describe, ensure_validation, read_rows, sample, to_split
 from distill.tasks.text.data import validation_rows as rows_of
 from distill.tasks.text.readers import Row
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from distill.data import DataError, check_fraction, subsample
 from distill.tasks.text.glue import glue_format
-from modelfolder.manifest import REGRESSION
 from distill.tasks.text.readers import LOCAL_SUFFIXES, Columns, Row, read_hub_rows, read_local_file
+from modelfolder.manifest import REGRESSION
 
 BUILTIN_MOVIE_REVIEWS = "movie-reviews"
 

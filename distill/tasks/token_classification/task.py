@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
-from transformers import DistilBertForTokenClassification
+from transformers import (
+    AutoModelForTokenClassification,
+    DataCollatorForTokenClassification,
+    DistilBertForTokenClassification,
+)
 from transformers.modeling_outputs import TokenClassifierOutput
 
 from distill.data import DataError
@@ -18,7 +21,11 @@ from distill.tasks.token_classification import models as tagging
 from distill.tasks.token_classification.data import Sentence, TokenData, TokenDataConfig, load_token_data
 from distill.tasks.token_classification.evaluate import evaluate_tagger
 from distill.tasks.token_classification.features import (
-    IGNORE, TokenDataset, WindowConfig, check_window_config, make_windows,
+    IGNORE,
+    TokenDataset,
+    WindowConfig,
+    check_window_config,
+    make_windows,
 )
 from distill.tasks.token_classification.losses import token_distillation_loss
 from modelfolder.manifest import TOKEN_CLASSIFICATION

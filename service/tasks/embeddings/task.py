@@ -9,19 +9,26 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from modelfolder.agreement import rule_for
+from modelfolder.manifest import FEATURE_EXTRACTION, Manifest
 from service.batching.batcher import ItemResult
 from service.errors import EMBEDDINGS_PATH
-from modelfolder.manifest import FEATURE_EXTRACTION, Manifest
-from modelfolder.agreement import rule_for
+from service.open_inference.protocol import Parameters
+from service.open_inference.tensors import parse_parameters
 from service.tasks.base import (
-    Answered, Call, Columns, Endpoint, OutputTensor, ServingTask, TaskTensors, text_limits,
+    Answered,
+    Call,
+    Columns,
+    Endpoint,
+    OutputTensor,
+    ServingTask,
+    TaskTensors,
+    text_limits,
 )
 from service.tasks.embeddings.schemas import EmbeddingsRequest, EmbeddingsResponse
 from service.tasks.embeddings.vectors import check_dimensions, embedding_list, encode_answer, model_dimension
 from service.tasks.text.items import FieldName
 from service.tasks.text.run import text_sequences
-from service.open_inference.protocol import Parameters
-from service.open_inference.tensors import parse_parameters
 
 EMBEDDINGS = Endpoint(
     EMBEDDINGS_PATH, "embeddings", EmbeddingsRequest, EmbeddingsResponse,

@@ -11,8 +11,8 @@ import base64
 import numpy as np
 import orjson
 
-from service.errors import InvalidInput
 from modelfolder.manifest import Manifest
+from service.errors import InvalidInput
 from service.tasks.base import EncodedJSON
 from service.tasks.embeddings.schemas import EncodingFormat
 

@@ -15,9 +15,9 @@ from functools import partial
 
 import numpy as np
 
+from modelfolder.manifest import QADefaults
 from service.batching.batcher import ItemResult
 from service.errors import InvalidInput
-from modelfolder.manifest import QADefaults
 from service.settings import Settings
 from service.tasks.base import Call
 from service.tasks.question_answering.spans import best_answers, window_spans

@@ -9,15 +9,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from modelfolder.agreement import rule_for
+from modelfolder.manifest import QUESTION_ANSWERING, Manifest
 from service.batching.batcher import ItemResult
 from service.errors import InvalidInput
-from modelfolder.manifest import QUESTION_ANSWERING, Manifest
-from modelfolder.agreement import rule_for
+from service.open_inference.protocol import Parameters
+from service.open_inference.tensors import parse_parameters
 from service.tasks.base import Answered, Call, Columns, Endpoint, Limit, OutputTensor, ServingTask, TaskTensors
 from service.tasks.question_answering.pairs import Pair, answer_pairs, check_contexts, request_options, request_pairs
 from service.tasks.question_answering.schemas import QARequest, QAResponse
-from service.open_inference.protocol import Parameters
-from service.open_inference.tensors import parse_parameters
 
 QA = Endpoint(
     "/v1/qa", "question_answering", QARequest, QAResponse, summary="Answer questions with spans of their context",

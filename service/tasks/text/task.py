@@ -9,17 +9,25 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from service.batching.batcher import ItemResult
 from modelfolder.manifest import Manifest
+from service.batching.batcher import ItemResult
+from service.open_inference.protocol import Parameters
+from service.open_inference.tensors import parse_parameters
 from service.tasks.base import (
-    Answered, Call, Columns, Endpoint, Limit, OutputTensor, ServingTask, TaskTensors, text_limits,
+    Answered,
+    Call,
+    Columns,
+    Endpoint,
+    Limit,
+    OutputTensor,
+    ServingTask,
+    TaskTensors,
+    text_limits,
 )
 from service.tasks.scores import ScoreFunction
 from service.tasks.text.items import item_text, row_texts
 from service.tasks.text.run import run_texts
 from service.tasks.text.schemas import ClassifyRequest, ClassifyResponse
-from service.open_inference.protocol import Parameters
-from service.open_inference.tensors import parse_parameters
 
 LIMITS = (
     *text_limits("ClassifyRequest", "inputs", "max_text_chars"),

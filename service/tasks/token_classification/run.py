@@ -9,9 +9,9 @@ from functools import partial
 
 import numpy as np
 
+from modelfolder.manifest import TokenClassificationDefaults
 from service.batching.batcher import ItemResult
 from service.errors import InvalidInput
-from modelfolder.manifest import TokenClassificationDefaults
 from service.tasks.base import Call
 from service.tasks.text.items import FieldName
 from service.tasks.text.run import OFF_LOOP_CHARS, check_texts

@@ -10,17 +10,24 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.batching.batcher import ItemResult
-from modelfolder.manifest import TOKEN_CLASSIFICATION, Manifest, TokenClassificationDefaults
 from modelfolder.agreement import rule_for
+from modelfolder.manifest import TOKEN_CLASSIFICATION, Manifest, TokenClassificationDefaults
+from service.batching.batcher import ItemResult
+from service.open_inference.protocol import Parameters
+from service.open_inference.tensors import parse_parameters
 from service.tasks.base import (
-    Answered, Call, Columns, Endpoint, OutputTensor, ServingTask, TaskTensors, text_limits,
+    Answered,
+    Call,
+    Columns,
+    Endpoint,
+    OutputTensor,
+    ServingTask,
+    TaskTensors,
+    text_limits,
 )
 from service.tasks.token_classification.entities import Aggregation
 from service.tasks.token_classification.run import tag_texts
 from service.tasks.token_classification.schemas import TokenClassificationRequest, TokenClassificationResponse
-from service.open_inference.protocol import Parameters
-from service.open_inference.tensors import parse_parameters
 
 TOKENS = Endpoint(
     "/v1/token-classification", "token_classification", TokenClassificationRequest, TokenClassificationResponse,

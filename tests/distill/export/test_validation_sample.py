@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from modelfolder.manifest import ModelFolderError, load_model_folder, read_manifest, write_manifest
+from modelfolder.sample import read_sample
+from modelfolder.variants import CheckLimits, check_variant
 from service.providers import CPU, CUDA
 from service.runtime.build import variant_candidates
 from service.serving.loading import load_runtime
 from service.settings import Settings
-from modelfolder.sample import read_sample
-from modelfolder.variants import CheckLimits, check_variant
 from service.tasks.registry import get_task
 
 

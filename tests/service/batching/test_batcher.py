@@ -9,8 +9,8 @@ import httpx
 import numpy as np
 import pytest
 
-from service.batching.policy import BatchLimits
 from service.batching.batcher import Batcher, gather_results
+from service.batching.policy import BatchLimits
 from service.errors import QueueFull, ShuttingDown
 from service.main import create_app
 from service.metrics import Metrics

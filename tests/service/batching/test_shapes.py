@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.serving.loading import load_runtime
 from service.batching.shapes import LENGTH_STEP, all_shapes, bucket_length, bucket_size
+from service.serving.loading import load_runtime
 from service.serving.state import warmup_shapes
 from tests.service.conftest import make_settings
 

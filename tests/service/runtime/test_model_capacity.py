@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from service.main import create_app
 from modelfolder.manifest import ModelFolderError
+from service.main import create_app
 from service.serving.loading import load_models
 from tests.service.conftest import make_settings, serving, wait_ready
 from tests.service.model_folders import SENTIMENT_LABELS, build_classifier_folder, build_rule_qa_folder

@@ -12,9 +12,9 @@ import tempfile
 import pytest
 
 from service.errors import QueueFull
-from service.scheduler.worker_end import ModelProcessClient, ModelProcessGone
 from service.scheduler.ring import remove_rings
 from service.scheduler.supervisor import _start_model_process
+from service.scheduler.worker_end import ModelProcessClient, ModelProcessGone
 from tests.service.conftest import make_settings
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]

@@ -10,7 +10,11 @@ import pytest
 
 from service.errors import InvalidInput
 from service.tasks.embeddings.vectors import (
-    check_dimensions, decode_vector, embedding_list, encode_answer, encode_vector,
+    check_dimensions,
+    decode_vector,
+    embedding_list,
+    encode_answer,
+    encode_vector,
 )
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from modelfolder.spans import answer_bounds
-from service.tasks.question_answering.spans import Span, WindowSpans, best_answers, masked_softmax, window_spans
 from service.runtime.model import second_segment
+from service.tasks.question_answering.spans import Span, WindowSpans, best_answers, masked_softmax, window_spans
 
 CONTEXT = "alpha beta gamma delta epsilon"
 WORDS = [(0, 5), (6, 10), (11, 16), (17, 22), (23, 30)]  # character offsets of the five words

@@ -7,7 +7,8 @@ import inspect
 
 import pytest
 
-from modelfolder.manifest import TASKS as CONTRACT_TASKS, ModelFolderError
+from modelfolder.manifest import TASKS as CONTRACT_TASKS
+from modelfolder.manifest import ModelFolderError
 from service.serving.loading import load_runtime
 from service.tasks import registry
 from service.tasks.base import ServingTask

@@ -180,8 +180,8 @@ def test_an_unvalidated_variant_is_checked_per_token_at_start_up(token_repositor
     import shutil
 
     from modelfolder.manifest import read_manifest, write_manifest
-    from service.serving.loading import load_runtime
     from modelfolder.sample import write_sample
+    from service.serving.loading import load_runtime
     from tests.service.conftest import make_settings
     from tests.service.model_folders import _variant
 

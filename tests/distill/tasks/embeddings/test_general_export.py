@@ -4,7 +4,6 @@ encoder with the teacher's pooling becomes an embedding model folder, checked li
 import json
 
 import pytest
-
 from typer.testing import CliRunner
 
 from distill.cli import app

@@ -85,8 +85,8 @@ def test_teacher_then_student_commands(qa_teacher, squad_v1, tmp_path):
 
 
 def test_unanswerable_questions_switch_on_the_empty_answer(tmp_path, squad_v1):
-    from distill.tasks.question_answering.options import QAOptions, with_impossible
     from distill.tasks.question_answering.data import QADataConfig, load_qa_data
+    from distill.tasks.question_answering.options import QAOptions, with_impossible
     from tests.distill.tasks.question_answering import tiny_squad
 
     v2 = tiny_squad.write_squad(tmp_path / "v2.json", tiny_squad.squad_document(impossible=[

@@ -6,7 +6,12 @@ import pytest
 from distill.tasks.question_answering.data import Answer, QAExample
 from distill.tasks.question_answering.features import Windows
 from distill.tasks.question_answering.metrics import (
-    SpanConfig, best_answers, exact_match, f1_score, normalize_answer, squad_metrics,
+    SpanConfig,
+    best_answers,
+    exact_match,
+    f1_score,
+    normalize_answer,
+    squad_metrics,
 )
 
 

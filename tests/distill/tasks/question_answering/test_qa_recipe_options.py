@@ -7,10 +7,16 @@ import pytest
 import torch
 from transformers import DataCollatorWithPadding
 
-from distill.intermediate import (
-    IntermediateConfig, ProjectionCapture, attention_score_loss, intermediate_loss, layer_pairs, relation_kl, scores,
-)
 from distill.distillation_trainer import DistillationTrainer, TrainConfig, train, training_arguments
+from distill.intermediate import (
+    IntermediateConfig,
+    ProjectionCapture,
+    attention_score_loss,
+    intermediate_loss,
+    layer_pairs,
+    relation_kl,
+    scores,
+)
 from distill.losses import LossWeights
 from distill.optim import layer_depth
 from distill.tasks.question_answering.features import WindowDataset, make_windows

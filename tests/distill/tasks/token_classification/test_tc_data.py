@@ -5,7 +5,12 @@ import pytest
 
 from distill.data import DataError
 from distill.tasks.token_classification.data import (
-    Sentence, TokenDataConfig, label_names, label_scheme, load_token_data, read_conll,
+    Sentence,
+    TokenDataConfig,
+    label_names,
+    label_scheme,
+    load_token_data,
+    read_conll,
 )
 from tests.distill.tasks.token_classification import tiny_conll
 

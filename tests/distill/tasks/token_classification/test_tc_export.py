@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from distill.tasks.token_classification.export import token_array
-from tests.distill.export.conftest import fast_config
 from modelfolder.manifest import load_model_folder
 from modelfolder.sample import read_sample
+from tests.distill.export.conftest import fast_config
 
 TAGS = ["O", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-PER", "I-PER"]
 

@@ -7,7 +7,13 @@ import pytest
 from distill.data import DataError
 from distill.tasks.token_classification.data import Sentence
 from distill.tasks.token_classification.features import (
-    IGNORE, TokenDataset, WindowConfig, check_window_config, make_windows, window_starts, word_tags,
+    IGNORE,
+    TokenDataset,
+    WindowConfig,
+    check_window_config,
+    make_windows,
+    window_starts,
+    word_tags,
 )
 
 LABELS = ["O", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-PER", "I-PER"]
