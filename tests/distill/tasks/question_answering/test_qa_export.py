@@ -39,7 +39,12 @@ def test_model_folder_is_a_qa_model_for_the_service(qa_folder, qa_run):
         assert getattr(manifest.qa, key) == info[key], key
     assert manifest.task == "question-answering" and manifest.outputs == ["start_logits", "end_logits"]
     assert manifest.max_seq_len == 48 and manifest.labels == [] and manifest.inputs == ["input_ids", "attention_mask"]
-    assert set(manifest.variants) == {"fp32", "int8", "fp16"}
+    assert set(manifest.variants) == {"fp32", "int8", "int8-dynamic", "fp16"}
+    # per-token outputs, padding cut: static INT8 and fp32 answer the same alone or batched
+    for name in ("fp32", "int8"):
+        check = manifest.variants[name].batch_invariance
+        assert check.status == "passed" and check.max_abs_diff <= check.tolerance, name
+    assert manifest.variants["int8"].quantization == "static"
     assert set(manifest.metrics) >= {"exact_match", "f1"}
 
 

@@ -41,7 +41,12 @@ def test_model_folder_is_a_token_classifier_for_the_service(tc_folder, tc_run):
     assert manifest.token_classification is not None
     assert (manifest.token_classification.label_scheme, manifest.token_classification.doc_stride) == ("IOB2", 2)
     assert set(manifest.metrics) == set(info["metrics"]) and "teacher_entity_f1" in manifest.metrics
-    assert set(manifest.variants) == {"fp32", "int8", "fp16"}
+    assert set(manifest.variants) == {"fp32", "int8", "int8-dynamic", "fp16"}
+    # per-token outputs, padding cut: static INT8 and fp32 answer the same alone or batched
+    for name in ("fp32", "int8"):
+        check = manifest.variants[name].batch_invariance
+        assert check.status == "passed" and check.max_abs_diff <= check.tolerance, name
+    assert manifest.variants["int8"].quantization == "static"
 
 
 def test_fp32_matches_pytorch_on_every_token(tc_folder):
