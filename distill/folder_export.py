@@ -20,6 +20,7 @@ import logging
 import shutil
 import uuid
 from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -143,6 +144,7 @@ def make_manifest(name: str, student: Student, variants: dict[str, BuiltVariant]
         "student_layers": info.get("student_layers"),
         "layer_map": info.get("layer_map"),
         "metrics": info.get("metrics", {}),
+        "source": info.get("source"),
         "validation_sample": sample,
         **student.task.manifest_fields(info),
         "package_version": package_version(),
@@ -172,8 +174,9 @@ def _move_into_place(staging: Path, target: Path, overwrite: bool) -> None:
         staging.rename(target)
 
 
-def export_model_folder(config: ExportConfig) -> Manifest:
-    """Export, check, and write the model folder; returns its `modelfolder.manifest.Manifest`."""
+def export_model_folder(config: ExportConfig, load: Callable[[Path], Student] = load_student) -> Manifest:
+    """Export, check, and write the model folder; returns its `modelfolder.manifest.Manifest`.
+    `load` gives the model to export from `config.student_dir` (a student checkpoint by default)."""
     from modelfolder.manifest import load_model_folder, write_manifest
     from modelfolder.sample import sample_sequences, write_sample
 
@@ -187,7 +190,7 @@ def export_model_folder(config: ExportConfig) -> Manifest:
     staging = _make_staging(target)
     try:
         with torch_threads(config.threads):
-            student = load_student(config.student_dir)
+            student = load(config.student_dir)
             copy_tokenizer(student.folder, staging)
             inputs = student.task.export_inputs(staging, student, config)
             variants = build_variants(student, inputs, staging, config,

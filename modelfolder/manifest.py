@@ -159,6 +159,9 @@ class Manifest(BaseModel):
     teacher: str | None = None
     student_layers: int | None = None
     metrics: dict[str, Any] = Field(default_factory=dict)  # distillation / evaluation results
+    # an imported checkpoint (`distill import`): {"kind": "local", "path", "weights_sha256"} or
+    # {"kind": "hub", "id", "revision"}; None for a distilled student
+    source: dict[str, Any] | None = None
     qa: QADefaults | None = None  # question-answering models only
     token_classification: TokenClassificationDefaults | None = None  # token-classification models only
     embedding: EmbeddingSettings | None = None  # feature-extraction models only
