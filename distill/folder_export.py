@@ -19,8 +19,8 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
-from contextlib import contextmanager, suppress
 from collections.abc import Callable
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 

@@ -10,8 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modelfolder.manifest import (CLASSIFICATION, FEATURE_EXTRACTION, QUESTION_ANSWERING, REGRESSION,
-                                  TOKEN_CLASSIFICATION)
+from modelfolder.manifest import (
+    CLASSIFICATION,
+    FEATURE_EXTRACTION,
+    QUESTION_ANSWERING,
+    REGRESSION,
+    TOKEN_CLASSIFICATION,
+)
 
 # model_type -> positions a text may use fewer than max_position_embeddings (RoBERTa's padding offset)
 FAMILIES = {"bert": 0, "distilbert": 0, "roberta": 2, "xlm-roberta": 2}

@@ -19,8 +19,13 @@ from distill.jsonl import write_jsonl
 from distill.tasks.question_answering.features import WindowConfig
 from distill.tasks.question_answering.metrics import SpanConfig
 from distill.tasks.question_answering.options import QAOptions, span_info
-from modelfolder.manifest import (CLASSIFICATION, FEATURE_EXTRACTION, QUESTION_ANSWERING, REGRESSION,
-                                  TOKEN_CLASSIFICATION)
+from modelfolder.manifest import (
+    CLASSIFICATION,
+    FEATURE_EXTRACTION,
+    QUESTION_ANSWERING,
+    REGRESSION,
+    TOKEN_CLASSIFICATION,
+)
 
 QA_MAX_SEQ_LEN = 384  # the question-answering pipeline's window length, when the model allows it
 TEXT_MAX_SEQ_LEN = 512
