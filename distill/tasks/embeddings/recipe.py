@@ -3,7 +3,7 @@
 into a 3-layer student on the built-in movie-review sentences, and how long that takes.
 
 The defaults and the estimate come from a capped run on this project's 2-core CPU (the benchmark
-`bench/distill_embeddings.py`, section "Sentence embeddings (STS-B)" of docs/RESULTS.md).
+`bench/distill/embeddings.py`, section "Sentence embeddings (STS-B)" of docs/RESULTS.md).
 """
 
 from __future__ import annotations

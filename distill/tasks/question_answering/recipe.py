@@ -2,8 +2,8 @@
 the minilm teacher's span head is fine-tuned and the student distilled, and how long it takes.
 
 Every value was chosen by a measurement on the SQuAD validation articles, recorded with its
-command in docs/RESULTS.md ("Question answering" sections, bench/qa_recipe.py and
-bench/distill_squad.py); the same values scale to a GPU unchanged (more questions, same settings).
+command in docs/RESULTS.md ("Question answering" sections, bench/distill/qa/recipe.py and
+bench/distill/squad.py); the same values scale to a GPU unchanged (more questions, same settings).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ class QARecipe:
     attention_dropout: float = 0.0  # twice as fast a CPU step (distill/dropout.py)
     student_layers: int = 3
     # KL on start and end at T 4 (x T^2) + gold spans + hidden cosine: the best of the sweep on the
-    # validation articles (docs/RESULTS.md, bench/qa_recipe.py), tied on F1 with KL alone at T 2
+    # validation articles (docs/RESULTS.md, bench/distill/qa/recipe.py), tied on F1 with KL alone at T 2
     weights: LossWeights = field(default_factory=lambda: LossWeights(temperature=4.0))
-    # Options from the literature on small students, off until measured (bench/gpu_distill.py
+    # Options from the literature on small students, off until measured (bench/gpu/distillation
     # --stages qa-variants): intermediate-layer terms "tinybert" or "minilm" (distill/intermediate.py)
     # with their weight, the teacher's outputs cached after the first epoch (distill/teacher_cache.py),
     # and layer-wise learning-rate decay of the student (distill/optim.py; 1: none). Longer
@@ -40,7 +40,7 @@ class QARecipe:
     layer_lr_decay: float = 1.0
 
 
-# Measured on 2 CPU cores (bench/distill_squad.py: the 5,661 questions of articles-train-v1.1.json,
+# Measured on 2 CPU cores (bench/distill/squad.py: the 5,661 questions of articles-train-v1.1.json,
 # 6,644 windows of 256 tokens, batch 32 grouped by length; the build took 44.0 minutes): seconds per
 # training window and epoch of teacher fine-tuning (1,178 s for 3 epochs) and of distillation, the
 # teacher's forward pass included (1,022 s); evaluating both models and exporting, with the parity
