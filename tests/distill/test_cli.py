@@ -133,7 +133,7 @@ def test_build_default_refuses_to_overwrite(tmp_path):
 
 def test_every_option_is_explained():
     command = typer.main.get_command(app)
-    assert set(command.commands) == {"teacher", "student", "evaluate", "run", "export", "general", "build-default"}
+    assert set(command.commands) == {"teacher", "student", "evaluate", "run", "export", "import", "general", "build-default"}
     for name, sub in command.commands.items():
         assert sub.help, name
         for param in sub.params:
