@@ -9,6 +9,7 @@ import shutil
 import onnx
 
 from distill.calibration import write_calibration
+from distill.export.static_int8 import CalibrationSettings
 from distill.folder_export import export_model_folder
 from modelfolder.manifest import load_model_folder
 from tests.distill.export.conftest import fast_config
@@ -18,7 +19,7 @@ def test_int8_is_static_and_answers_the_same_alone_or_batched(exported):
     manifest = load_model_folder(exported)
     static, dynamic = manifest.variants["int8"], manifest.variants["int8-dynamic"]
     assert static.quantization == "static" and static.precision == "int8"
-    assert static.calibration["method"] == "minmax" and static.calibration["inputs"] > 0
+    assert static.calibration["method"] == CalibrationSettings.method and static.calibration["inputs"] > 0
     assert static.calibration["source"] == "validation"  # this student carries no calibration file
     check = static.batch_invariance
     assert check.status == "passed" and check.max_abs_diff <= check.tolerance and check.examples > 0
@@ -47,6 +48,6 @@ def test_calibration_comes_from_the_students_training_inputs(run_dir, tmp_path):
     config = fast_config(run_dir, tmp_path / "out", student_dir=student, variants=("fp32", "int8"), latency=None)
     export_model_folder(config)
     manifest = load_model_folder(tmp_path / "out")
-    assert manifest.variants["int8"].calibration == {"method": "minmax", "inputs": 20, "source": "training",
+    assert manifest.variants["int8"].calibration == {"method": CalibrationSettings.method, "inputs": 20, "source": "training",
                                                     "kept_fp32": []}
     assert set(manifest.variants) == {"fp32", "int8"}
