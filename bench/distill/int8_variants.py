@@ -66,7 +66,8 @@ def measure(label: str, folder: Path, rounds: int) -> list[dict[str, Any]]:
         for name, session in sessions.items():
             speeds[name]["1"].append(texts_per_second(session, singles, len(singles)))
             speeds[name]["32"].append(texts_per_second(session, batches, len(ordered)))
-    metric = manifest.headline_metric or "accuracy"
+    extras = manifest.variants["fp32"].validation.model_extra or {}
+    metric = manifest.headline_metric or ("f1" if "f1" in extras else "accuracy")  # QA folders name none
     rows = []
     for name in present:
         variant = manifest.variants[name]
