@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.harness.results import RESULTS, command_line, write_json, write_section
+from bench.harness.results import RESULTS, command_line, publish
 from modelfolder.manifest import load_model_folder
 from modelfolder.sample import read_sample
 
@@ -124,10 +124,7 @@ def main(argv: list[str] | None = None) -> None:
         rows += measure(label, Path(folder), args.rounds)
     text = section(rows, command_line("bench.distill.int8_variants", argv))
     print(text)
-    if args.json:
-        write_json(args.json, rows)
-    if args.publish:
-        write_section(HEADING, text, RESULTS)
+    publish(HEADING, text, RESULTS if args.publish else None, args.json, rows)
 
 
 if __name__ == "__main__":

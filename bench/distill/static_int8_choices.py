@@ -23,7 +23,7 @@ import numpy as np
 
 from bench.distill.int8_variants import ort_session, padded_feeds, texts_per_second
 from bench.harness.paths import SHARED_DATA
-from bench.harness.results import RESULTS, command_line, write_json, write_section
+from bench.harness.results import RESULTS, command_line, publish
 from distill.calibration import read_calibration
 from distill.export.static_int8 import METHODS, CalibrationSettings, quantize_static_int8
 from modelfolder.manifest import load_model_folder
@@ -91,7 +91,8 @@ def build(folder: Path, student: Path, scratch: Path) -> dict[str, Path]:
 def section(rows: dict[str, dict], command: str) -> str:
     fp32, dynamic = rows["fp32"], rows["int8-dynamic"]
     lines = [HEADING, "", f"`{command}`", "",
-             "| variant | accuracy | vs fp32 | flips alone vs batched | max \\|logit diff\\| | texts/s @1 | texts/s @32 |",
+             "| variant | accuracy | vs fp32 | flips alone vs batched | max \\|logit diff\\| "
+             "| texts/s @1 | texts/s @32 |",
              "|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
         lines.append(f"| {name} | {r['accuracy']:.4f} | {100 * (r['accuracy'] - fp32['accuracy']):+.2f} pt | "
@@ -130,10 +131,7 @@ def main(argv: list[str] | None = None) -> None:
         row.update({key: statistics.median(values) for key, values in speeds[name].items()})
     text = section(rows, command_line("bench.distill.static_int8_choices", argv))
     print(text)
-    if args.json:
-        write_json(args.json, rows)
-    if args.publish:
-        write_section(HEADING, text, RESULTS)
+    publish(HEADING, text, RESULTS if args.publish else None, args.json, rows)
 
 
 if __name__ == "__main__":

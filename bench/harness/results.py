@@ -43,9 +43,11 @@ def write_section(heading: str, text: str, results: Path = RESULTS) -> None:
     results.write_text(current, encoding="utf-8")
 
 
-def publish(heading: str, text: str, results: Path, json_path: Path | None = None, value: Any = None,
+def publish(heading: str, text: str, results: Path | None, json_path: Path | None = None, value: Any = None,
             indent: int = 2) -> None:
-    """The end of a benchmark run: the raw numbers to `json_path` (when given), its section to `results`."""
+    """The end of a benchmark run: the raw numbers to `json_path`, its section to `results` (each
+    when given)."""
     if json_path is not None:
         write_json(json_path, value, indent)
-    write_section(heading, text, results)
+    if results is not None:
+        write_section(heading, text, results)

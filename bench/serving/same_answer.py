@@ -22,7 +22,7 @@ import numpy as np
 
 from bench.harness.client import get_json, post_json
 from bench.harness.paths import SHARED_DATA
-from bench.harness.results import RESULTS, command_line, write_json, write_section
+from bench.harness.results import RESULTS, command_line, publish
 from bench.harness.server import python_server
 
 HEADING = "## Same input, same answer (through the server)"
@@ -91,7 +91,8 @@ def section(rows: list[dict], command: str) -> str:
         flips = r.get("label_flips", "-")
         diff = f"{r['max_abs_score_diff']:.2g}" if "max_abs_score_diff" in r else "-"
         cosine = f"{r['min_cosine']:.6f}" if "min_cosine" in r else "-"
-        lines.append(f"| {r['model']} | {r['variant']} | {r['texts']} | {r['concurrency']} | {flips} | {diff} | {cosine} |")
+        lines.append(f"| {r['model']} | {r['variant']} | {r['texts']} | {r['concurrency']} | {flips} | {diff} "
+                     f"| {cosine} |")
     return "\n".join(lines) + "\n"
 
 
@@ -121,10 +122,7 @@ def main(argv: list[str] | None = None) -> None:
         print(row)
     text = section(rows, command_line("bench.serving.same_answer", argv))
     print(text)
-    if args.json:
-        write_json(args.json, rows)
-    if args.publish:
-        write_section(HEADING, text, RESULTS)
+    publish(HEADING, text, RESULTS if args.publish else None, args.json, rows)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from distill.export.static_int8 import feeds_of
+from distill.export.inputs import pad_batch
 from distill.export.variants import BuiltVariant
 from modelfolder.agreement import rule_for
 from modelfolder.batch_invariance import check_batch_invariance
@@ -24,7 +24,8 @@ def session_run_fn(session: Any, output_names: Sequence[str], pad_id: int) -> Ru
     as the service stacks start and end logits)."""
 
     def run(sequences: Sequence[Sequence[int]]) -> np.ndarray:
-        outputs = session.run(list(output_names), feeds_of(sequences, pad_id))
+        batch = pad_batch([list(s) for s in sequences], list(range(len(sequences))), pad_id)
+        outputs = session.run(list(output_names), batch.feeds())
         return outputs[0] if len(outputs) == 1 else np.stack(outputs, axis=1)
 
     return run

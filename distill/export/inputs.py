@@ -47,8 +47,9 @@ def encode_pairs(tokenizer, texts: list[str], pairs: list[str]) -> tuple[list[li
 
 
 def pad_batch(rows: list[list[int]], indices: list[int], pad_id: int,
-              types: list[list[int]] | None = None) -> Batch:
-    width = max(len(r) for r in rows)
+              types: list[list[int]] | None = None, width: int | None = None) -> Batch:
+    """`rows` right-padded to `width` (default: the longest row)."""
+    width = width or max(len(r) for r in rows)
     ids = np.full((len(rows), width), pad_id, dtype=np.int64)
     mask = np.zeros((len(rows), width), dtype=np.int64)
     segments = None if types is None else np.zeros((len(rows), width), dtype=np.int64)

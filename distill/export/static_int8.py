@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from distill.export.inputs import pad_batch
+
 METHODS = ("minmax", "percentile", "entropy")
 CALIBRATION_BATCH = 16
 
@@ -41,17 +43,6 @@ class CalibrationSettings:
     keep_fp32: tuple[str, ...] = ()  # MatMul node names left unquantised
 
 
-def feeds_of(sequences: Sequence[Sequence[int]], pad_id: int, length: int | None = None) -> dict[str, np.ndarray]:
-    """One padded batch (to `length`, else to its longest sequence): input_ids and attention_mask."""
-    length = length or max(len(s) for s in sequences)
-    ids = np.full((len(sequences), length), pad_id, dtype=np.int64)
-    mask = np.zeros((len(sequences), length), dtype=np.int64)
-    for row, seq in enumerate(sequences):
-        ids[row, :len(seq)] = seq
-        mask[row, :len(seq)] = 1
-    return {"input_ids": ids, "attention_mask": mask}
-
-
 def calibration_batches(sequences: Sequence[Sequence[int]], pad_id: int, same_length: bool = False,
                         size: int = CALIBRATION_BATCH) -> list[dict[str, np.ndarray]]:
     """Batches of similar lengths (little padding in the recorded ranges); `same_length`: all of one
@@ -61,7 +52,8 @@ def calibration_batches(sequences: Sequence[Sequence[int]], pad_id: int, same_le
     length = len(ordered[-1]) if same_length else None
     if same_length and len(ordered) > size:
         ordered = ordered[len(ordered) % size:]  # the shortest ones
-    return [feeds_of(ordered[start:start + size], pad_id, length) for start in range(0, len(ordered), size)]
+    chunks = [list(range(start, min(start + size, len(ordered)))) for start in range(0, len(ordered), size)]
+    return [pad_batch([ordered[i] for i in rows], rows, pad_id, width=length).feeds() for rows in chunks]
 
 
 def _reader(batches: Iterable[dict[str, np.ndarray]]):

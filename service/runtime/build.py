@@ -99,20 +99,26 @@ def _session(path: Path, providers: list[str], threads: int, spin: bool) -> ort.
         raise ModelFolderError(f"{path}: onnxruntime cannot load it ({type(exc).__name__}: {exc})") from exc
 
 
-def _check(runtime: ModelRuntime, reference_key: str | None, providers: list[str],
-           settings: Settings, rule: AgreementRule) -> VariantCheck:
+NO_SAMPLE = "the folder carries no validation sample (exported by an older version: export it again to have one)"
+
+
+def _sample(folder: Path, manifest: Manifest) -> list[list[int]] | None:
+    """The folder's validation sample, each sequence cut to the manifest's max_seq_len; None without one."""
+    sequences = read_sample(folder, manifest)
+    return None if sequences is None else [s[: manifest.max_seq_len] for s in sequences]
+
+
+def _check(runtime: ModelRuntime, reference_key: str | None, providers: list[str], settings: Settings,
+           rule: AgreementRule, sequences: list[list[int]] | None) -> VariantCheck:
     """Run the folder's validation sample through `runtime` and through its fp32 variant."""
     base = dict(variant=runtime.variant, against=reference_key or "fp32", provider=runtime.provider)
-    sequences = read_sample(runtime.folder, runtime.manifest)
     if sequences is None:
-        return VariantCheck(status="skipped", note="the folder carries no validation sample "
-                            "(exported by an older version: export it again to have one)", **base)
+        return VariantCheck(status="skipped", note=NO_SAMPLE, **base)
     if reference_key is None:
         return VariantCheck(status="skipped", note="the folder has no fp32 variant to compare with", **base)
     path = runtime.folder / runtime.manifest.variants[reference_key].file
     session = _session(path, providers, settings.intra_op_threads, settings.ort_spinning)
     reference = replace(runtime, variant=reference_key, session=session)
-    sequences = [s[: runtime.max_seq_len] for s in sequences]
     return check_variant(runtime.variant, runtime.run, reference.run, sequences, rule, runtime.provider,
                          against=reference_key)
 
@@ -120,17 +126,15 @@ def _check(runtime: ModelRuntime, reference_key: str | None, providers: list[str
 BATCH_CHECK = "alone vs batched"  # the key suffix of a variant's batch-invariance check in `checks`
 
 
-def _batch_check(runtime: ModelRuntime, rule: AgreementRule) -> VariantCheck:
+def _batch_check(runtime: ModelRuntime, rule: AgreementRule, sequences: list[list[int]] | None) -> VariantCheck:
     """The folder's validation sample through `runtime` alone and batched (`modelfolder.batch_invariance`),
     within the tolerance the export recorded for the variant."""
     base = dict(variant=runtime.variant, against="alone", provider=runtime.provider)
-    sequences = read_sample(runtime.folder, runtime.manifest)
     if sequences is None:
-        return VariantCheck(status="skipped", note="the folder carries no validation sample "
-                            "(exported by an older version: export it again to have one)", **base)
+        return VariantCheck(status="skipped", note=NO_SAMPLE, **base)
     recorded = runtime.manifest.variants[runtime.variant].batch_invariance
     tolerance = recorded.tolerance if recorded is not None else BATCH_TOLERANCE
-    result = check_batch_invariance(runtime.run, [s[: runtime.max_seq_len] for s in sequences], rule, tolerance)
+    result = check_batch_invariance(runtime.run, sequences, rule, tolerance)
     return VariantCheck(status=result.status, examples=result.examples, max_abs_diff=round(result.max_abs_diff, 8),
                         note=result.note, **base)
 
@@ -161,6 +165,7 @@ def build_runtime(folder: Path, manifest: Manifest, settings: Settings, agreemen
     candidates = variant_candidates(manifest, settings.variant, providers[0], folder, settings.check_unvalidated,
                                     settings.accept_batch_dependent)
     plain, truncating, pad_id = _load_tokenizers(folder, manifest)
+    sample = _sample(folder, manifest)
     checks: dict[str, VariantCheck] = {}
     for variant in candidates:
         path = folder / manifest.variants[variant].file
@@ -176,7 +181,7 @@ def build_runtime(folder: Path, manifest: Manifest, settings: Settings, agreemen
         )
         check_capacity(runtime)
         if settings.check_unvalidated and _pending_check(manifest.variants[variant]):
-            result = checks[variant] = _check(runtime, _fp32_key(manifest), providers, settings, agreement)
+            result = checks[variant] = _check(runtime, _fp32_key(manifest), providers, settings, agreement, sample)
             log.info("%s: start-up check of %s against %s: %s (%s)", folder.name, variant, result.against,
                      result.status, result.note)
             if result.status != "passed":
@@ -185,7 +190,7 @@ def build_runtime(folder: Path, manifest: Manifest, settings: Settings, agreemen
                 if result.status == "failed":
                     raise ModelFolderError(f"{folder}: variant {variant!r} failed its start-up check: {result.note}")
                 log.warning("%s: using %s unchecked, as requested: %s", folder.name, variant, result.note)
-        batched = checks[f"{variant} {BATCH_CHECK}"] = _batch_check(runtime, agreement)
+        batched = checks[f"{variant} {BATCH_CHECK}"] = _batch_check(runtime, agreement, sample)
         if batched.status == "failed" and not settings.accept_batch_dependent:
             if settings.variant == "auto":
                 log.warning("%s: not serving %s: %s", folder.name, variant, batched.note)
