@@ -12,7 +12,8 @@ from tests.tiny import write_tokenizer
 FAMILIES = ("bert", "distilbert", "roberta", "xlm-roberta")
 TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 ROBERTA_SPECIAL = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-POSITIONS = 66  # RoBERTa and XLM-R: 64 tokens after the padding offset of 2
+MAX_TOKENS = 512  # as real checkpoints of these families: the QA windows get the pipeline's lengths
+ROBERTA_OFFSET = 2  # RoBERTa and XLM-R: positions start after the padding index
 
 
 def corpus() -> list[str]:
@@ -41,15 +42,27 @@ def _roberta_tokenizer(folder: Path, unigram: bool):
                                                       trim_offsets=True, add_prefix_space=False)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
                                    pad_token="<pad>", cls_token="<s>", sep_token="</s>", mask_token="<mask>",
-                                   model_max_length=POSITIONS - 2)
+                                   model_max_length=MAX_TOKENS)
     fast.save_pretrained(str(folder))
     return fast
 
 
 def write_tokenizer_of(family: str, folder: Path):
     if family in ("bert", "distilbert"):
-        return write_tokenizer(folder, corpus(), max_len=64)
+        return _bert_tokenizer(folder, family)
     return _roberta_tokenizer(folder, unigram=family == "xlm-roberta")
+
+
+def _bert_tokenizer(folder: Path, family: str):
+    """The WordPiece tokenizer as the family's own class: BERT's gives a pair token types (0, then 1),
+    DistilBERT's none."""
+    from transformers import BertTokenizerFast, DistilBertTokenizerFast
+
+    write_tokenizer(folder, corpus(), max_len=MAX_TOKENS)
+    kind = DistilBertTokenizerFast if family == "distilbert" else BertTokenizerFast
+    tokenizer = kind(tokenizer_file=str(folder / "tokenizer.json"), model_max_length=MAX_TOKENS)
+    tokenizer.save_pretrained(str(folder))
+    return tokenizer
 
 
 def config_of(family: str, vocab_size: int, pad_id: int, **head):
@@ -57,8 +70,8 @@ def config_of(family: str, vocab_size: int, pad_id: int, **head):
 
     if family == "distilbert":
         return AutoConfig.for_model("distilbert", vocab_size=vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
-                                    max_position_embeddings=64, pad_token_id=pad_id, **head)
-    positions = 64 if family == "bert" else POSITIONS
+                                    max_position_embeddings=MAX_TOKENS, pad_token_id=pad_id, **head)
+    positions = MAX_TOKENS + (0 if family == "bert" else ROBERTA_OFFSET)
     types = 2 if family == "bert" else 1
     return AutoConfig.for_model(family, vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                                 intermediate_size=64, max_position_embeddings=positions, type_vocab_size=types,
