@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from distill import package_version
-from distill.calibration import read_calibration
+from distill.calibration import CALIBRATION_FILE, read_calibration
 from distill.export.batch_check import check_batches
 from distill.export.chain import write_chain_report
 from distill.export.config import ExportConfig, Student
@@ -95,8 +95,8 @@ def calibration_inputs(student: Student, inputs: Any) -> Calibration:
     training = read_calibration(student.folder)
     if training is not None:
         return Calibration(training, inputs.pad_id, "training")
-    log.warning("%s has no calibration inputs (saved before they were written): static INT8 is calibrated "
-                "on the validation inputs it is then scored on", student.folder)
+    log.warning("%s has no calibration inputs (%s): static INT8 is calibrated on the validation inputs it is "
+                "then scored on", student.folder, CALIBRATION_FILE)
     return Calibration(inputs.encoded, inputs.pad_id, "validation")
 
 

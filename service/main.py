@@ -19,12 +19,13 @@ from pydantic import ValidationError
 
 from modelfolder.manifest import ModelFolderError
 from service.app import create_app, log_fatal
+from service.model_ids import ModelIdError, import_model_ids, parse_model_ids, sentiment_model
 from service.runtime.file_permissions import check_readable
 from service.runtime.runners import available_cores, runner_settings, worker_count
 from service.scheduler.shm import NoRoom
 from service.scheduler.supervisor import run_workers
 from service.serving.loading import load_models
-from service.settings import settings_from_cli, setup_logging
+from service.settings import Settings, settings_from_cli, setup_logging
 
 log = logging.getLogger("service")
 
@@ -32,6 +33,26 @@ log = logging.getLogger("service")
 def _fail(message: str, status: int) -> None:
     print(f"serve: error: {message}", file=sys.stderr)
     raise SystemExit(status)
+
+
+def _imported(settings: Settings) -> Settings:
+    """Import the --model-id checkpoints into the repository; with --models, they are loaded too."""
+    try:
+        model_ids = parse_model_ids(settings.model_id or [])
+    except ModelIdError as exc:
+        _fail(str(exc), 2)
+    try:
+        import_model_ids(model_ids, settings.model_repository)
+    except ModelIdError as exc:
+        _fail(str(exc), 1)
+    update = {}
+    if settings.models is not None and model_ids:
+        update["models"] = list(dict.fromkeys([*settings.models, *(m.name for m in model_ids)]))
+    sentiment = sentiment_model(model_ids, settings.model_repository)
+    if sentiment and not (settings.model_repository / settings.sentiment_model).is_dir():
+        log.info("/v1/sentiment answers with %s (its labels read as negative and positive)", sentiment)
+        update["sentiment_model"] = sentiment
+    return settings.model_copy(update=update) if update else settings
 
 
 def _note_signal(signum: int, _frame) -> None:
@@ -46,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     except ValidationError as exc:
         _fail("; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()), 2)
     setup_logging(settings)
+    settings = _imported(settings)
     cores = available_cores()
     settings = worker_count(settings, cores)
     try:

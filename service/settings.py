@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     models: Annotated[list[str] | None, NoDecode] = Field(
         None, description="Names (sub-folder names) of the models to load, comma separated; default: every folder."
     )
+    model_id: Annotated[list[str] | None, NoDecode] = Field(
+        None,
+        description="A Hugging Face checkpoint to serve, as ID or ID=NAME (repeat the flag, or comma "
+        "separate): a hub id, a save_pretrained or sentence-transformers directory, or minilm (the "
+        "built-in teacher). Before the models load, each is imported into the model repository as "
+        "NAME (default: the id's last part) with `distill import`; a later start keeps that folder "
+        "while the source is unchanged and imports again when it changed. Needs the distill extra.",
+    )
     variant: VariantChoice = Field(
         "auto",
         description="ONNX variant to run. auto: fp16 on CUDA, int8 on CPU, fp32 as the fallback; "
@@ -179,7 +187,7 @@ class Settings(BaseSettings):
         3.0, gt=0, description="How often the page's live panel reads /metrics/summary, in seconds."
     )
 
-    @field_validator("models", "providers", "low_priority_tasks", mode="before")
+    @field_validator("models", "model_id", "providers", "low_priority_tasks", mode="before")
     @classmethod
     def _comma_list(cls, value):
         """'a,b' or a JSON list '["a", "b"]' (environment variables), or a list (flags, code)."""

@@ -99,6 +99,13 @@ def _report_dir(config: ExportConfig) -> Path | None:
     return parent if (parent / "report.json").is_file() else None
 
 
+def _imported_note(imported: dict[str, Any]) -> str:
+    source = imported.get("source") or {}
+    origin = source.get("id") if source.get("kind") == "hub" else source.get("builtin") or source.get("path")
+    return (f"imported from {origin} ({imported.get('architecture')}), not distilled here: "
+            "the rows compare the variants with the checkpoint's own fp32")
+
+
 def write_chain_report(folder: Path, student: Student, inputs: Any, variants: dict[str, BuiltVariant],
                        config: ExportConfig) -> dict[str, Any]:
     """Measure the chain (the task's rows), merge it into the run's report, write report.json/.md."""
@@ -114,7 +121,9 @@ def write_chain_report(folder: Path, student: Student, inputs: Any, variants: di
     notes += [v.validation["fusion_warning"] for v in variants.values() if v.validation.get("fusion_warning")]
     notes += [f"{n}: {v.batch_invariance['note']}" for n, v in variants.items()
               if v.batch_invariance and v.batch_invariance["status"] == "failed"]
-    if teacher_folder(config, student.info) is None:
+    if isinstance(report.get("imported"), dict):
+        notes.append(_imported_note(report["imported"]))
+    elif teacher_folder(config, student.info) is None:
         notes.append("teacher not measured: no teacher checkpoint given or found")
     report["export"] = {
         "chain": [r["name"] for r in rows],

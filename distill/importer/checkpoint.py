@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from distill.teacher import BUILTIN_TEACHERS, resolve_teacher
 from modelfolder.manifest import (
     CLASSIFICATION,
     FEATURE_EXTRACTION,
@@ -42,9 +43,20 @@ class Checkpoint:
     def max_seq_len(self) -> int:
         return int(self.config.get("max_position_embeddings", 512)) - FAMILIES[self.family]
 
+    def check_length(self, requested: int | None) -> None:
+        """Refuse a requested sequence length longer than the position embeddings allow."""
+        if requested is not None and requested > self.max_seq_len:
+            raise CheckpointError(
+                f"{self.folder / 'config.json'}: max_position_embeddings {self.config.get('max_position_embeddings')} "
+                f"allows at most {self.max_seq_len} tokens; --max-seq-len {requested} is longer")
+
 
 def locate(model: str) -> tuple[Path, dict[str, Any]]:
-    """The checkpoint folder and its source: a local directory, or a hub id downloaded (cached)."""
+    """The checkpoint folder and its source: a built-in model's name (`minilm`), a local directory,
+    or a hub id downloaded (cached)."""
+    if model in BUILTIN_TEACHERS:
+        path = Path(resolve_teacher(model))
+        return path, {"kind": "local", "path": str(path), "builtin": model}
     path = Path(model).expanduser()
     if path.is_dir():
         return path.resolve(), {"kind": "local", "path": str(path.resolve())}
@@ -61,7 +73,8 @@ def _download(hub_id: str) -> tuple[Path, dict[str, Any]]:
     except Exception as error:  # offline, unknown id, gated: huggingface_hub raises many types
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(f"cannot download {hub_id!r} from the Hugging Face hub ({reason[:200]}); "
-                              "without network, pass a local checkpoint directory to --model") from None
+                              "without network, pass the checkpoint's local directory (a save_pretrained or "
+                              "sentence-transformers folder) instead of the hub id") from None
     return folder, {"kind": "hub", "id": hub_id, "revision": folder.name}
 
 

@@ -17,9 +17,10 @@ import torch
 
 from distill.data import DataError
 
-POOLING_MODULE = "sentence_transformers.models.Pooling"
+POOLING_MODULE = "sentence_transformers.models.Pooling"  # what this project writes (read by every version)
 NORMALIZE_MODULE = "sentence_transformers.models.Normalize"
 MODES = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}
+NAMED_MODES = {"mean": "mean", "mean_tokens": "mean", "cls": "cls", "cls_token": "cls"}  # "pooling_mode": NAME
 UNSUPPORTED = ("pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens",
                "pooling_mode_lasttoken")
 
@@ -45,8 +46,14 @@ def _mode(config_path: Path) -> str:
     if not config_path.is_file():
         raise DataError(f"{config_path}: missing (the Pooling module of modules.json has no config)")
     config = json.loads(config_path.read_text(encoding="utf-8"))
-    chosen = [MODES[key] for key in MODES if config.get(key)]
-    other = [key for key in UNSUPPORTED if config.get(key)]
+    named = config.get("pooling_mode")  # sentence-transformers 6 and later: one name, or a list of them
+    if named is not None:
+        names = [named] if isinstance(named, str) else list(named)
+        chosen = [NAMED_MODES[n] for n in names if n in NAMED_MODES]
+        other = [str(n) for n in names if n not in NAMED_MODES]
+    else:
+        chosen = [MODES[key] for key in MODES if config.get(key)]
+        other = [key for key in UNSUPPORTED if config.get(key)]
     if other or len(chosen) != 1:
         raise DataError(f"{config_path}: only one of mean or cls pooling is supported, the config asks for "
                         f"{', '.join(chosen + other) or 'none'}")
@@ -59,12 +66,20 @@ def read_pooling(folder: str | Path) -> Pooling:
     modules = _modules(folder)
     if modules is None:
         return Pooling()
-    types = [module.get("type") for module in modules]
-    if POOLING_MODULE not in types:
+    kinds = [_kind(module.get("type")) for module in modules]
+    if "Pooling" not in kinds:
         raise DataError(f"{folder / 'modules.json'}: no {POOLING_MODULE} module; cannot tell how to pool")
-    pooling = modules[types.index(POOLING_MODULE)]
+    pooling = modules[kinds.index("Pooling")]
     mode = _mode(folder / pooling.get("path", "") / "config.json")
-    return Pooling(mode, NORMALIZE_MODULE in types, "sentence-transformers")
+    return Pooling(mode, "Normalize" in kinds, "sentence-transformers")
+
+
+def _kind(module_type: object) -> str | None:
+    """A sentence-transformers module's class name, wherever the version keeps it
+    ("sentence_transformers.models.Pooling", "sentence_transformers.sentence_transformer.modules.pooling.Pooling")."""
+    if not isinstance(module_type, str) or not module_type.startswith("sentence_transformers."):
+        return None
+    return module_type.rsplit(".", 1)[-1]
 
 
 def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: Pooling) -> torch.Tensor:
