@@ -1,8 +1,10 @@
 // The page: the API key form, the table of loaded models and their readiness, and the model
-// choice that drives the playground and the model card; then the live panel.
+// choice that drives the playground and the model card, and the model to compare with (its
+// teacher when one is loaded); then the live panel.
 
 import { apiKey, call, el, setApiKey, showMessage } from "./api.js";
 import { renderCard } from "./card.js";
+import { comparable, teacherAmong } from "./compare.js";
 import { startLive } from "./live.js";
 import { renderPlayground, takesPairs } from "./playground.js";
 
@@ -11,6 +13,8 @@ const needsKey = page.dataset.auth === "required";
 const refreshMs = Number(page.dataset.refreshMs) || 3000;
 let models = [];
 let states = {};
+let chosen = null;
+let compareTouched = false;
 
 // /readyz: {"status": "ready", "models": {name: state}} once warm; 503 with the message before.
 async function readiness() {
@@ -40,11 +44,34 @@ function drawModels(failed = []) {
   document.querySelector("#models tbody").replaceChildren(...rows);
 }
 
-function choose(name) {
+// The "Compare with" choice for `model`: none, or another model of the same form. Returns those.
+function compareChoices(model) {
+  const select = document.getElementById("compare-select");
+  const others = comparable(model, models);
+  select.replaceChildren(el("option", { value: "" }, "none"), ...others.map((m) => el("option", { value: m.name }, m.name)));
+  select.disabled = others.length === 0;
+  document.getElementById("compare-note").textContent = others.length
+    ? "one submit sends the same input to both models at once"
+    : "no other loaded model takes this form";
+  return others;
+}
+
+function compared() {
+  return models.find((m) => m.name === document.getElementById("compare-select").value) || null;
+}
+
+// Show the playground and card of `name`; once its card is read, its teacher (when loaded and not
+// chosen otherwise meanwhile) becomes the model to compare with.
+async function choose(name) {
   const model = models.find((m) => m.name === name);
   if (!model) return;
-  renderPlayground(document.getElementById("playground"), model);
-  renderCard(document.getElementById("card"), model.name);
+  chosen = name;
+  compareTouched = false;
+  const others = compareChoices(model);
+  renderPlayground(document.getElementById("playground"), model, compared);
+  const card = await renderCard(document.getElementById("card"), model.name);
+  const teacher = teacherAmong(model, card, others);
+  if (teacher && chosen === name && !compareTouched) document.getElementById("compare-select").value = teacher.name;
 }
 
 async function loadModels() {
@@ -83,6 +110,7 @@ async function watchReadiness() {
 
 keyForm();
 document.getElementById("model-select").addEventListener("change", (e) => choose(e.target.value));
+document.getElementById("compare-select").addEventListener("change", () => { compareTouched = true; });
 await readiness();
 await loadModels(); // without a needed key: the 401 as the service words it, next to the key form
 watchReadiness();

@@ -3,24 +3,41 @@
 // Files are fetched with the API key and shown from blob: URLs.
 
 import { call, el } from "./api.js";
-import { count, fixed, megabytes, percent } from "./format.js";
+import { fixed, megabytes, milliseconds, millions, percent } from "./format.js";
 
+// Two header rows, so that each heading is short: a metric over its value and its retention
+// ("kept"), a batch size over its median latency in ms and its speed-up; model, parameters and
+// size span both rows. Short headings carry their meaning in full as a title.
 function header(card) {
-  const cells = ["model"];
-  for (const name of Object.values(card.metrics)) cells.push(name, `${name} retention`);
-  cells.push("parameters", "size");
-  for (const size of card.batch_sizes) cells.push(`latency b=${size}`, `speed-up b=${size}`);
-  return el("thead", {}, el("tr", {}, cells.map((c) => el("th", { scope: "col" }, c))));
+  const tall = (text) => el("th", { scope: "col", rowspan: 2 }, text);
+  const group = (text) => el("th", { scope: "colgroup", colspan: 2 }, text);
+  const sub = (text, title) => el("th", { scope: "col", class: "num", title }, text);
+  const relative = card.baseline ? ` relative to ${card.baseline}` : "";
+  const top = [tall("model"), Object.values(card.metrics).map(group), tall("parameters"), tall("size"),
+    card.batch_sizes.map((size) => group(`batch ${size}`))];
+  const below = [
+    Object.values(card.metrics).map(() => [sub("value"), sub("kept", `retention${relative}`)]),
+    card.batch_sizes.map(() => [sub("ms", "median latency in milliseconds"), sub("speed-up", `speed-up${relative}`)]),
+  ];
+  return el("thead", {}, el("tr", {}, top), el("tr", {}, below));
+}
+
+// The column groups the header's "colgroup" cells head.
+function columns(card) {
+  const span = (n) => el("colgroup", { span: n });
+  return [span(1), Object.values(card.metrics).map(() => span(2)), span(1), span(1), card.batch_sizes.map(() => span(2))];
+}
+
+function number(text) {
+  return el("td", { class: "num" }, text);
 }
 
 function row(card, r) {
   const cells = [el("th", { scope: "row" }, r.name)];
-  for (const key of Object.keys(card.metrics)) {
-    cells.push(el("td", {}, percent(r.metrics[key])), el("td", {}, percent(r.retention[key])));
-  }
-  cells.push(el("td", {}, count(r.parameters)), el("td", {}, megabytes(r.size_bytes)));
+  for (const key of Object.keys(card.metrics)) cells.push(number(percent(r.metrics[key])), number(percent(r.retention[key])));
+  cells.push(number(millions(r.parameters)), number(megabytes(r.size_bytes)));
   for (const size of card.batch_sizes) {
-    cells.push(el("td", {}, fixed(r.latency_ms[size], 2, " ms")), el("td", {}, fixed(r.speedup[size], 2, "×")));
+    cells.push(number(milliseconds(r.latency_ms[size])), number(fixed(r.speedup[size], 2, "×")));
   }
   return el("tr", {}, cells);
 }
@@ -50,7 +67,8 @@ async function markdown(card) {
   return el("details", {}, el("summary", {}, card.markdown), el("pre", { class: "report" }, text));
 }
 
-// Replace the container's content with the card of the model named `name`.
+// Replace the container's content with the card of the model named `name`; resolves to the card
+// (null when there is none).
 export async function renderCard(container, name) {
   container.replaceChildren(el("p", {}, "loading…"));
   const result = await call(`v1/models/${encodeURIComponent(name)}/card`);
@@ -58,15 +76,16 @@ export async function renderCard(container, name) {
     // 404: the folder holds no report, which is no fault; other statuses are.
     const attributes = result.status === 404 ? { class: "note" } : { class: "error", role: "alert" };
     container.replaceChildren(el("p", attributes, result.message));
-    return;
+    return null;
   }
   const card = result.data;
-  const table = el("table", { id: "card-table" },
-    el("caption", {}, `${card.model}: ${card.task}`), header(card),
+  const table = el("table", { id: "card-table", class: "card" },
+    el("caption", {}, `${card.model}: ${card.task}`), columns(card), header(card),
     el("tbody", {}, card.rows.map((r) => row(card, r))));
   const parts = [summary(card), el("div", { class: "scroll" }, table)];
   for (const note of card.notes) parts.push(el("p", { class: "note" }, note));
   parts.push(...await Promise.all(card.plots.map((file) => plot(card, file))));
   if (card.markdown) parts.push(await markdown(card));
   container.replaceChildren(...parts);
+  return card;
 }

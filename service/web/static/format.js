@@ -21,3 +21,13 @@ export function megabytes(bytes) {
 export function count(value) {
   return value === null || value === undefined ? DASH : value.toLocaleString("en");
 }
+
+// A count in millions with one decimal ("109.5 M"); below a million, in full.
+export function millions(value) {
+  return value === null || value === undefined || value < 1e6 ? count(value) : `${(value / 1e6).toFixed(1)} M`;
+}
+
+// Milliseconds with about three significant digits and no unit (the column names it).
+export function milliseconds(value) {
+  return value === null || value === undefined ? DASH : fixed(value, value >= 100 ? 0 : value >= 10 ? 1 : 2);
+}

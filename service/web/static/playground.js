@@ -1,8 +1,10 @@
 // The playground of one model: the form its task names (/v1/models: "form", "endpoint"), which
 // calls the task's /v1 route, and the answer drawn from the response (score bars; the answer
 // highlighted in its context; entities marked in the text; the cosine similarity of two sentences).
+// With a model to compare with, one submit sends the same input to both and draws both answers.
 
-import { call, el, showMessage } from "./api.js";
+import { el, showMessage } from "./api.js";
+import { latencyLine, sideBySide, timedCall } from "./compare.js";
 import { fixed } from "./format.js";
 
 // The route the form posts to, relative to the page ("/v1/classify" -> "v1/classify").
@@ -56,12 +58,6 @@ function field(id, label, control) {
   return el("p", { class: "field" }, el("label", { for: id }, label), control);
 }
 
-function timingLine(timing) {
-  if (!timing || timing.queueMs === null) return el("p", { class: "timing" });
-  return el("p", { class: "timing" },
-    `queue ${timing.queueMs} ms · inference ${timing.inferenceMs} ms · batch size ${timing.batchSize}`);
-}
-
 // One bar per label; logits (function "none") are scaled to the largest magnitude.
 export function scoreBars(scores) {
   const largest = Math.max(...scores.map((s) => Math.abs(s.score)), 1e-12);
@@ -76,33 +72,51 @@ export function scoreBars(scores) {
   }));
 }
 
-function renderQA(output, context, answers) {
+function renderQA(target, context, answers) {
   const best = answers[0];
   const list = el("ol", { class: "answers" }, answers.map((a) => el("li", {},
     a.answer ? el("q", {}, a.answer) : el("em", {}, "no answer"),
     ` score ${fixed(a.score, 4)} (characters ${a.start}–${a.end})`)));
-  output.append(
+  target.append(
     el("p", { class: "best" }, "Answer: ", best.answer ? el("strong", {}, best.answer) : el("em", {}, "no answer"),
       ` · score ${fixed(best.score, 4)}`),
     highlighted(context, best.start, best.end),
     el("h4", {}, `Top ${answers.length}`), list);
 }
 
-// Submit handler shared by both forms: call, then draw the answer or show the error as sent.
-function runner(form, output, error, request, draw) {
+// The request of `model` for another model of the same form: the same body, its own name.
+export function requestFor(model, body) {
+  return { path: pathOf(model), body: { ...body, model: model.name } };
+}
+
+// Submit handler shared by the forms: call the model (and the one to compare with, at the same
+// time), then draw each answer or show each error as sent. `draw(target, data, body, suffix)`:
+// suffix "" for the chosen model's answer, "-compare" for the other's (ids stay unique).
+function runner(play, form, body, draw) {
+  const { model, output, error, compareWith } = play;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     form.setAttribute("aria-busy", "true");
-    const { path, body } = request();
-    const result = await call(path, { method: "POST", body });
+    const sent = body();
+    const models = [model, compareWith()].filter(Boolean);
+    const results = await Promise.all(models.map((m) => {
+      const { path, body: own } = requestFor(m, sent);
+      return timedCall(path, { method: "POST", body: own });
+    }));
     button.disabled = false;
     form.removeAttribute("aria-busy");
     output.replaceChildren();
+    const [result] = results;
+    if (models.length > 1) {
+      showMessage(error, null);
+      output.append(sideBySide(models, results, (target, data, i) => draw(target, data, sent, i ? "-compare" : "")));
+      return;
+    }
     showMessage(error, result.ok ? null : result.message);
-    if (result.ok) draw(result.data, body);
-    output.append(timingLine(result.timing));
+    if (result.ok) draw(output, result.data, sent, "");
+    output.append(latencyLine(result));
   });
 }
 
@@ -112,7 +126,8 @@ function topKChoices(id, labels) {
   return select;
 }
 
-function classificationForm(model, output, error) {
+function classificationForm(play) {
+  const { model } = play;
   const pairs = takesPairs(model);
   const text = el("textarea", { id: "play-text", name: "text", rows: 3, required: true });
   const second = el("textarea", { id: "play-text-pair", name: "text_pair", rows: 3, required: true });
@@ -124,17 +139,15 @@ function classificationForm(model, output, error) {
     pairs ? field("play-text-pair", "Second text", second) : null,
     el("div", { class: "row" }, field("play-top-k", "top_k", topK), field("play-function", "function_to_apply", fn)),
     el("button", { type: "submit" }, "Classify"));
-  runner(form, output, error, () => ({
-    path: pathOf(model),
-    body: classifyBody(model, {
-      text: text.value, textPair: second.value,
-      topK: topK.value ? Number(topK.value) : null, functionToApply: fn.value,
-    }),
-  }), (data) => output.append(scoreBars(scoresOf(data))));
+  runner(play, form, () => classifyBody(model, {
+    text: text.value, textPair: second.value,
+    topK: topK.value ? Number(topK.value) : null, functionToApply: fn.value,
+  }), (target, data) => target.append(scoreBars(scoresOf(data))));
   return form;
 }
 
-function qaForm(model, output, error) {
+function qaForm(play) {
+  const { model } = play;
   const question = el("input", { id: "play-question", name: "question", type: "text", required: true });
   const context = el("textarea", { id: "play-context", name: "context", rows: 6, required: true });
   const topK = el("input", { id: "play-qa-top-k", name: "top_k", type: "number", min: 1, max: 20, value: 3 });
@@ -143,10 +156,9 @@ function qaForm(model, output, error) {
     field("play-context", "Context", context),
     field("play-qa-top-k", "top_k", topK),
     el("button", { type: "submit" }, "Answer"));
-  runner(form, output, error, () => ({
-    path: pathOf(model),
-    body: qaBody(model, { question: question.value, context: context.value, topK: Number(topK.value) || 1 }),
-  }), (data, body) => renderQA(output, body.context, answersOf(data)));
+  runner(play, form, () => qaBody(model, {
+    question: question.value, context: context.value, topK: Number(topK.value) || 1,
+  }), (target, data, body) => renderQA(target, body.context, answersOf(data)));
   return form;
 }
 
@@ -170,14 +182,15 @@ export function entityMarks(text, entities) {
   return block;
 }
 
-function renderEntities(output, text, entities) {
+function renderEntities(target, text, entities) {
   const rows = entities.map((e) => el("li", {}, el("strong", {}, e.entity_group || e.entity), " ",
     el("q", {}, e.word), ` score ${fixed(e.score, 4)} (characters ${e.start}–${e.end})`));
-  output.append(entityMarks(text, entities),
+  target.append(entityMarks(text, entities),
     entities.length ? el("ol", { class: "answers" }, rows) : el("p", {}, el("em", {}, "no entities")));
 }
 
-function tokensForm(model, output, error) {
+function tokensForm(play) {
+  const { model } = play;
   const text = el("textarea", { id: "play-tokens-text", name: "inputs", rows: 4, required: true });
   const aggregation = el("select", { id: "play-aggregation", name: "aggregation_strategy" },
     ["first", "simple", "average", "max", "none"].map((a) => el("option", { value: a }, a)));
@@ -185,10 +198,8 @@ function tokensForm(model, output, error) {
     field("play-tokens-text", "Text", text),
     field("play-aggregation", "aggregation_strategy", aggregation),
     el("button", { type: "submit" }, "Tag entities"));
-  runner(form, output, error, () => ({
-    path: pathOf(model),
-    body: tokensBody(model, { text: text.value, aggregation: aggregation.value }),
-  }), (data, body) => renderEntities(output, body.inputs, data));
+  runner(play, form, () => tokensBody(model, { text: text.value, aggregation: aggregation.value }),
+    (target, data, body) => renderEntities(target, body.inputs, data));
   return form;
 }
 
@@ -211,34 +222,35 @@ export function cosine(a, b) {
   return aa > 0 && bb > 0 ? dot / Math.sqrt(aa * bb) : null;
 }
 
-function renderSimilarity(output, data) {
+function renderSimilarity(target, data, suffix) {
   const [first, second] = data.data.map((d) => d.embedding);
   const value = cosine(first, second);
-  output.append(
-    el("p", { class: "best" }, "Cosine similarity: ", el("strong", { id: "play-cosine" }, fixed(value, 4))),
+  target.append(
+    el("p", { class: "best" }, "Cosine similarity: ", el("strong", { id: `play-cosine${suffix}` }, fixed(value, 4))),
     scoreBars([{ label: "cosine", score: value }]),
-    el("p", { class: "timing", id: "play-dimensions" }, `${first.length} dimensions · ${data.usage.prompt_tokens} tokens`));
+    el("p", { class: "timing", id: `play-dimensions${suffix}` },
+      `${first.length} dimensions · ${data.usage.prompt_tokens} tokens`));
 }
 
-function similarityForm(model, output, error) {
+function similarityForm(play) {
+  const { model } = play;
   const first = el("textarea", { id: "play-sim-first", name: "first", rows: 2, required: true });
   const second = el("textarea", { id: "play-sim-second", name: "second", rows: 2, required: true });
   const form = el("form", { id: "similarity-form", class: "play" },
     field("play-sim-first", "First sentence", first),
     field("play-sim-second", "Second sentence", second),
     el("button", { type: "submit" }, "Compare"));
-  runner(form, output, error, () => ({
-    path: pathOf(model),
-    body: similarityBody(model, { first: first.value, second: second.value }),
-  }), (data) => renderSimilarity(output, data));
+  runner(play, form, () => similarityBody(model, { first: first.value, second: second.value }),
+    (target, data, body, suffix) => renderSimilarity(target, data, suffix));
   return form;
 }
 
 // Form name (a serving task's `form`) -> its builder.
 const FORMS = { classify: classificationForm, qa: qaForm, tokens: tokensForm, similarity: similarityForm };
 
-// Replace the container's content with the playground of `model`.
-export function renderPlayground(container, model) {
+// Replace the container's content with the playground of `model`; `compareWith()`: the model to
+// send the same input to as well, or null.
+export function renderPlayground(container, model, compareWith = () => null) {
   const output = el("div", { id: "play-output", class: "output", "aria-live": "polite" });
   const error = el("p", { id: "play-error", class: "error", role: "alert", hidden: true });
   const build = FORMS[model.form];
@@ -246,5 +258,5 @@ export function renderPlayground(container, model) {
     container.replaceChildren(el("p", {}, `No playground for the task ${model.task} (form ${model.form}).`));
     return;
   }
-  container.replaceChildren(build(model, output, error), error, output);
+  container.replaceChildren(build({ model, output, error, compareWith }), error, output);
 }

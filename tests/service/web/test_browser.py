@@ -12,14 +12,13 @@ import httpx
 import pytest
 
 from bench.harness.server import python_server
-from tests.service.web.browser import TIMEOUT_S, chromium, missing_browser
+from tests.service.web.browser import KEY, chromium, choose_model, missing_browser, open_page, texts, wait
 from tests.service.web.reports import classification_report
 
 pytestmark = pytest.mark.slow
 
 QA_CONTEXT = "the museum opens at first light . the cafe is by the river : begin at zurich end of day last"
 # Pretend the sentiment model takes sentence pairs, and record every request body the page sends.
-KEY = "browser-test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 PAIRS_AND_RECORD = """
 window.sentBodies = [];
@@ -46,47 +45,6 @@ def server(web_repository, tmp_path_factory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("browser") / "serve.log"
     with python_server(args, log, ready_timeout=60) as started:
         yield started.url
-
-
-def wait(driver, condition, message: str):
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    # a panel that re-renders while it is read leaves stale elements: read it again at the next poll
-    return WebDriverWait(driver, TIMEOUT_S, poll_frequency=0.1,
-                         ignored_exceptions=(StaleElementReferenceException,)).until(condition, message)
-
-
-def texts(driver, selector: str) -> list[str]:
-    from selenium.webdriver.common.by import By
-
-    return [e.text for e in driver.find_elements(By.CSS_SELECTOR, selector)]
-
-
-def open_page(driver, server: str) -> None:
-    """Load the page; it asks for the API key, says why the models are missing, then takes the key."""
-    from selenium.webdriver.common.by import By
-
-    driver.get(server + "/")
-    form = driver.find_element(By.ID, "key-form")
-    assert form.is_displayed()
-    refusal = httpx.get(f"{server}/v1/models").json()["error"]
-    assert wait(driver, lambda d: d.find_element(By.ID, "models-error").text, "no models without the key") == (
-        f"401 {refusal['type']}: {refusal['message']}")
-    driver.find_element(By.ID, "api-key").send_keys(KEY)
-    form.submit()
-    wait(driver, lambda d: not d.find_element(By.ID, "models-error").is_displayed(), "models with the key")
-    assert driver.execute_script("return sessionStorage.getItem('distilserve.apiKey')") == KEY
-
-
-def choose_model(driver, name: str) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
-
-    wait(driver, lambda d: name in [o.get_attribute("value") for o in
-                                    d.find_elements(By.CSS_SELECTOR, "#model-select option")],
-         f"model {name} offered")
-    Select(driver.find_element(By.ID, "model-select")).select_by_value(name)
 
 
 def classify_through_page(driver, text: str, top_k: str = "") -> None:
