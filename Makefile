@@ -30,6 +30,19 @@ EMBEDDINGS_STS ?=
 EMBEDDINGS_EXTRA_ARGS ?=
 EMBEDDINGS_ARGS := --embeddings $(if $(EMBEDDINGS_STS),--embeddings-sts-data $(EMBEDDINGS_STS)) $(EMBEDDINGS_EXTRA_ARGS)
 
+# MODEL_ID: Hugging Face checkpoints to serve as well, space separated, each ID or ID=NAME (a hub
+# id, a save_pretrained or sentence-transformers directory, or minilm): imported into
+# $(MODEL_REPOSITORY) on the first start (`serve --model-id`), kept while unchanged. With MODEL_ID the
+# default models are not built unless BUILD_DEFAULT=1.
+# TEACHERS=1 serves each built student's teacher beside it, as <task>-teacher: the fine-tuned
+# teachers the build keeps in $(MODEL_REPOSITORY)/.runs/<task>/teacher, and minilm beside the
+# embeddings student (the web page's "Compare with" then offers the pair).
+MODEL_ID ?=
+BUILD_DEFAULT ?= $(if $(MODEL_ID),,1)
+TEACHERS ?=
+TEACHER_IDS := $(if $(TEACHERS),$(MODEL_REPOSITORY)/.runs/sentiment/teacher=sentiment-teacher \
+	$(if $(QA_DATA),$(MODEL_REPOSITORY)/.runs/qa/teacher=qa-teacher) $(if $(EMBEDDINGS),minilm=embeddings-teacher))
+
 .PHONY: run test venv models clean bench
 
 $(VENV)/.stamp-install: pyproject.toml
@@ -53,8 +66,9 @@ $(MODEL_REPOSITORY)/embeddings/manifest.json: | $(MODEL_REPOSITORY)/sentiment/ma
 models: $(MODEL_REPOSITORY)/sentiment/manifest.json $(if $(QA_DATA),$(MODEL_REPOSITORY)/qa/manifest.json) \
 	$(if $(EMBEDDINGS),$(MODEL_REPOSITORY)/embeddings/manifest.json)
 
-run: venv models
-	$(BIN)/serve --model-repository $(MODEL_REPOSITORY) --host $(HOST) --port $(PORT)
+run: venv $(if $(BUILD_DEFAULT)$(TEACHERS),models)
+	$(BIN)/serve --model-repository $(MODEL_REPOSITORY) --host $(HOST) --port $(PORT) \
+		$(foreach id,$(TEACHER_IDS) $(MODEL_ID),--model-id $(id))
 
 test: venv
 	sh scripts/install-prometheus.sh

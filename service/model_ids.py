@@ -70,7 +70,7 @@ def _run(argv: list[str]) -> int:
     return subprocess.run(argv, check=False).returncode
 
 
-def import_model_ids(model_ids: list[ModelId], repository: Path, runner: ImportRunner = _run) -> None:
+def import_model_ids(model_ids: list[ModelId], repository: Path, runner: ImportRunner | None = None) -> None:
     """Import (or keep) each checkpoint into `repository`, one after the other; the first failure
     stops with ModelIdError (that import's own message is printed above it)."""
     if model_ids and importlib.util.find_spec("distill") is None:
@@ -79,7 +79,7 @@ def import_model_ids(model_ids: list[ModelId], repository: Path, runner: ImportR
     Path(repository).mkdir(parents=True, exist_ok=True)
     for model_id in model_ids:
         print(f"serve: importing {model_id.source} as {model_id.name!r} into {repository}", file=sys.stderr, flush=True)
-        status = runner(import_command(model_id, repository))
+        status = (runner or _run)(import_command(model_id, repository))
         if status != 0:
             raise ModelIdError(f"--model-id {model_id.source}: the import failed (exit status {status}; "
                                "its message is above)")
