@@ -74,6 +74,8 @@ def _models_table(models: list[dict], metrics: Metrics) -> list[str]:
 
 def render_markdown(report: dict, metrics: Metrics = CLASSIFICATION_METRICS) -> str:
     """The report for people: one table holding every row of `models`, then the summary ratios."""
+    if isinstance(report.get("imported"), dict):
+        return _imported_markdown(report, metrics)
     data = report.get("data", {})
     lines = [
         "# Distillation report", "",
@@ -100,6 +102,26 @@ def render_markdown(report: dict, metrics: Metrics = CLASSIFICATION_METRICS) -> 
     plots = report.get("plots") or []
     if plots:
         lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
+    return "\n".join(lines) + "\n"
+
+
+def imported_origin(source: dict) -> str:
+    """An imported checkpoint's origin as a user named it: hub id, built-in name or directory."""
+    return str(source.get("id") if source.get("kind") == "hub" else source.get("builtin") or source.get("path"))
+
+
+def _imported_markdown(report: dict, metrics: Metrics) -> str:
+    """An imported checkpoint's report: where it came from and its rows; nothing was distilled, so
+    no teacher, retention or training ("student" in a row's name is the imported model)."""
+    imported = report["imported"]
+    source = imported.get("source") or {}
+    origin = imported_origin(source)
+    revision = source.get("revision") or source.get("weights_sha256")
+    lines = ["# Import report", "", f"- task: {report.get('task')}",
+             f"- imported from: {origin} ({imported.get('family')}, {imported.get('architecture')}), "
+             f"{'revision' if source.get('kind') == 'hub' else 'weights sha256'} {revision}",
+             f"- checked on: {imported.get('validation')}", "",
+             "## Models (checked inputs)", "", *_models_table(report.get("models", []), metrics)]
     return "\n".join(lines) + "\n"
 
 

@@ -41,22 +41,29 @@ def _number(value) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
+def variant_settings(calibration_method: str | None):
+    """The export's variant settings with the --calibration-method chosen (checked here)."""
+    from dataclasses import replace
+
+    from distill.export.static_int8 import METHODS
+    from distill.export.variants import VariantSettings
+
+    settings = VariantSettings()
+    if calibration_method is None:
+        return settings
+    if calibration_method not in METHODS:
+        raise typer.BadParameter(f"{calibration_method!r}; choose from {', '.join(METHODS)}",
+                                 param_hint="--calibration-method")
+    return replace(settings, calibration=replace(settings.calibration, method=calibration_method))
+
+
 def export_student(student_dir, output_dir, name, variants, teacher_dir, report_dir, max_validation,
                    overwrite: bool = False, calibration_method: str | None = None) -> None:
     """Call the export step (distill.export), imported only when an export is asked for."""
-    from dataclasses import replace
-
     from distill.export.config import ExportConfig
-    from distill.export.static_int8 import METHODS
-    from distill.export.variants import VariantSettings
     from distill.folder_export import export_model_folder
 
-    settings = VariantSettings()
-    if calibration_method is not None:
-        if calibration_method not in METHODS:
-            raise typer.BadParameter(f"{calibration_method!r}; choose from {', '.join(METHODS)}",
-                                     param_hint="--calibration-method")
-        settings = replace(settings, calibration=replace(settings.calibration, method=calibration_method))
+    settings = variant_settings(calibration_method)
     config = ExportConfig(student_dir=Path(student_dir), output_dir=Path(output_dir), name=name,
                           variants=tuple(variants), teacher_dir=teacher_dir, report_dir=report_dir,
                           max_validation_examples=max_validation, overwrite=overwrite, settings=settings)

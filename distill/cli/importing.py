@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from distill.cli import options as opt
-from distill.cli.common import user_errors
+from distill.cli.common import user_errors, variant_settings
+from distill.export.static_int8 import CalibrationSettings
 from distill.export.variants import VARIANTS
 
 DONE = {"import": "imported", "replace": "imported again (its source changed)", "keep": "unchanged, kept"}
@@ -30,6 +31,7 @@ def import_model(
         "embeddings and tokenizer allow (512 at most; 384 for question answering).")] = None,
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace the model folder when it exists and is not empty.")] = False,
+    calibration_method: opt.CalibrationMethod = CalibrationSettings.method,
     if_changed: Annotated[bool, typer.Option(
         "--if-changed", help="Keep the folder when it already holds an import of this source (the same hub "
         "revision, or the same directory with the same weights); import again over it when the source "
@@ -40,7 +42,7 @@ def import_model(
     from distill.importer.import_checkpoint import ImportConfig, import_checkpoint
 
     config = ImportConfig(model, output_dir, name, opt.variants_tuple(variants), validation_data, overwrite,
-                          max_seq_len=max_seq_len, if_changed=if_changed)
+                          max_seq_len=max_seq_len, if_changed=if_changed, settings=variant_settings(calibration_method))
     with user_errors():
         try:
             manifest, decision = import_checkpoint(config)

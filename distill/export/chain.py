@@ -27,7 +27,7 @@ from distill.export.chain_report import (
 )
 from distill.export.graph import CUDA, open_session
 from distill.export.inputs import Batch, fixed_batch
-from distill.run_report import STUDENT_ROW, TEACHER_ROW
+from distill.run_report import STUDENT_ROW, TEACHER_ROW, imported_origin
 
 if TYPE_CHECKING:
     from distill.export.config import ExportConfig, Student
@@ -100,10 +100,9 @@ def _report_dir(config: ExportConfig) -> Path | None:
 
 
 def _imported_note(imported: dict[str, Any]) -> str:
-    source = imported.get("source") or {}
-    origin = source.get("id") if source.get("kind") == "hub" else source.get("builtin") or source.get("path")
-    return (f"imported from {origin} ({imported.get('architecture')}), not distilled here: "
-            "the rows compare the variants with the checkpoint's own fp32")
+    origin = imported_origin(imported.get("source") or {})
+    return (f"imported from {origin} ({imported.get('architecture')}), not distilled here: the rows compare the "
+            "variants with the checkpoint's own fp32")
 
 
 def write_chain_report(folder: Path, student: Student, inputs: Any, variants: dict[str, BuiltVariant],

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from distill.calibration import CALIBRATION_SIZE, write_calibration
 from distill.export.config import ExportConfig, Student
-from distill.export.variants import VARIANTS
+from distill.export.variants import VARIANTS, VariantSettings
 from distill.folder_export import export_model_folder
 from distill.importer.checkpoint import Checkpoint, CheckpointError, inspect_checkpoint, weight_files
 from distill.importer.samples import movie_sentences
@@ -50,6 +50,7 @@ class ImportConfig:
     threads: int | None = None
     max_seq_len: int | None = None  # None: the longest the checkpoint and its task allow
     if_changed: bool = False  # keep an import of the same source; import again over one whose source changed
+    settings: VariantSettings = field(default_factory=VariantSettings)  # tolerances, static INT8 calibration
 
 
 def _refuse_existing(target: Path, overwrite: bool) -> None:
@@ -150,7 +151,7 @@ def import_checkpoint(config: ImportConfig) -> tuple[Manifest, Decision]:
         student = _student(config, checkpoint, Path(temporary) / "checkpoint")
         export = ExportConfig(student_dir=student.folder, output_dir=target, name=config.name,
                               variants=config.variants, report_dir=student.folder, latency=config.latency,
-                              threads=config.threads, overwrite=overwrite)
+                              threads=config.threads, overwrite=overwrite, settings=config.settings)
         return export_model_folder(export, load=lambda _folder: student), decision
 
 

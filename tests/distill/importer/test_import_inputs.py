@@ -154,3 +154,6 @@ def test_a_head_with_one_output_is_regression_and_labelled_rows_check_it(tmp_pat
     report = json.loads((tmp_path / "models" / "scorer" / "report.json").read_text())
     assert report["imported"]["validation"] == str(rows)
     assert any("imported from" in note for note in report["export"]["notes"])
+    markdown = (tmp_path / "models" / "scorer" / "report.md").read_text()
+    assert markdown.startswith("# Import report") and f"imported from: {folder} (bert, BertForSequenceClassification)" in markdown
+    assert "retention" not in markdown
