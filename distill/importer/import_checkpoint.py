@@ -19,8 +19,8 @@ from distill.export.config import ExportConfig, Student
 from distill.export.variants import VARIANTS, VariantSettings
 from distill.folder_export import export_model_folder
 from distill.importer.checkpoint import Checkpoint, CheckpointError, inspect_checkpoint, weight_files
-from distill.importer.samples import movie_sentences
 from distill.importer.reuse import Decision, decide, existing_source
+from distill.importer.samples import movie_sentences
 from distill.importer.segments import ImportedTask
 from distill.importer.validation import PREPARATIONS, write_validation
 from distill.latency import LatencyConfig

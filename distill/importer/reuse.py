@@ -10,6 +10,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from distill.run_report import imported_origin
 from modelfolder.manifest import ModelFolderError, read_manifest
 
 
@@ -35,10 +36,6 @@ def same_origin(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return a.get(key) is not None and a.get(key) == b.get(key)
 
 
-def origin_of(source: dict[str, Any]) -> str:
-    return str(source.get("id") if source.get("kind") == "hub" else source.get("path"))
-
-
 def decide(target: Path, source: dict[str, Any]) -> Decision:
     """Keep, replace or import; a folder in the way that is not an import of this origin raises
     FileExistsError naming what it holds."""
@@ -47,7 +44,7 @@ def decide(target: Path, source: dict[str, Any]) -> Decision:
         return Decision.IMPORT
     found = existing_source(target)
     if found is None or not same_origin(found, source):
-        what = f"an import of {origin_of(found)}" if found else "no imported model"
-        raise FileExistsError(f"{target}: exists and holds {what}, not {origin_of(source)}; "
+        what = f"an import of {imported_origin(found)}" if found else "no imported model"
+        raise FileExistsError(f"{target}: exists and holds {what}, not {imported_origin(source)}; "
                               "choose another name or remove the folder")
     return Decision.KEEP if found == source else Decision.REPLACE

@@ -5,7 +5,6 @@ and /v1/sentiment answered by an imported negative/positive classifier."""
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import pytest
 

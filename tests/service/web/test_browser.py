@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bench.harness.server import python_server
-from tests.service.web.browser import KEY, chromium, choose_model, missing_browser, open_page, texts, wait
+from tests.service.web.browser import KEY, choose_model, chromium, missing_browser, open_page, texts, wait
 from tests.service.web.reports import classification_report
 
 pytestmark = pytest.mark.slow
