@@ -93,6 +93,18 @@ def activation_products(path: Path) -> list[str]:
             if node.op_type == "MatMul" and not any(name in weights for name in node.input)]
 
 
+def wide_input_matmuls(path: Path) -> list[str]:
+    """MatMul nodes whose weight has more rows than columns: in a BERT-family graph the feed-forward
+    down projections (intermediate -> hidden, whose input, the GELU output, carries the outlier values
+    that one fixed uint8 range serves worst) and the small task head."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    shapes = {tensor.name: list(tensor.dims) for tensor in graph.initializer}
+    return [node.name for node in graph.node if node.op_type == "MatMul"
+            and any(len(shapes.get(name, [])) == 2 and shapes[name][0] > shapes[name][1] for name in node.input)]
+
+
 def quantize_static_int8(source: Path, target: Path, sequences: Sequence[Sequence[int]], pad_id: int,
                          settings: CalibrationSettings) -> None:
     """Write `target`, the static INT8 graph of the fp32 graph `source`, calibrated on a seeded

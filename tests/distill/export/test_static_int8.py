@@ -51,3 +51,27 @@ def test_calibration_comes_from_the_students_training_inputs(run_dir, tmp_path):
     assert manifest.variants["int8"].calibration == {"method": CalibrationSettings.method, "inputs": 20, "source": "training",
                                                     "kept_fp32": []}
     assert set(manifest.variants) == {"fp32", "int8"}
+
+
+def test_the_wide_input_matmuls_are_the_feed_forward_down_projections_and_the_head(exported):
+    from distill.export.static_int8 import wide_input_matmuls
+
+    names = wide_input_matmuls(exported / "model.onnx")
+    assert names and all("lin2" in name or "classifier" in name for name in names)
+    assert any("lin2" in name for name in names)
+
+
+def test_a_static_int8_that_loses_too_much_is_tried_with_the_feed_forward_in_fp32(run_dir, tmp_path):
+    from dataclasses import replace
+
+    config = fast_config(run_dir, tmp_path / "models" / "sentiment")
+    config = replace(config, variants=("fp32", "int8"), settings=replace(config.settings, max_accuracy_drop=-1.0))
+    export_model_folder(config)  # every INT8 "fails": the retry runs, the better of the two is kept
+    static = load_model_folder(config.output_dir).variants["int8"]
+    kept = static.calibration["kept_fp32"]
+    assert kept  # the same accuracy, nearer fp32's logits with the feed-forward output in fp32
+    graph = onnx.load(str(config.output_dir / "model.int8.onnx")).graph
+    weights = {t.name for t in graph.initializer}
+    assert {n.name for n in graph.node} >= set(kept)
+    for node in (n for n in graph.node if n.name in kept):
+        assert node.op_type == "MatMul" and any(i in weights for i in node.input)  # fp32 weights, read as they are
