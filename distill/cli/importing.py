@@ -12,7 +12,7 @@ import typer
 from distill.cli import options as opt
 from distill.cli.common import user_errors, variant_settings
 from distill.export.static_int8 import CalibrationSettings
-from distill.export.variants import VARIANTS
+from distill.export.variants import IMPORT_VARIANTS
 
 DONE = {"import": "imported", "replace": "imported again (its source changed)", "keep": "unchanged, kept"}
 
@@ -22,7 +22,7 @@ def import_model(
                                        "sentence-transformers), a Hugging Face hub id (needs network), or "
                                        "minilm (the built-in all-MiniLM-L6-v2).")],
     output_dir: Annotated[Path, typer.Option("--output-dir", help="The model folder to write (e.g. models/NAME).")],
-    name: opt.ExportName = None, variants: opt.Variants = ",".join(VARIANTS),
+    name: opt.ExportName = None, variants: opt.Variants = ",".join(IMPORT_VARIANTS),
     validation_data: Annotated[Path | None, typer.Option(
         "--validation-data", help="Labelled rows to check the variants on, in the format of the task's validation "
         "file (docs/CONTRACTS.md); default: built-in inputs labelled by the model's own predictions.")] = None,

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx", "int8-dynamic": "model.int8-dynamic.onnx",
          "fp16": "model.fp16.onnx"}
 VARIANTS = tuple(FILES)  # fp32, int8, int8-dynamic, fp16
+# what `distill import` writes unless told: no dynamic INT8, which a distilled student keeps only to be
+# compared with static INT8 (its answers depend on the batch, so `serve` skips it unless told otherwise)
+IMPORT_VARIANTS = tuple(v for v in VARIANTS if v != "int8-dynamic")
 PRECISION = {"fp32": "fp32", "int8": "int8", "int8-dynamic": "int8", "fp16": "fp16"}
 QUANTIZATION = {"int8": "static", "int8-dynamic": "dynamic"}
 PROVIDERS = {

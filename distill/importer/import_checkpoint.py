@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from distill.calibration import CALIBRATION_SIZE, write_calibration
 from distill.export.config import ExportConfig, Student
-from distill.export.variants import VARIANTS, VariantSettings
+from distill.export.variants import IMPORT_VARIANTS, VariantSettings
 from distill.folder_export import export_model_folder
 from distill.importer.checkpoint import Checkpoint, CheckpointError, inspect_checkpoint, weight_files
 from distill.importer.reuse import Decision, decide, existing_source
@@ -42,7 +42,7 @@ class ImportConfig:
     model: str  # a checkpoint directory or a Hugging Face hub id
     output_dir: Path
     name: str | None = None
-    variants: tuple[str, ...] = VARIANTS
+    variants: tuple[str, ...] = IMPORT_VARIANTS
     validation_data: Path | None = None  # rows in the format of the task's validation file
     overwrite: bool = False
     sample_size: int = 128  # built-in validation inputs when validation_data is None
