@@ -19,7 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelfolder.manifest import CLASSIFICATION, ModelFolderError, read_manifest
+from modelfolder.manifest import ModelFolderError, read_manifest
+from service.tasks.registry import TASKS
+from service.tasks.text.task import SENTIMENT
 
 SENTIMENT_LABELS = {"negative", "positive"}
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -73,7 +75,9 @@ def _run(argv: list[str]) -> int:
 def import_model_ids(model_ids: list[ModelId], repository: Path, runner: ImportRunner | None = None) -> None:
     """Import (or keep) each checkpoint into `repository`, one after the other; the first failure
     stops with ModelIdError (that import's own message is printed above it)."""
-    if model_ids and importlib.util.find_spec("distill") is None:
+    if not model_ids:
+        return
+    if importlib.util.find_spec("distill") is None:
         raise ModelIdError("--model-id needs the distill package (PyTorch, transformers): install the project "
                            "with its distill extra, or import with `distill import` elsewhere and serve the folder")
     Path(repository).mkdir(parents=True, exist_ok=True)
@@ -95,6 +99,8 @@ def sentiment_model(model_ids: list[ModelId], repository: Path) -> str | None:
             manifest = read_manifest(Path(repository) / model_id.name)
         except ModelFolderError:
             continue
-        if manifest.task == CLASSIFICATION and SENTIMENT_LABELS <= {label.lower() for label in manifest.labels}:
+        task = TASKS.get(manifest.task)
+        serves_sentiment = task is not None and SENTIMENT in task.endpoints
+        if serves_sentiment and SENTIMENT_LABELS <= {label.lower() for label in manifest.labels}:
             found.append(model_id.name)
     return found[0] if len(found) == 1 else None
