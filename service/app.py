@@ -28,6 +28,8 @@ from service.routes.models import ops
 from service.routes.open_inference import v2, v2_health
 from service.routes.openapi import install_limits
 from service.routes.schemas import ErrorBody
+from service.routes.tei import tei_router
+from service.tei.schemas import ErrorResponse as TEIErrorBody
 from service.routes.v1 import v1_router
 from service.serving.loading import LoadedModels, load_models
 from service.serving.state import ModelProcess, ServiceState, WarmUpError
@@ -113,7 +115,7 @@ def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal:
     install_error_handlers(app)
     install_limits(app, settings)
     # Auth (and its 401 and bearer scheme in the OpenAPI document) only when there is a key.
-    routers = [(v1_router(), ErrorBody), (model_routes, ErrorBody), (v2, ProtocolError)]
+    routers = [(v1_router(), ErrorBody), (model_routes, ErrorBody), (v2, ProtocolError), (tei_router(), TEIErrorBody)]
     if settings.web_page:
         routers.append((card_routes(), ErrorBody))
     for router, error_model in routers:

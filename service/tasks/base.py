@@ -119,6 +119,9 @@ class ServingTask(ABC):
     card_metrics: ClassVar[tuple[tuple[str, str], ...]]  # report row key, name for people
     agreement: ClassVar[AgreementRule]  # the start-up check's rule for "decides as fp32 does"
     segments: ClassVar[bool] = False  # token_type_ids mark the second segment (after the first [SEP])
+    # text-embeddings-inference's model type of the task's models ("classifier", "embedding"), which
+    # decides its routes (/predict or /embed, and POST /); None: a task TEI does not serve
+    tei_type: ClassVar[str | None] = None
 
     @abstractmethod
     async def answer(self, call: Call, body: Any) -> Answered:

@@ -60,6 +60,7 @@ class EmbeddingsTask(ServingTask):
     endpoints = (EMBEDDINGS,)
     form = "similarity"
     card_metrics = (("spearman", "Spearman (STS-B)"), ("mean_cosine", "mean cosine"))
+    tei_type = "embedding"
     agreement = rule_for(FEATURE_EXTRACTION)
 
     async def answer(self, call: Call, body: EmbeddingsRequest) -> Answered:
