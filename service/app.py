@@ -23,6 +23,7 @@ from service.open_inference.binary import ProtocolBodyMiddleware
 from service.open_inference.protocol import ProtocolError
 from service.routes.dependencies import error_responses, require_api_key
 from service.routes.framework_bypass import FrameworkBypass
+from service.routes.inference_api import inference_api
 from service.routes.models import models as model_routes
 from service.routes.models import ops
 from service.routes.open_inference import v2, v2_health
@@ -115,7 +116,8 @@ def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal:
     install_error_handlers(app)
     install_limits(app, settings)
     # Auth (and its 401 and bearer scheme in the OpenAPI document) only when there is a key.
-    routers = [(v1_router(), ErrorBody), (model_routes, ErrorBody), (v2, ProtocolError), (tei_router(), TEIErrorBody)]
+    routers = [(v1_router(), ErrorBody), (model_routes, ErrorBody), (v2, ProtocolError), (tei_router(), TEIErrorBody),
+               (inference_api, TEIErrorBody)]
     if settings.web_page:
         routers.append((card_routes(), ErrorBody))
     for router, error_model in routers:

@@ -139,3 +139,17 @@ class ServingTask(ABC):
     def model_info(self, manifest: Manifest) -> dict[str, Any]:
         """The task's own fields of the model's /v1/models entry."""
         return {}
+
+    def hub_tasks(self) -> tuple[str, ...]:
+        """The HF Inference API's tasks (its pipeline tags) that a model of this task answers on
+        `POST /models/{name}`."""
+        return (self.name,)
+
+    def hub_body(self, inputs: Any, parameters: dict[str, Any], manifest: Manifest) -> dict[str, Any]:
+        """The fields of the task's /v1 request body for the HF Inference API's payload
+        {"inputs", "parameters"} (what huggingface_hub's InferenceClient sends)."""
+        return {"inputs": inputs, "parameters": parameters}
+
+    def hub_answer(self, answer: Any, body: Any) -> Any:
+        """The HF Inference API's answer from the /v1 answer to `body`."""
+        return answer

@@ -3,7 +3,8 @@ declares them (router/src/http/types.rs and lib.rs of huggingface/text-embedding
 strictly: a JSON type other than the documented one is a 422.
 
 Where this service differs, the field says so: `truncation_direction` takes TEI's `Left`/`Right` and
-the lower-case spelling huggingface_hub's InferenceClient sends; `prompt_name` is accepted but the
+the lower-case spelling huggingface_hub's InferenceClient sends; unknown fields are ignored as TEI ignores
+them; `prompt_name` is accepted but the
 models here have no prompts (any name is refused); token-id inputs, which TEI also takes, are refused
 (this server tokenizes with the model's own tokenizer, and ids of another would be silently wrong).
 """
@@ -31,7 +32,10 @@ Input = Annotated[
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    """Strict types; fields TEI does not know are ignored, as TEI's router ignores them (clients
+    such as tei-client send `normalize` to /embed_all)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
 
 
 TRUNCATE = Field(None, description="Cut texts longer than the model's maximum input length; null or "

@@ -82,5 +82,8 @@ class EmbeddingsTask(ServingTask):
         matrix = np.stack(vectors).astype(np.float32)
         return {"embedding": ("FP32", list(matrix.shape), matrix.ravel().tolist())}, results
 
+    def hub_tasks(self) -> tuple[str, ...]:
+        return ("feature-extraction", "sentence-similarity")
+
     def model_info(self, manifest: Manifest) -> dict[str, Any]:
         return {"embedding": manifest.embedding.model_dump() if manifest.embedding is not None else None}

@@ -118,7 +118,7 @@ def test_info_has_teis_fields(client):
 def test_post_root_is_routed_by_the_default_models_type(client):
     assert client.post("/", json={"inputs": TEXTS}).json() == client.post("/embed", json={"inputs": TEXTS}).json()
     assert client.post("/invocations", json={"inputs": "a"}).status_code == 200
-    wrong = client.post("/", json={"inputs": "a", "raw_scores": True})  # a /predict field on an embedding model
+    wrong = client.post("/", json={"inputs": {"text": "a"}})  # neither /embed's nor /predict's inputs
     assert wrong.status_code == 422 and wrong.json()["error_type"] == "Validation"
 
 
