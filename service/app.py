@@ -116,7 +116,7 @@ def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal:
     install_error_handlers(app)
     install_limits(app, settings)
     # Auth (and its 401 and bearer scheme in the OpenAPI document) only when there is a key.
-    routers = [(v1_router(), ErrorBody), (model_routes, ErrorBody), (v2, ProtocolError), (tei_router(), TEIErrorBody),
+    routers = [(v1_router(), ErrorBody), (model_routes, ErrorBody), (v2, ProtocolError), (tei_router(health_at_root=not settings.web_page), TEIErrorBody),
                (inference_api, TEIErrorBody)]
     if settings.web_page:
         routers.append((card_routes(), ErrorBody))

@@ -209,13 +209,19 @@ def _route(handler: Handler, body: Any, per_model: bool) -> Handler:
     return route
 
 
-def tei_router() -> APIRouter:
+def tei_router(health_at_root: bool = False) -> APIRouter:
+    """TEI's routes; with `health_at_root` (no web page at /) also TEI's GET / health check."""
     router = APIRouter(tags=TAGS)
+    if health_at_root:
+        router.add_api_route("/", _route(health, None, False), methods=["GET"], response_class=Response,
+                             responses={**ERRORS, 200: {"description": "An empty body"}},
+                             summary="200 when the default model is ready, 503 before (TEI's GET /)")
     for method, path, handler, body, response, summary in ROUTES:
-        codes = {**ERRORS, 200: {"content": {}}} if response is None else ERRORS
+        empty = {"response_class": Response, "responses": {**ERRORS, 200: {"description": "An empty body"}}}
         for prefix in ("", "/models/{name}"):
             router.add_api_route(prefix + path, _route(handler, body, bool(prefix)), methods=[method],
-                                 response_model=response, responses=codes, summary=summary)
+                                 response_model=response, summary=summary,
+                                 **(empty if response is None else {"responses": ERRORS}))
     any_body = Body(description="The default model's /predict body (a classifier) or /embed body (an "
                     "embedding model).")
     for path in ("/", "/invocations"):
