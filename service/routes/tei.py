@@ -209,17 +209,18 @@ def _route(handler: Handler, body: Any, per_model: bool) -> Handler:
     return route
 
 
-def tei_router(health_at_root: bool = False) -> APIRouter:
-    """TEI's routes; with `health_at_root` (no web page at /) also TEI's GET / health check."""
-    router = APIRouter(tags=TAGS)
+def tei_routers(health_at_root: bool = False) -> tuple[APIRouter, APIRouter]:
+    """TEI's routes, and its health checks apart (no API key, as TEI's are public); with
+    `health_at_root` (no web page at /) also TEI's GET / health check."""
+    router, public = APIRouter(tags=TAGS), APIRouter(tags=TAGS)
+    empty = {"response_class": Response, "responses": {**ERRORS, 200: {"description": "An empty body"}}}
     if health_at_root:
-        router.add_api_route("/", _route(health, None, False), methods=["GET"], response_class=Response,
-                             responses={**ERRORS, 200: {"description": "An empty body"}},
-                             summary="200 when the default model is ready, 503 before (TEI's GET /)")
+        public.add_api_route("/", _route(health, None, False), methods=["GET"],
+                             summary="200 when the default model is ready, 503 before (TEI's GET /)", **empty)
     for method, path, handler, body, response, summary in ROUTES:
-        empty = {"response_class": Response, "responses": {**ERRORS, 200: {"description": "An empty body"}}}
         for prefix in ("", "/models/{name}"):
-            router.add_api_route(prefix + path, _route(handler, body, bool(prefix)), methods=[method],
+            target = public if handler is health else router
+            target.add_api_route(prefix + path, _route(handler, body, bool(prefix)), methods=[method],
                                  response_model=response, summary=summary,
                                  **(empty if response is None else {"responses": ERRORS}))
     any_body = Body(description="The default model's /predict body (a classifier) or /embed body (an "
@@ -231,4 +232,4 @@ def tei_router(health_at_root: bool = False) -> APIRouter:
             inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=dict[str, Any], default=any_body)])
         router.add_api_route(path, root, methods=["POST"], response_model=schemas.PredictResponse | schemas.EmbedResponse,
                              responses=ERRORS, summary="TEI's POST /: /predict or /embed by the default model's type")
-    return router
+    return router, public

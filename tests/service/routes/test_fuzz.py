@@ -46,7 +46,7 @@ def fuzz(url: str, work: Path, max_examples: int, *extra: str, config: Path = CO
         [ST, "--config-file", str(config), "run", f"{url}/openapi.json", "--checks", CHECKS, "--max-examples", str(max_examples),
          "--seed", str(SEED), "--workers", "1", "--phases", "examples,coverage,fuzzing",
          "--no-color", *extra],
-        capture_output=True, text=True, timeout=120, cwd=work,
+        capture_output=True, text=True, timeout=300, cwd=work,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]

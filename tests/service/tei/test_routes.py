@@ -172,3 +172,12 @@ def test_root_routes_need_a_default_model_when_several_are_loaded(embedding_repo
             response = client.post(path, json={"inputs": "a"})
             assert response.status_code == 404 and "--default-model" in response.json()["error"]
         assert client.post("/models/embed/embed", json={"inputs": "a"}).status_code == 200
+
+
+def test_with_an_api_key_health_is_public_and_the_rest_is_not(embedding_repository):
+    with serving(embedding_repository, api_key="k", default_model="embed") as client:
+        assert client.get("/health").status_code == client.get("/models/sentiment/health").status_code == 200
+        refused = client.post("/models/embed/embed", json={"inputs": "a"})
+        assert refused.status_code == 401 and set(refused.json()) == {"error", "error_type"}
+        allowed = client.post("/embed", json={"inputs": "a"}, headers={"Authorization": "Bearer k"})
+        assert allowed.status_code == 200
