@@ -23,11 +23,14 @@ from service.open_inference.binary import ProtocolBodyMiddleware
 from service.open_inference.protocol import ProtocolError
 from service.routes.dependencies import error_responses, require_api_key
 from service.routes.framework_bypass import FrameworkBypass
+from service.routes.inference_api import inference_api
 from service.routes.models import models as model_routes
 from service.routes.models import ops
 from service.routes.open_inference import v2, v2_health
 from service.routes.openapi import install_limits
 from service.routes.schemas import ErrorBody
+from service.routes.tei import tei_routers
+from service.tei.schemas import ErrorResponse as TEIErrorBody
 from service.routes.v1 import v1_router
 from service.serving.loading import LoadedModels, load_models
 from service.serving.state import ModelProcess, ServiceState, WarmUpError
@@ -113,7 +116,9 @@ def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal:
     install_error_handlers(app)
     install_limits(app, settings)
     # Auth (and its 401 and bearer scheme in the OpenAPI document) only when there is a key.
-    routers = [(v1_router(), ErrorBody), (model_routes, ErrorBody), (v2, ProtocolError)]
+    tei, tei_health = tei_routers(health_at_root=not settings.web_page)
+    routers = [(v1_router(), ErrorBody), (model_routes, ErrorBody), (v2, ProtocolError), (tei, TEIErrorBody),
+               (inference_api, TEIErrorBody)]
     if settings.web_page:
         routers.append((card_routes(), ErrorBody))
     for router, error_model in routers:
@@ -123,6 +128,7 @@ def create_app(settings: Settings, models: LoadedModels | None = None, on_fatal:
     if settings.web_page:
         app.include_router(web_router(PageOptions(settings.api_key is not None, settings.web_refresh_s)))
     app.include_router(v2_health)
+    app.include_router(tei_health)
     app.add_middleware(FrameworkBypass, state=state)  # innermost: the routes' own code, less around it
     app.add_middleware(ProtocolBodyMiddleware)  # inside the body limit: reads what it lets through
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         False, description="Skip model folders that fail to load (reported in /v1/models) instead of exiting."
     )
     sentiment_model: str = Field("sentiment", description="Model answering /v1/sentiment.")
+    default_model: str | None = Field(
+        None, description="Model answering text-embeddings-inference's routes at the root (POST /embed, "
+        "/predict, /similarity, ..., GET /info, POST /); default: the only model, when one is loaded. "
+        "Every model has them under /models/NAME/ too.",
+    )
     warmup_batches: int = Field(2, ge=0, description="Warm-up batches per sequence length before ready.")
 
     # dynamic batching (left out: the default of the model's execution provider, see

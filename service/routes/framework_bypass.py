@@ -1,5 +1,6 @@
 """The short road past the framework for the busiest requests: a well-formed `POST` to an
-endpoint marked `fast` (`/v1/classify`, `/v1/sentiment`) answered without FastAPI's routing.
+endpoint marked `fast` (`/v1/classify`, `/v1/sentiment`, `/v1/embeddings`) or to text-embeddings-inference's
+`/embed` and `/predict` (at the root and under /models/{name}/) answered without FastAPI's routing.
 
 With a cheap model (or a GPU) the server's own work per request sets the throughput, and a large
 share of it went to the framework around the route (a py-spy profile under load): matching the path against every route,
@@ -16,6 +17,9 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from pydantic import BaseModel
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -23,11 +27,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.errors import ServiceError, error_response, internal_error_response
 from service.middleware import read_body, replay
+from service.routes import tei
 from service.routes.v1 import answer_request
 from service.serving.state import ServiceState
 from service.tasks.registry import endpoints
 
 JSON = b"application/json"
+TEI_FAST = {"/embed": (tei.schemas.EmbedRequest, tei.embed), "/predict": (tei.schemas.PredictRequest, tei.predict)}
+Answer = Callable[[Request, Any], Awaitable[Any]]  # (request, validated body) -> response
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -49,6 +56,25 @@ class FrameworkBypass:
         self.app, self.state = app, state
         self._endpoints = {e.path: (e, tasks) for e, tasks in endpoints() if e.fast}
         self._labels = {path: RouteLabel(path) for path in self._endpoints}
+        self._labels |= {template + route: RouteLabel(template + route) for route in TEI_FAST
+                         for template in ("", "/models/{name}")}
+
+    def _target(self, path: str) -> tuple[str, type[BaseModel], Answer] | None:
+        """The route template, request model and answering function of a path the short road takes."""
+        if path in self._endpoints:
+            endpoint, tasks = self._endpoints[path]
+            return path, endpoint.request, lambda request, body: answer_request(request, self.state, endpoint,
+                                                                                  tasks, body)
+        head, _, route = path.rpartition("/")
+        fast = TEI_FAST.get("/" + route)
+        if fast is None:
+            return None
+        name = head[len("/models/"):] if head.startswith("/models/") else None
+        if head and (name is None or not name or "/" in name):
+            return None
+        model, handler = fast
+        return ("/models/{name}/" if name else "/") + route, model, \
+            lambda request, body: handler(body, request, self.state, name)
 
     def _authorized(self, scope: Scope) -> bool:
         key = self.state.settings.api_key
@@ -60,8 +86,8 @@ class FrameworkBypass:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         content_type = _header(scope, b"content-type") if scope["type"] == "http" else None
-        if (scope["type"] != "http" or scope["method"] != "POST" or path not in self._endpoints
-                or content_type is None or content_type.split(b";")[0].strip().lower() != JSON
+        target = self._target(path) if scope["type"] == "http" and scope["method"] == "POST" else None
+        if (target is None or content_type is None or content_type.split(b";")[0].strip().lower() != JSON
                 or not self._authorized(scope)):
             await self.app(scope, receive, send)
             return
@@ -72,17 +98,17 @@ class FrameworkBypass:
             return
         if not whole:  # the client left before its body arrived: nobody to answer
             return
-        endpoint, tasks = self._endpoints[path]
+        template, model, answer = target
         try:
-            request_body = endpoint.request.model_validate_json(body)
+            request_body = model.model_validate_json(body)
         except ValidationError:
             # the app's own parsing, validation and error message; the bytes are handed on as read
             await self.app(scope, replay(body, receive), send)
             return
-        scope["route"] = self._labels[path]
+        scope["route"] = self._labels[template]
         request = Request(scope, receive)
         try:
-            response = await answer_request(request, self.state, endpoint, tasks, request_body)
+            response = await answer(request, request_body)
         except ServiceError as exc:
             response = error_response(exc, path)
         except Exception as exc:  # as the app's handler of unexpected errors answers them

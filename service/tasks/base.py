@@ -119,6 +119,9 @@ class ServingTask(ABC):
     card_metrics: ClassVar[tuple[tuple[str, str], ...]]  # report row key, name for people
     agreement: ClassVar[AgreementRule]  # the start-up check's rule for "decides as fp32 does"
     segments: ClassVar[bool] = False  # token_type_ids mark the second segment (after the first [SEP])
+    # text-embeddings-inference's model type of the task's models ("classifier", "embedding"), which
+    # decides its routes (/predict or /embed, and POST /); None: a task TEI does not serve
+    tei_type: ClassVar[str | None] = None
 
     @abstractmethod
     async def answer(self, call: Call, body: Any) -> Answered:
@@ -136,3 +139,17 @@ class ServingTask(ABC):
     def model_info(self, manifest: Manifest) -> dict[str, Any]:
         """The task's own fields of the model's /v1/models entry."""
         return {}
+
+    def hub_tasks(self) -> tuple[str, ...]:
+        """The HF Inference API's tasks (its pipeline tags) that a model of this task answers on
+        `POST /models/{name}`."""
+        return (self.name,)
+
+    def hub_body(self, inputs: Any, parameters: dict[str, Any], manifest: Manifest) -> dict[str, Any]:
+        """The fields of the task's /v1 request body for the HF Inference API's payload
+        {"inputs", "parameters"} (what huggingface_hub's InferenceClient sends)."""
+        return {"inputs": inputs, "parameters": parameters}
+
+    def hub_answer(self, answer: Any, body: Any) -> Any:
+        """The HF Inference API's answer from the /v1 answer to `body`."""
+        return answer

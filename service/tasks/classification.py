@@ -17,6 +17,7 @@ from service.tasks.text.task import TextTask
 class ClassificationTask(TextTask):
     name = CLASSIFICATION
     card_metrics = (("accuracy", "accuracy"), ("macro_f1", "macro-F1"))
+    tei_type = "classifier"
     agreement = rule_for(CLASSIFICATION)
     outputs = (OutputTensor("label", "BYTES", (-1,)), OutputTensor("score", "FP32", (-1,)),
                OutputTensor("logits", "FP32", (-1, -1)))

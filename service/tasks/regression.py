@@ -20,6 +20,7 @@ def _score(output, function: ScoreFunction | None) -> float:
 class RegressionTask(TextTask):
     name = REGRESSION
     card_metrics = (("pearson", "Pearson"), ("spearman", "Spearman"))
+    tei_type = "classifier"
     agreement = rule_for(REGRESSION)
     outputs = (OutputTensor("score", "FP32", (-1,)),)
 

@@ -12,7 +12,9 @@ from service.errors import ModelNotFound, ServiceError
 from service.routes.dependencies import State, error_responses
 from service.web.card import ModelCard, model_card
 from service.web.files import media_type, read_report, servable_files
+from service.tasks.registry import get_task
 from service.web.live import LiveSnapshot, live_snapshot
+from service.web.snippets import ClientSnippets, client_snippets
 from service.web.page import CONTENT_SECURITY_POLICY, PageOptions, load_assets, render_page
 
 NO_SNIFF = {"X-Content-Type-Options": "nosniff"}
@@ -45,6 +47,13 @@ def card_routes() -> APIRouter:
         if report is None:
             raise NotServed(f"model {name!r} has no distillation report (report.json)")
         return model_card(name, runtime.task, report, set(files))
+
+    @router.get("/{name}/clients", response_model=ClientSnippets, responses=error_responses(404),
+                summary="How to call the model from TEI's clients and huggingface_hub's InferenceClient")
+    async def clients(name: str, state: State) -> ClientSnippets:
+        """Code for the model's type and task; `{base}` stands for the server's address."""
+        runtime, _ = _folder_files(state, name)
+        return client_snippets(name, get_task(runtime.task), state.settings.api_key is not None)
 
     @router.get("/{name}/files/{file}", summary="A report file of the model folder",
                 response_class=FileResponse, responses=error_responses(404))

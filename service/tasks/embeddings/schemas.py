@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 from pydantic_core import PydanticCustomError
 
-from service.request_fields import ITEMS, ONE_TEXT, ModelName, Text
+from service.request_fields import ITEMS, ONE_TEXT, PARAMETERS_DESCRIPTION, ModelName, Text, parameters_model
 
 EncodingFormat = Literal["float", "base64"]
 
@@ -30,10 +30,31 @@ def _token_ids(value: Any) -> bool:
     return all(isinstance(t, int) and not isinstance(t, bool) for row in rows for t in row) and any(rows)
 
 
-class EmbeddingsRequest(BaseModel):
+class EmbeddingsOptions(BaseModel):
+    """The options of /v1/embeddings (at the root, or in `parameters`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    encoding_format: EncodingFormat = Field(
+        "float", description="float: a list of numbers; base64: the little-endian float32 bytes, base64-encoded "
+        "(what OpenAI's Python client asks for unless told otherwise, and decodes itself)."
+    )
+    dimensions: int | None = Field(
+        None, ge=1, description="The model's dimension, or left out; any other value is refused with 422 "
+        "(the model is not trained to be cut shorter)."
+    )
+    user: str | None = Field(None, description="Accepted for OpenAI compatibility and ignored.")
+    truncation: bool = Field(
+        False, description="Cut texts longer than the model's max_seq_len tokens; when false such a text is "
+        "refused with 422 (an extension of OpenAI's API: send it with extra_body).",
+    )
+
+
+EmbeddingsParameters = parameters_model("EmbeddingsParameters", EmbeddingsOptions)
+
+
+class EmbeddingsRequest(EmbeddingsOptions):
     model_config = ConfigDict(
-        extra="forbid",
-        strict=True,
         json_schema_extra={"examples": [
             {"model": "embeddings", "input": ["A man is playing a guitar.", "Someone plays an instrument."]},
             {"model": "embeddings", "input": "A cat sits on the mat.", "encoding_format": "base64"},
@@ -48,19 +69,7 @@ class EmbeddingsRequest(BaseModel):
     model: ModelName | None = Field(
         None, description="Model name; may be left out when one feature-extraction model is loaded."
     )
-    encoding_format: EncodingFormat = Field(
-        "float", description="float: a list of numbers; base64: the little-endian float32 bytes, base64-encoded "
-        "(what OpenAI's Python client asks for unless told otherwise, and decodes itself)."
-    )
-    dimensions: int | None = Field(
-        None, ge=1, description="The model's dimension, or left out; any other value is refused with 422 "
-        "(the model is not trained to be cut shorter)."
-    )
-    user: str | None = Field(None, description="Accepted for OpenAI compatibility and ignored.")
-    truncation: bool = Field(
-        False, description="Cut texts longer than the model's max_seq_len tokens; when false such a text is "
-        "refused with 422 (an extension of OpenAI's API: send it with extra_body).",
-    )
+    parameters: EmbeddingsParameters | None = Field(None, description=PARAMETERS_DESCRIPTION)  # type: ignore[valid-type]
 
     @field_validator("input", mode="before")
     @classmethod

@@ -60,6 +60,7 @@ class EmbeddingsTask(ServingTask):
     endpoints = (EMBEDDINGS,)
     form = "similarity"
     card_metrics = (("spearman", "Spearman (STS-B)"), ("mean_cosine", "mean cosine"))
+    tei_type = "embedding"
     agreement = rule_for(FEATURE_EXTRACTION)
 
     async def answer(self, call: Call, body: EmbeddingsRequest) -> Answered:
@@ -80,6 +81,9 @@ class EmbeddingsTask(ServingTask):
         vectors, _, results = await embed(call, rows, options.truncation, "text", lambda i: f"text[{i}]")
         matrix = np.stack(vectors).astype(np.float32)
         return {"embedding": ("FP32", list(matrix.shape), matrix.ravel().tolist())}, results
+
+    def hub_tasks(self) -> tuple[str, ...]:
+        return ("feature-extraction", "sentence-similarity")
 
     def model_info(self, manifest: Manifest) -> dict[str, Any]:
         return {"embedding": manifest.embedding.model_dump() if manifest.embedding is not None else None}

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.request_fields import ModelName
+from service.request_fields import PARAMETERS_DESCRIPTION, ModelName, parameters_model
 
 
 class QAInput(BaseModel):
@@ -16,27 +16,11 @@ class QAInput(BaseModel):
     context: str = Field(min_length=1, description="The text holding the answer.")
 
 
-class QARequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        strict=True,
-        json_schema_extra={
-            "examples": [
-                {"question": "Where is the museum?", "context": "The museum is in Zürich."},
-                {"inputs": [{"question": "Who?", "context": "Ada wrote it."}], "top_k": 2},
-            ]
-        },
-    )
+class QAOptions(BaseModel):
+    """The options of /v1/qa (at the root, or in `parameters`)."""
 
-    model: ModelName | None = Field(
-        None, description="Model name; may be left out when one question-answering model is loaded."
-    )
-    question: str | None = Field(None, min_length=1, description="One question (with `context`).")
-    context: str | None = Field(None, min_length=1, description="The context of `question`.")
-    inputs: Annotated[list[QAInput], Field(min_length=1)] | None = Field(
-        None, description="Several {question, context} pairs instead of `question` and `context` "
-        "(answer: one entry per pair)."
-    )
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     top_k: int = Field(1, ge=1, description="How many answers per question, best first; above 1 "
                        "each question's answers come as a list.")
     max_answer_len: int | None = Field(
@@ -54,6 +38,32 @@ class QARequest(BaseModel):
         "the CLS token; it comes as {answer: \"\", start: 0, end: 0}. Default: the model's "
         "(true when it was trained on SQuAD v2-style data), else false.",
     )
+
+
+QARequestParameters = parameters_model("QARequestParameters", QAOptions)
+
+
+class QARequest(QAOptions):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"question": "Where is the museum?", "context": "The museum is in Zürich."},
+                {"inputs": [{"question": "Who?", "context": "Ada wrote it."}], "top_k": 2},
+                {"question": "Who?", "context": "Ada wrote it.", "parameters": {"top_k": 2}},
+            ]
+        },
+    )
+
+    model: ModelName | None = Field(
+        None, description="Model name; may be left out when one question-answering model is loaded."
+    )
+    question: str | None = Field(None, min_length=1, description="One question (with `context`).")
+    context: str | None = Field(None, min_length=1, description="The context of `question`.")
+    inputs: Annotated[list[QAInput], Field(min_length=1)] | None = Field(
+        None, description="Several {question, context} pairs instead of `question` and `context` "
+        "(answer: one entry per pair)."
+    )
+    parameters: QARequestParameters | None = Field(None, description=PARAMETERS_DESCRIPTION)  # type: ignore[valid-type]
 
 
 class QAAnswer(BaseModel):

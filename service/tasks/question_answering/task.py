@@ -57,6 +57,23 @@ class QuestionAnsweringTask(ServingTask):
         shaped = [a[0] if body.top_k == 1 else a for a in answers]
         return (shaped[0] if single else shaped), results
 
+    def hub_body(self, inputs: Any, parameters: dict[str, Any], manifest: Manifest) -> dict[str, Any]:
+        """{"inputs": {"question", "context"}}; of the pipeline's options beyond /v1/qa's,
+        `align_to_words` (answers here always end on whole words) and `max_seq_len` (the model's
+        window) are taken at the values this server uses."""
+        options = dict(parameters)
+        if options.pop("align_to_words", True) is not True:
+            raise InvalidInput("parameters.align_to_words: answers here always end on whole words; send true "
+                               "or leave it out", field="parameters.align_to_words")
+        length = options.pop("max_seq_len", None)
+        if length is not None and length != manifest.max_seq_len:
+            raise InvalidInput(f"parameters.max_seq_len: the model's windows are {manifest.max_seq_len} tokens; "
+                               "send that or leave it out", field="parameters.max_seq_len")
+        pair = inputs if isinstance(inputs, dict) and set(inputs) == {"question", "context"} else None
+        if pair is None:
+            return {"inputs": inputs, "parameters": options}
+        return {"question": pair["question"], "context": pair["context"], "parameters": options}
+
     def tensors(self, manifest: Manifest) -> TaskTensors:
         return TaskTensors(("question", "context"), (
             OutputTensor("answer", "BYTES", (-1,)), OutputTensor("score", "FP32", (-1,)),

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from service.request_fields import ITEMS, ONE_PAIR, ONE_TEXT, ModelName, Text
+from service.request_fields import ITEMS, ONE_PAIR, ONE_TEXT, PARAMETERS_DESCRIPTION, ModelName, Text, parameters_model
 from service.tasks.scores import ScoreFunction
 
 
@@ -37,24 +37,11 @@ Inputs = Annotated[
 ]
 
 
-class ClassifyRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        strict=True,
-        json_schema_extra={
-            "examples": [{"inputs": ["a wonderful film", "a dull film"], "top_k": 2}]
-        },
-    )
+class ClassifyOptions(BaseModel):
+    """The options of /v1/classify and /v1/sentiment (at the root, or in `parameters`)."""
 
-    model: ModelName | None = Field(
-        None,
-        description="Model name (a folder of the model repository). /v1/classify needs it unless "
-        "only one classifier is loaded; /v1/sentiment defaults to the sentiment model.",
-    )
-    inputs: Inputs = Field(
-        description="One text, or one {text, text_pair} pair for a model that takes pairs (answer: one "
-        "list of {label, score}, or {score} from a regression model), or a list of them (answer: one per input)."
-    )
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     top_k: int | None = Field(
         1, ge=1, description="How many labels per input, best first; null: all labels."
     )
@@ -67,6 +54,29 @@ class ClassifyRequest(BaseModel):
         description="Cut texts longer than the model's max_seq_len tokens; when false such a "
         "text is refused with 422.",
     )
+
+
+ClassifyParameters = parameters_model("ClassifyParameters", ClassifyOptions)
+
+
+class ClassifyRequest(ClassifyOptions):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"inputs": ["a wonderful film", "a dull film"], "top_k": 2},
+                         {"inputs": "a wonderful film", "parameters": {"top_k": 2}}]
+        },
+    )
+
+    model: ModelName | None = Field(
+        None,
+        description="Model name (a folder of the model repository). /v1/classify needs it unless "
+        "only one classifier is loaded; /v1/sentiment defaults to the sentiment model.",
+    )
+    inputs: Inputs = Field(
+        description="One text, or one {text, text_pair} pair for a model that takes pairs (answer: one "
+        "list of {label, score}, or {score} from a regression model), or a list of them (answer: one per input)."
+    )
+    parameters: ClassifyParameters | None = Field(None, description=PARAMETERS_DESCRIPTION)  # type: ignore[valid-type]
 
 
 class LabelScore(BaseModel):

@@ -79,6 +79,17 @@ class TextTask(ServingTask):
         answers = [self.decode(r.output, runtime.manifest, body.top_k, body.function_to_apply) for r in results]
         return (answers[0] if single else answers), results
 
+    def hub_tasks(self) -> tuple[str, ...]:
+        return ("text-classification",)
+
+    def hub_body(self, inputs: Any, parameters: dict[str, Any], manifest: Manifest) -> dict[str, Any]:
+        """The HF Inference API answers every label unless `top_k` says otherwise."""
+        return {"inputs": inputs, "parameters": parameters} | ({} if "top_k" in parameters else {"top_k": None})
+
+    def hub_answer(self, answer: Any, body: ClassifyRequest) -> Any:
+        """One input's labels nested in a list, as the HF Inference API answers them."""
+        return answer if isinstance(body.inputs, list) else [answer]
+
     def tensors(self, manifest: Manifest) -> TaskTensors:
         outputs = tuple(OutputTensor(o.name, o.datatype, (-1, len(manifest.labels)) if o.name == "logits" else o.shape)
                         for o in self.outputs)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from service.request_fields import ITEMS, ONE_TEXT, ModelName, Text
+from service.request_fields import ITEMS, ONE_TEXT, PARAMETERS_DESCRIPTION, ModelName, Text, parameters_model
 from service.tasks.token_classification.entities import Aggregation
 
 
@@ -20,10 +20,30 @@ Inputs = Annotated[
 ]
 
 
-class TokenClassificationRequest(BaseModel):
+class TokenClassificationOptions(BaseModel):
+    """The options of /v1/token-classification (at the root, or in `parameters`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    aggregation_strategy: Aggregation = Field(
+        "first", description="none: every sub-token with its tag {entity, score, index, word, start, end}; "
+        "simple: neighbouring sub-tokens of one entity grouped; first, average, max: sub-tokens merged into "
+        "words (the tag of the first sub-token, of the averaged scores, of the best sub-token), then grouped "
+        "{entity_group, score, word, start, end}. Default first: the model is trained to tag a word on its "
+        "first sub-token.",
+    )
+    ignore_labels: list[str] = Field(["O"], description="Tags (or entity groups) left out of the answer.")
+    stride: int | None = Field(
+        None, ge=0, description="Tokens shared by neighbouring windows of a long text; default: the "
+        "model's doc_stride (its manifest), at most half a window.",
+    )
+
+
+TokenClassificationParameters = parameters_model("TokenClassificationParameters", TokenClassificationOptions)
+
+
+class TokenClassificationRequest(TokenClassificationOptions):
     model_config = ConfigDict(
-        extra="forbid",
-        strict=True,
         json_schema_extra={"examples": [
             {"inputs": "Angela Merkel visited Paris", "aggregation_strategy": "first"},
             {"inputs": ["Ada Lovelace lived in London"], "aggregation_strategy": "none"},
@@ -37,18 +57,8 @@ class TokenClassificationRequest(BaseModel):
         description="One text (answer: its list of entities) or a list of texts (answer: one list per text). "
         "A text longer than the model's max_seq_len is cut into overlapping windows."
     )
-    aggregation_strategy: Aggregation = Field(
-        "first", description="none: every sub-token with its tag {entity, score, index, word, start, end}; "
-        "simple: neighbouring sub-tokens of one entity grouped; first, average, max: sub-tokens merged into "
-        "words (the tag of the first sub-token, of the averaged scores, of the best sub-token), then grouped "
-        "{entity_group, score, word, start, end}. Default first: the model is trained to tag a word on its "
-        "first sub-token.",
-    )
-    ignore_labels: list[str] = Field(["O"], description="Tags (or entity groups) left out of the answer.")
-    stride: int | None = Field(
-        None, ge=0, description="Tokens shared by neighbouring windows of a long text; default: the "
-        "model's doc_stride (its manifest), at most half a window.",
-    )
+    parameters: TokenClassificationParameters | None = Field(  # type: ignore[valid-type]
+        None, description=PARAMETERS_DESCRIPTION)
 
 
 class Entity(BaseModel):

@@ -67,15 +67,26 @@ async function markdown(card) {
   return el("details", {}, el("summary", {}, card.markdown), el("pre", { class: "report" }, text));
 }
 
+// How to call the model from text-embeddings-inference's clients and huggingface_hub's
+// InferenceClient (GET v1/models/{name}/clients), with this server's address filled in.
+async function clients(name) {
+  const result = await call(`v1/models/${encodeURIComponent(name)}/clients`);
+  if (!result.ok) return [];
+  const base = new URL(".", window.location.href).href.replace(/\/$/, "");
+  return [el("details", { class: "clients" }, el("summary", {}, "Call it from TEI clients or InferenceClient"),
+    result.data.snippets.map((s) => [el("h4", {}, s.client),
+      el("pre", { class: "snippet", "data-language": s.language }, s.code.replaceAll("{base}", base))]))];
+}
+
 // Replace the container's content with the card of the model named `name`; resolves to the card
 // (null when there is none).
 export async function renderCard(container, name) {
   container.replaceChildren(el("p", {}, "loading…"));
-  const result = await call(`v1/models/${encodeURIComponent(name)}/card`);
+  const [result, snippets] = await Promise.all([call(`v1/models/${encodeURIComponent(name)}/card`), clients(name)]);
   if (!result.ok) {
     // 404: the folder holds no report, which is no fault; other statuses are.
     const attributes = result.status === 404 ? { class: "note" } : { class: "error", role: "alert" };
-    container.replaceChildren(el("p", attributes, result.message));
+    container.replaceChildren(el("p", attributes, result.message), ...snippets);
     return null;
   }
   const card = result.data;
@@ -86,6 +97,7 @@ export async function renderCard(container, name) {
   for (const note of card.notes) parts.push(el("p", { class: "note" }, note));
   parts.push(...await Promise.all(card.plots.map((file) => plot(card, file))));
   if (card.markdown) parts.push(await markdown(card));
+  parts.push(...snippets);
   container.replaceChildren(...parts);
   return card;
 }

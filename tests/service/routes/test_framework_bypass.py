@@ -93,3 +93,19 @@ def test_errors_of_the_model_keep_the_service_envelope(client):
     error = json.loads(answer)["error"]
     assert error["type"] == "model_not_found" and error["field"] == "model"
     assert client.post("/v1/classify", json={"model": "nope", "inputs": "a"}).json() == json.loads(answer)
+
+
+def test_teis_predict_takes_the_short_road_with_its_own_answers_and_errors(client):
+    """text-embeddings-inference's /predict (and /embed) under /models/{name}/: the route's answer,
+    headers aside; its errors in TEI's body; other paths and odd names go to the app."""
+    target = Target(client)
+    state = client.app.state.service
+    body = json.dumps({"inputs": [["a fine film"], ["dull"]]}).encode()
+    status, answer = call(target, state, "/models/sentiment/predict", body, JSON_HEADERS)
+    assert status == 200 and target.recorder.bodies == []
+    assert json.loads(answer) == client.post("/models/sentiment/predict", content=body, headers=JSON_HEADERS).json()
+    status, answer = call(target, state, "/models/nope/predict", b'{"inputs": "a"}', JSON_HEADERS)
+    assert status == 404 and set(json.loads(answer)) == {"error", "error_type"}
+    for path in ("/models/a/b/predict", "/models//predict", "/other/sentiment/predict", "/models/sentiment/tokenize"):
+        status, _ = call(target, state, path, b'{"inputs": "a"}', JSON_HEADERS)
+        assert status == 299, path
