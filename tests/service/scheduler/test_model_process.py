@@ -13,7 +13,7 @@ import pytest
 
 from service.errors import QueueFull
 from service.scheduler.ring import remove_rings
-from service.scheduler.supervisor import _start_model_process
+from service.scheduler.restarts import start_model_process
 from service.scheduler.worker_end import ModelProcessClient, ModelProcessGone
 from tests.service.conftest import make_settings
 
@@ -33,7 +33,7 @@ def model_process(repository):
         settings = make_settings(repository, models=["sentiment"], workers=2, **overrides)
         socket_path = os.path.join(folder, f"{next(_starts)}.sock")
         prefix = f"serve-test-{os.getpid()}-{len(started)}-"
-        process, pipe = _start_model_process(settings, socket_path, prefix)
+        process, pipe = start_model_process(settings, socket_path, prefix)
         started.append((process, pipe, prefix))
         return settings, socket_path, process
 
