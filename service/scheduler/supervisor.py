@@ -18,6 +18,7 @@ the restart to what runs the server: Kubernetes, systemd, podman `--restart`).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import shutil
@@ -42,6 +43,7 @@ from service.settings import Settings, setup_logging
 log = logging.getLogger("service")
 
 CONNECT_WAIT_S = 30.0  # how long a worker started while the model process starts again waits for it
+WORKER_HEALTHCHECK_S = 30  # how long uvicorn waits for a worker's answer to its health check
 
 
 class AppFactory(Protocol):
@@ -81,6 +83,15 @@ def _connect(settings: Settings, socket_path: str) -> ModelProcessClient:
             time.sleep(0.2)
 
 
+def _healthcheck_option() -> dict:
+    """uvicorn kills a worker that does not answer its health check within 5 s -- also one still
+    importing on cores that other work keeps busy, which it then starts again, and again; a
+    worker gets 30 s here (releases of uvicorn before the check have no such option)."""
+    if "timeout_worker_healthcheck" not in inspect.signature(uvicorn.Config.__init__).parameters:
+        return {}
+    return {"timeout_worker_healthcheck": WORKER_HEALTHCHECK_S}
+
+
 def run_workers(settings: Settings, build_app: AppFactory) -> tuple[int, str]:
     """Serve with `settings.workers` HTTP workers, each with the app of `build_app`, and one model
     process, until SIGTERM / SIGINT. Returns the exit status and why: (0, ""), (1, the warm-up's
@@ -99,7 +110,7 @@ def run_workers(settings: Settings, build_app: AppFactory) -> tuple[int, str]:
         config = uvicorn.Config(
             partial(worker_app, settings, socket_path, build_app), factory=True, host=settings.host, port=settings.port,
             workers=settings.workers, log_level=settings.log_level, timeout_graceful_shutdown=None,
-            access_log=False,
+            access_log=False, **_healthcheck_option(),
         )
         supervisor = Multiprocess(config, sockets=[config.bind_socket()])
         keeper.watch(on_end=supervisor.should_exit.set)
