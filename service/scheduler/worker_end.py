@@ -186,17 +186,20 @@ class ModelProcessClient:
                 sock, welcome = await loop.run_in_executor(None, _connect, self._path)
             except OSError:  # not listening yet (loading its models), or it died again
                 continue
-            if self._closing:
+            if self._closing or not same_models(self.welcome, welcome):
                 sock.close()
+                if not self._closing:
+                    log.critical("HTTP worker %d: the model process started again with other models; this "
+                                 "worker starts again", os.getpid())
+                    self.on_other_models()
                 return
-            if not same_models(self.welcome, welcome):
+            try:
+                rings = ring.attach(welcome.requests), ring.attach(welcome.responses)
+            except OSError:  # it died right after its welcome, its rings removed
                 sock.close()
-                log.critical("HTTP worker %d: the model process started again with other models; this worker "
-                             "starts again", os.getpid())
-                self.on_other_models()
-                return
+                continue
             self._sock, self.welcome = sock, welcome
-            self._requests, self._responses = ring.attach(welcome.requests), ring.attach(welcome.responses)
+            self._requests, self._responses = rings
             self.gone = False
             self.start(loop)
             log.info("HTTP worker %d: connected to the model process again", os.getpid())
