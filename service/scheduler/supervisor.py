@@ -23,7 +23,6 @@ import logging
 import os
 import shutil
 import tempfile
-import time
 from functools import partial
 from pathlib import Path
 from typing import Callable, Protocol
@@ -42,7 +41,6 @@ from service.settings import Settings, setup_logging
 
 log = logging.getLogger("service")
 
-CONNECT_WAIT_S = 30.0  # how long a worker started while the model process starts again waits for it
 WORKER_HEALTHCHECK_S = 30  # how long uvicorn waits for a worker's answer to its health check
 
 
@@ -67,20 +65,17 @@ def worker_app(settings: Settings, socket_path: str, build_app: AppFactory) -> F
 
 
 def _connect(settings: Settings, socket_path: str) -> ModelProcessClient:
-    """The connection to the model process. A worker that uvicorn starts again while the model
-    process is starting again waits for it a while; when it is gone for good (a model failed its
-    warm-up, or no restarts), the keeper reports why and this worker only stops."""
+    """The connection to the model process. When it is not there (starting again, or gone for
+    good: a model failed its warm-up), the keeper reports why and this worker only stops: with
+    restarts on, uvicorn starts it again (and again, until the model process is back), without
+    them it stops the server at once."""
     restarts = settings.model_process_restarts > 0
-    deadline = time.monotonic() + (CONNECT_WAIT_S if restarts else 0.0)
-    while True:
-        try:
-            return ModelProcessClient(socket_path, settings.queue_limit, reconnect=restarts)
-        except OSError as exc:  # ConnectionError included: it ended before this worker reached it
-            if time.monotonic() >= deadline:
-                log.info("HTTP worker %d: the model process is gone (%s); stopping", os.getpid(), exc)
-                # 3 stops uvicorn's supervisor at once; 1 lets it start this worker again
-                raise SystemExit(1 if restarts else MODEL_PROCESS_DIED) from None
-            time.sleep(0.2)
+    try:
+        return ModelProcessClient(socket_path, settings.queue_limit, reconnect=restarts)
+    except OSError as exc:  # ConnectionError included: it ended before this worker reached it
+        log.info("HTTP worker %d: the model process is gone (%s); stopping", os.getpid(), exc)
+        # uvicorn's supervisor stops at once on 3, and starts the worker again on 1
+        raise SystemExit(1 if restarts else MODEL_PROCESS_DIED) from None
 
 
 def _healthcheck_option() -> dict:
