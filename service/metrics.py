@@ -81,6 +81,9 @@ class Metrics:
         self.ready = Gauge(
             f"{p}_ready", "1 when every model is loaded and warmed up.", registry=r,
             multiprocess_mode="livemin")
+        self.model_process_restarts = Counter(
+            f"{p}_model_process_restarts", "Model processes started again after the one before died, "
+            "by how it died (the signal's name, or exit_<code>).", ["reason"], registry=r)
 
     def observe_batch(self, model: str, size: int, padded: int, real: int, seconds: float) -> None:
         self.inference.labels(model).observe(seconds)

@@ -37,6 +37,16 @@ class Settings(BaseSettings):
         description="Size in MiB of each of the two shared-memory rings between an HTTP worker and "
         "the model process (requests in, outputs out); /dev/shm needs 2 x this x workers.",
     )
+    model_process_restarts: int = Field(
+        5, ge=0,
+        description="With more than one worker: how many times a model process that died (killed, "
+        "crashed, out of memory) is started again within --model-process-restart-window-s, its "
+        "models loaded, checked and warmed up as at start (the waiting requests get 503 with "
+        "Retry-After, /readyz 503 meanwhile). One death more, or 0, and `serve` exits with status 3.",
+    )
+    model_process_restart_window_s: float = Field(
+        300.0, gt=0, description="The window in seconds over which --model-process-restarts counts."
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="Log level of the server."
     )

@@ -8,7 +8,8 @@ over the items of all workers together, and the queue limit counts the whole mod
 
 It ignores SIGINT and SIGTERM: the supervisor (`service.scheduler.supervisor`) stops the HTTP
 workers first, which finish their accepted requests through this process, and then tells it to
-stop; it also stops when the supervisor's pipe closes (the supervisor died).
+stop; it also stops when the supervisor's pipe closes (the supervisor died). When it dies, the
+supervisor may start another (`service.scheduler.restarts`), which takes over its socket's path.
 """
 
 from __future__ import annotations
@@ -44,28 +45,34 @@ def describe(state: ServiceState) -> dict[str, ModelDescription]:
     }
 
 
-def model_process_main(settings: Settings, socket_path: str, ring_prefix: str, parent: Connection) -> None:
-    """Entry point of the model process (started by the supervisor with the spawn method)."""
+def model_process_main(settings: Settings, socket_path: str, ring_prefix: str, parent: Connection,
+                       restart_reason: str | None = None) -> None:
+    """Entry point of the model process (started by the supervisor with the spawn method);
+    `restart_reason`: how the one before it died, when it is started again."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
     setup_logging(settings)
+    # the workers read its metrics through the shared folder, when there is one (not in tests)
+    metrics = Metrics(multiprocess=bool(os.environ.get(MULTIPROC_ENV)))
+    if restart_reason is not None:
+        metrics.model_process_restarts.labels(restart_reason).inc()
     try:
         settings = runner_settings(settings, available_cores(), ort.get_available_providers())
         models = load_models(settings)
     except ModelFolderError as exc:
         parent.send(("error", str(exc)))
         raise SystemExit(1) from None
-    code = asyncio.run(_serve(settings, models, socket_path, ring_prefix, parent))
+    code = asyncio.run(_serve(settings, metrics, models, socket_path, ring_prefix, parent))
     raise SystemExit(code)
 
 
-async def _serve(settings: Settings, models: LoadedModels, socket_path: str, ring_prefix: str,
+async def _serve(settings: Settings, metrics: Metrics, models: LoadedModels, socket_path: str, ring_prefix: str,
                  parent: Connection) -> int:
     loop = asyncio.get_running_loop()
-    # the workers read its metrics through the shared folder, when there is one (not in tests)
-    metrics = Metrics(multiprocess=bool(os.environ.get(MULTIPROC_ENV)))
     state = ServiceState(settings=settings, metrics=metrics, models=models)
     state.start()
+    if os.path.exists(socket_path):  # the socket of a model process that died
+        os.unlink(socket_path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
     listener.listen(64)

@@ -39,3 +39,15 @@ class Readiness:
 
     ready: bool
     failed: dict[str, str]
+
+
+def same_models(first: Welcome, later: Welcome) -> bool:
+    """Whether a model process that started again serves what the first one did: the same models
+    in the same order, each from the same folder with the same variant, provider and limits (a
+    worker keeps the tokenizers and front ends it built from the first welcome; the models dropped
+    at warm-up are compared when it turns ready)."""
+    def key(welcome: Welcome) -> list:
+        return [(name, d.folder, d.variant, d.provider, d.fixed_shapes, d.limits)
+                for name, d in ((n, welcome.descriptions[n]) for n in welcome.models)]
+
+    return key(first) == key(later)

@@ -4,15 +4,21 @@ memory and resolves their futures with the rows that come back.
 
 `RemoteBatcher` has the part of `service.batching.batcher.Batcher` the routes use (`name`,
 `limits`, `depth`, `submit`, `close`), so the tasks and routes do not know which one they talk to.
-When the model process goes away, every waiting item fails with 503 at once and `on_gone` is
-called (the service turns unready); nothing waits for an answer that cannot come.
+When the model process goes away, every waiting item fails with 503 (Retry-After) at once and
+`on_gone` is called (the service turns unready); nothing waits for an answer that cannot come.
+With `reconnect`, the client then connects to the model process the supervisor starts again
+(`service.scheduler.restarts`) and calls `on_ready` when it is ready; should that one serve other
+models than the first (a folder changed on disk), `on_other_models` is called instead (by default
+this worker stops, and uvicorn starts it again with the new models).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import pickle
+import signal
 import socket
 from typing import Callable, Sequence
 
@@ -21,9 +27,12 @@ from service.batching.policy import BatchLimits
 from service.errors import QueueFull, ServiceError, ShuttingDown
 from service.scheduler import frames, ring
 from service.scheduler.connection import CONTROL, Link, read_message
-from service.scheduler.protocol import Readiness, Welcome
+from service.scheduler.protocol import Readiness, Welcome, same_models
 
 log = logging.getLogger("service")
+
+RETRY_AFTER = {"Retry-After": "1"}  # on the 503s while the model process is away
+RECONNECT_EVERY_S = 0.1  # how often a worker tries the socket while the model process starts again
 
 
 class ModelProcessGone(ServiceError):
@@ -62,13 +71,9 @@ class ModelProcessClient:
     """Connects to the model process (blocking, before the event loop runs) and serves the
     worker's `RemoteBatcher`s once `start` has put the connection on the loop."""
 
-    def __init__(self, socket_path: str, queue_limit: int) -> None:
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._sock.connect(socket_path)
-        kind, payload = read_message(self._sock)
-        if kind != CONTROL:
-            raise ConnectionError("the model process did not start the connection with its welcome")
-        self.welcome: Welcome = pickle.loads(payload)
+    def __init__(self, socket_path: str, queue_limit: int, reconnect: bool = False) -> None:
+        self._path, self._reconnect = socket_path, reconnect
+        self._sock, self.welcome = _connect(socket_path)
         self._requests, self._responses = ring.attach(self.welcome.requests), ring.attach(self.welcome.responses)
         self.batchers = {
             name: RemoteBatcher(self, i, name, self.welcome.descriptions[name].limits, queue_limit)
@@ -82,8 +87,11 @@ class ModelProcessClient:
         self.gone = False
         self.on_ready: Callable[[dict[str, str]], None] = lambda _failed: None
         self.on_gone: Callable[[], None] = lambda: None
+        self.on_other_models: Callable[[], None] = _stop_this_worker
         self.link: Link | None = None
         self._closing = False
+        self._ready_failed = dict(self.failed) if self.ready else None  # `failed` when it first turned ready
+        self._reconnecting: asyncio.Task | None = None
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self.link = Link(self._sock, ring.RingWriter(self._requests), ring.RingReader(self._responses),
@@ -94,7 +102,7 @@ class ModelProcessClient:
         if self._closing:
             raise ShuttingDown(f"model {batcher.name!r} is shutting down")
         if self.gone or self.link is None:
-            raise ModelProcessGone("the model process is not running")
+            raise ModelProcessGone("the model process is not running", headers=RETRY_AFTER)
         first = self._next_item
         try:
             self.link.put(frames.submit(index, first, sequences))
@@ -142,28 +150,98 @@ class ModelProcessClient:
 
     def _control(self, news: object) -> None:
         if isinstance(news, Readiness):
+            if self._ready_failed is not None and news.failed != self._ready_failed:
+                log.critical("HTTP worker %d: the model process started again and dropped other models (%s); "
+                             "this worker starts again", os.getpid(), ", ".join(sorted(news.failed)) or "none")
+                self.on_other_models()
+                return
+            if news.ready and self._ready_failed is None:
+                self._ready_failed = dict(news.failed)
             self.ready, self.failed = news.ready, dict(news.failed)
             self.on_ready(self.failed)
 
     def _closed(self) -> None:
         self.gone, self.ready = True, False
+        waiting, self._inflight, self._cancelled = list(self._inflight.values()), {}, []
+        for batcher in self.batchers.values():
+            batcher.depth = 0
         if not self._closing:
-            log.critical("the model process is gone; %d waiting items fail with 503", len(self._inflight))
-        error = ModelProcessGone("the model process stopped; the server is restarting or stopping")
-        for future, _batcher in list(self._inflight.values()):
+            log.critical("the model process is gone; %d waiting items fail with 503", len(waiting))
+        error = ModelProcessGone("the model process stopped; the server is restarting it or stopping",
+                                 headers=RETRY_AFTER)
+        for future, _batcher in waiting:
             if not future.done():
                 future.set_exception(error)
+        self._release_rings()
         self.on_gone()
+        if self._reconnect and not self._closing:
+            self._reconnecting = asyncio.get_running_loop().create_task(self._connect_again())
+
+    async def _connect_again(self) -> None:
+        """Try the socket until the model process the supervisor started again answers."""
+        loop = asyncio.get_running_loop()
+        while not self._closing:
+            await asyncio.sleep(RECONNECT_EVERY_S)
+            try:
+                sock, welcome = await loop.run_in_executor(None, _connect, self._path)
+            except OSError:  # not listening yet (loading its models), or it died again
+                continue
+            if self._closing or not same_models(self.welcome, welcome):
+                sock.close()
+                if not self._closing:
+                    log.critical("HTTP worker %d: the model process started again with other models; this "
+                                 "worker starts again", os.getpid())
+                    self.on_other_models()
+                return
+            try:
+                rings = ring.attach(welcome.requests), ring.attach(welcome.responses)
+            except OSError:  # it died right after its welcome, its rings removed
+                sock.close()
+                continue
+            self._sock, self.welcome = sock, welcome
+            self._requests, self._responses = rings
+            self.gone = False
+            self.start(loop)
+            log.info("HTTP worker %d: connected to the model process again", os.getpid())
+            if welcome.ready:
+                self._control(Readiness(ready=True, failed=dict(welcome.failed)))
+            return
+
+    def _release_rings(self) -> None:
+        for shm in (self._requests, self._responses):
+            try:
+                shm.close()
+            except BufferError:  # a view is still alive; unmapped with the process
+                pass
 
     def close(self) -> None:
         """Disconnect (after the worker's requests are answered)."""
         self._closing = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
         if self.link is not None:
             self.link.close()  # releases its views of the rings
         else:
             self._sock.close()
-        for shm in (self._requests, self._responses):
-            try:
-                shm.close()
-            except BufferError:
-                pass
+        self._release_rings()
+
+
+def _connect(socket_path: str) -> tuple[socket.socket, Welcome]:
+    """Connect (blocking) and read the model process's welcome."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(30)  # it sends the welcome as it accepts
+        sock.connect(socket_path)
+        kind, payload = read_message(sock)
+        if kind != CONTROL:
+            raise ConnectionError("the model process did not start the connection with its welcome")
+        sock.settimeout(None)
+        return sock, pickle.loads(payload)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def _stop_this_worker() -> None:
+    """Stop gracefully; uvicorn's supervisor starts a new worker, which builds its models anew."""
+    os.kill(os.getpid(), signal.SIGTERM)

@@ -40,8 +40,8 @@ class ModelProcess(Protocol):
     batchers: Mapping[str, Batcher]  # stand-ins with the part of Batcher the routes use
     ready: bool  # the model process has warmed up its models
     failed: dict[str, str]  # the models it dropped (name -> problem)
-    on_ready: Callable[[dict[str, str]], None]  # called when it turns ready, with `failed`
-    on_gone: Callable[[], None]  # called when the connection ends
+    on_ready: Callable[[dict[str, str]], None]  # called when it turns ready (again), with `failed`
+    on_gone: Callable[[], None]  # called when the connection ends (a new one may follow)
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None: ...
 
@@ -119,33 +119,38 @@ class ServiceState:
         self.metrics.ready.set(1)
 
     async def _await_model_process(self, remote: ModelProcess) -> None:
-        news: asyncio.Future = asyncio.get_running_loop().create_future()  # the dropped models, or None: gone
+        news: asyncio.Future = asyncio.get_running_loop().create_future()  # the dropped models
         if remote.ready:
             news.set_result(dict(remote.failed))
-        remote.on_ready = lambda failed: news.done() or news.set_result(failed)
-        remote.on_gone = lambda: self._model_process_gone(news)
+        remote.on_ready = lambda failed: self._model_process_ready(news, failed)
+        remote.on_gone = self._model_process_gone
         remote.start(asyncio.get_running_loop())
-        failed = await news
-        if failed is None:
-            raise WarmUpError("the model process stopped before it was ready")
+        failed = await news  # should it stop for good instead, the supervisor stops this worker
         for name, message in failed.items():
             if name in self.models.runtimes:
                 await self._drop(name, message)
             else:
                 self.models.failed[name] = message
+        self._serving_again()
+
+    def _model_process_ready(self, news: asyncio.Future, failed: dict[str, str]) -> None:
+        if not news.done():
+            news.set_result(failed)  # the first time: the warm-up above goes on
+        elif not self.ready:
+            self._serving_again()  # started again (with the same models: the connection checked)
+
+    def _serving_again(self) -> None:
         for name in self.models.runtimes:
             self.warmed[name] = "ready"
         self.ready = True
         self.metrics.ready.set(1)
 
-    def _model_process_gone(self, news: asyncio.Future) -> None:
+    def _model_process_gone(self) -> None:
         """Readiness turns false at once; the waiting items have failed with 503 already."""
         self.ready = False
         self.metrics.ready.set(0)
         for name in self.warmed:
-            self.warmed[name] = "failed: the model process stopped"
-        if not news.done():
-            news.set_result(None)
+            self.warmed[name] = "waiting: the model process stopped"
 
     async def _warm_up_one(self, runtime: ModelRuntime) -> None:
         limits = self.batchers[runtime.name].limits
@@ -185,7 +190,8 @@ class ServiceState:
     def lookup(self, name: str, field: str = "model") -> tuple[ModelRuntime, Batcher]:
         """A model to run and its batcher: 503 before ready, 404 for a name not loaded."""
         if not self.ready:
-            raise NotReady("models are still loading or warming up")
+            raise NotReady("models are not ready: loading, warming up, or the model process is starting again",
+                           headers={"Retry-After": "1"})
         return self.loaded(name, field), self.batchers[name]
 
     def runtime(self, name: str, task: str | tuple[str, ...]) -> tuple[ModelRuntime, Batcher]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -60,6 +61,20 @@ def test_bad_model_folder_fails_start_up_naming_folder_and_problem(broken_reposi
     result = run_serve("--model-repository", str(broken_repository), "--port", "1")
     assert result.returncode == 1
     assert "corrupt" in result.stderr and "checksum" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])  # loaded by serve itself, or by the model process
+def test_a_flipped_byte_in_an_onnx_file_is_refused_naming_the_file(repository, tmp_path, workers):
+    folder = tmp_path / "models" / "sentiment"
+    shutil.copytree(repository / "sentiment", folder)
+    onnx = folder / "model.onnx"
+    data = bytearray(onnx.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one bit of one weight: same size, still a valid graph
+    onnx.write_bytes(bytes(data))
+    result = run_serve("--model-repository", str(tmp_path / "models"), "--workers", workers, "--port", str(free_port()))
+    assert result.returncode == 1
+    assert f"{folder}/model.onnx: wrong checksum for variant 'fp32'" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 

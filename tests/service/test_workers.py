@@ -99,13 +99,13 @@ def _model_process_pid(log_path) -> int:
     return int(found[0])
 
 
-def _post_all(url: str, count: int, timeout: float) -> list:
-    """`count` requests at once, each on its own thread; each answer's status or the exception."""
+def _post_all(url: str, count: int, timeout: float, answer=lambda response: response.status_code) -> list:
+    """`count` requests at once, each on its own thread; each `answer(response)` or the exception."""
     outcomes: list = [None] * count
 
     def one(i: int) -> None:
         try:
-            outcomes[i] = httpx.post(f"{url}/v1/sentiment", json={"inputs": f"film {i}"}, timeout=timeout).status_code
+            outcomes[i] = answer(httpx.post(f"{url}/v1/sentiment", json={"inputs": f"film {i}"}, timeout=timeout))
         except httpx.HTTPError as exc:
             outcomes[i] = exc
 
@@ -115,13 +115,15 @@ def _post_all(url: str, count: int, timeout: float) -> list:
     return outcomes, threads
 
 
-def _serve_with_queued(repository, tmp_path, count: int, max_wait_ms: int):
-    """`serve --workers 2` with `count` requests waiting in the model process for company:
-    (process, its log file, each request's outcome once its thread ends, the threads)."""
+def _serve_with_queued(repository, tmp_path, count: int, max_wait_ms: int, *flags: str,
+                       answer=lambda response: response.status_code):
+    """`serve --workers 2` with `count` requests waiting in the model process for company (a batch
+    runs at 64 items or after `max_wait_ms`): (process, its log file, each request's `answer` once
+    its thread ends, the threads)."""
     url, process, log = start_serve(repository, tmp_path, "--workers", "2", "--max-wait-ms", str(max_wait_ms),
-                                    "--max-batch-items", "64")
+                                    "--max-batch-items", "64", *flags)
     wait_for(lambda: _ready(url), 60)
-    outcomes, threads = _post_all(url, count, timeout=30)
+    outcomes, threads = _post_all(url, count, timeout=30, answer=answer)
     depth = 'serve_queue_depth_items{model="sentiment"}'
     wait_for(lambda: depth in (t := httpx.get(f"{url}/metrics", timeout=5).text) and _total(t, depth) == count, 10)
     return url, process, log, outcomes, threads
@@ -144,8 +146,9 @@ def test_sigterm_answers_every_accepted_request_before_the_model_process_stops(r
 
 
 @pytest.mark.slow
-def test_a_killed_model_process_fails_waiting_requests_and_stops_the_server(repository, tmp_path):
-    url, process, log, outcomes, threads = _serve_with_queued(repository, tmp_path, 8, 20000)
+def test_without_restarts_a_killed_model_process_fails_waiting_requests_and_stops_the_server(repository, tmp_path):
+    url, process, log, outcomes, threads = _serve_with_queued(repository, tmp_path, 8, 20000,
+                                                              "--model-process-restarts", "0")
     try:
         os.kill(_model_process_pid(tmp_path / "serve.log"), signal.SIGKILL)
         for thread in threads:
@@ -163,4 +166,5 @@ def test_a_killed_model_process_fails_waiting_requests_and_stops_the_server(repo
                 child.kill()
             process.kill()
         log.close()
-    assert "the model process died" in (tmp_path / "serve.log").read_text()
+    output = (tmp_path / "serve.log").read_text()
+    assert "the model process died (killed by SIGKILL); restarts are off" in output

@@ -13,7 +13,7 @@ import pytest
 
 from service.errors import QueueFull
 from service.scheduler.ring import remove_rings
-from service.scheduler.supervisor import _start_model_process
+from service.scheduler.restarts import start_model_process
 from service.scheduler.worker_end import ModelProcessClient, ModelProcessGone
 from tests.service.conftest import make_settings
 
@@ -29,11 +29,11 @@ def model_process(repository):
     started = []
     folder = tempfile.mkdtemp(prefix="mp-")  # short: a Unix socket path has at most 107 bytes
 
-    def start(**overrides):
+    def start(socket_path=None, **overrides):
         settings = make_settings(repository, models=["sentiment"], workers=2, **overrides)
-        socket_path = os.path.join(folder, f"{next(_starts)}.sock")
+        socket_path = socket_path or os.path.join(folder, f"{next(_starts)}.sock")
         prefix = f"serve-test-{os.getpid()}-{len(started)}-"
-        process, pipe = _start_model_process(settings, socket_path, prefix)
+        process, pipe = start_model_process(settings, socket_path, prefix)
         started.append((process, pipe, prefix))
         return settings, socket_path, process
 
@@ -123,4 +123,27 @@ async def test_when_the_model_process_dies_waiting_items_fail_at_once(model_proc
     assert client.gone and not client.ready
     with pytest.raises(ModelProcessGone):
         client.batchers["sentiment"].submit([TEXT])
+    client.close()
+
+
+async def test_a_client_connects_to_the_model_process_started_again(model_process):
+    settings, path, process = model_process(variant="int8")
+    client = ModelProcessClient(path, settings.queue_limit, reconnect=True)
+    ready, other = asyncio.Event(), asyncio.Event()
+    client.on_ready = lambda _failed: ready.set()
+    client.on_other_models = other.set
+    client.start(asyncio.get_running_loop())
+    waiting = client.batchers["sentiment"].submit([TEXT])
+    process.kill()
+    [error] = await asyncio.wait_for(asyncio.gather(*waiting, return_exceptions=True), 10)
+    assert isinstance(error, ModelProcessGone) and error.headers == {"Retry-After": "1"}
+    _, _, process = model_process(socket_path=path, variant="int8")  # the same models, on the same path
+    await asyncio.wait_for(ready.wait(), 30)
+    assert client.ready and not client.gone
+    [result] = await asyncio.wait_for(asyncio.gather(*client.batchers["sentiment"].submit([TEXT])), 10)
+    assert result.output.shape == (2,)
+    process.kill()
+    model_process(socket_path=path, variant="fp32")  # another variant: this worker must start afresh
+    await asyncio.wait_for(other.wait(), 30)
+    assert not client.ready
     client.close()
