@@ -99,3 +99,10 @@ def test_mismatched_head_is_not_copied(headed_teacher):
     teacher = AutoModelForSequenceClassification.from_pretrained(str(headed_teacher))
     student, _ = build_student(teacher, 2, ["positive", "negative"])
     assert not torch.equal(student.classifier.weight, teacher.classifier.weight)
+
+
+def test_the_teacher_layers_a_student_takes_can_be_named():
+    assert layer_map(6, (1, 3, 5)) == [1, 3, 5]
+    for bad in ((3, 1), (0, 6), (), (2, 2)):
+        with pytest.raises(StudentError, match="ascending teacher layers"):
+            layer_map(6, bad)
