@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -119,13 +120,15 @@ def teacher_embeddings(teacher, teacher_name: str, tokenizer, sentences: list[st
     partial = array_path.with_name(f"{array_path.stem}.{os.getpid()}.partial.npy")
     dim = int(teacher.config.hidden_size)
     try:
+        start = time.perf_counter()
         out = np.lib.format.open_memmap(partial, mode="w+", dtype=DTYPE, shape=(len(sentences), dim))
         compute_embeddings(teacher, tokenizer, sentences, max_seq_len, out)
         out.flush()
         del out
         meta_path.write_text(json.dumps({"teacher": teacher_name, "fingerprint": key, "rows": len(sentences),
                                          "dimension": dim, "dtype": np.dtype(DTYPE).name,
-                                         "max_seq_len": max_seq_len}, indent=1))
+                                         "max_seq_len": max_seq_len,
+                                         "seconds": round(time.perf_counter() - start, 1)}, indent=1))
         os.replace(partial, array_path)  # the commit point: the array exists only when complete
     finally:
         partial.unlink(missing_ok=True)
