@@ -29,12 +29,13 @@ class StudentError(ValueError):
     """A student that cannot be built from the given teacher."""
 
 
-def layer_map(teacher_layers: int, student_layers: int | Sequence[int]) -> list[int]:
+def layer_map(teacher_layers: int, student_layers: int | Sequence[int], keep_last: bool = False) -> list[int]:
     """Which teacher layer initialises each student layer: the given ascending teacher layers, or
 
     every `stride = n // k`-th layer from the bottom. When k is even the upper half is shifted up so
     that the last student layer starts from the teacher's last layer, as in the DistilBERT recipe
-    (12 -> 6 gives [0, 2, 4, 7, 9, 11]); an odd k has no upper half to shift (6 -> 3 gives [0, 2, 4]).
+    (12 -> 6 gives [0, 2, 4, 7, 9, 11]); an odd k has no upper half to shift (6 -> 3 gives [0, 2, 4])
+    unless `keep_last`, when the layers above the middle one are shifted up too (6 -> 3 gives [0, 3, 5]).
     """
     if not isinstance(student_layers, int):
         picks = [int(i) for i in student_layers]
@@ -46,7 +47,7 @@ def layer_map(teacher_layers: int, student_layers: int | Sequence[int]) -> list[
         raise StudentError(f"student layers must be between 1 and {teacher_layers}, got {student_layers}")
     stride = teacher_layers // student_layers
     picks = [stride * i for i in range(student_layers)]
-    if student_layers % 2 == 0:
+    if student_layers % 2 == 0 or (keep_last and student_layers > 1):
         slack = teacher_layers - 1 - picks[-1]
         half = student_layers // 2
         picks = picks[:half] + [p + slack for p in picks[half:]]

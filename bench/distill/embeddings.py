@@ -157,6 +157,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--where", default="CPU, 2 cores shared with other work, fp32.", help="the hardware")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the results file to write the section into")
     parser.add_argument("--render-only", action="store_true", help="rewrite the section from --rows and --sweep")
+    parser.add_argument("--note", action="append", default=[], help="a remark added to the section (repeatable)")
     return parser.parse_args()
 
 
@@ -171,7 +172,7 @@ def main() -> None:
         args.rows.parent.mkdir(parents=True, exist_ok=True)
         with args.rows.open("a") as handle:
             handle.write(json.dumps(result) + "\n")
-    text = section(read_rows(args.rows), read_rows(args.sweep))
+    text = section(read_rows(args.rows), read_rows(args.sweep), args.note)
     if args.results is not None:
         write_section(HEADING, text, args.results)
     print(text)

@@ -37,7 +37,7 @@ class EmbeddingRecipe:
     max_seq_len: int = 64  # tokens the stored teacher embeddings and training read (movie-review sentences: 26 on average)
     learning_rate: float = 1e-4
     warmup_ratio: float = 0.1
-    student_layers: int | tuple[int, ...] = 3  # a count (3 of minilm's 6: layers 0, 2, 4) or the teacher layers
+    student_layers: int | tuple[int, ...] = 3  # a count (3 of minilm's 6: layers 0, 3, 5, the last kept) or the teacher layers
 
 
 DEFAULT = EmbeddingRecipe()
