@@ -78,7 +78,8 @@ def section(recipes: list[dict], sweep: list[dict], notes: list[str] = ()) -> st
         lines += ["", f"Models of the last run ({recipes[-1]['limits']['recipe']}, layer map "
                   f"{recipes[-1]['layer_map']}):", "", *models_table(recipes[-1]), ""]
     if sweep:
-        lines += ["### Settings sweep (PyTorch student, mixed corpus, 1 variant changed from `base` at a time)", "",
+        lines += ["### Settings sweep (PyTorch student, mixed corpus, one setting changed at a time: from `base`, "
+                  "then from `layers 0,3,5`)", "",
                   *sweep_table(sweep), "",
                   "Command: `.venv/bin/python -m bench.distill.embedding_sweep --data-dir ../shared/data "
                   "--output runs/emb32/sweep --n-max 16000` (teacher embeddings stored at 128 tokens; the "
