@@ -11,6 +11,12 @@ retention of the teacher's) and on held-out corpus sentences (mean cosine to the
 
 Each finished variant is one line of OUTPUT/rows.jsonl (with `cat /proc/loadavg` before and after);
 a restarted sweep skips the variants already there.
+
+    .venv/bin/python -m bench.distill.embedding_sweep --timing docs/embedding_timing.json
+
+times the recipe's constants instead (distill/tasks/embeddings/recipe.py): the teacher's embeddings
+of 2,000 movie-review sentences (length-sorted batches of 64, max 128 tokens) and 20 student steps
+at batch 32 and at 64 (length-bucketed, AdamW), with the load average before and after.
 """
 
 from __future__ import annotations
@@ -143,6 +149,54 @@ def run_variant(variant: Variant, data, teacher, tokenizer, stored, pairs, refer
             "mean_cosine": got["mean_cosine"], "loadavg_before": before, "loadavg_after": after}
 
 
+def timing(path: Path) -> dict:
+    import random
+
+    import torch
+
+    from distill.losses import LossWeights
+    from distill.tasks.embeddings.data import EmbeddingDataConfig, load_data
+    from distill.tasks.embeddings.losses import embedding_loss
+    from distill.tasks.embeddings.models import build_student, load_embedder
+    from distill.tasks.embeddings.targets import compute_embeddings
+    from distill.teacher import load_tokenizer, resolve_teacher
+
+    location = resolve_teacher(TEACHER)
+    tokenizer, teacher = load_tokenizer(location), load_embedder(location)
+    sentences = load_data(EmbeddingDataConfig(max_train_examples=4000, seed=7)).train[:2000]
+    out = {"threads": torch.get_num_threads(), "loadavg_before": loadavg()}
+    start, stored = time.perf_counter(), np.zeros((len(sentences), teacher.config.hidden_size), np.float16)
+    compute_embeddings(teacher, tokenizer, sentences, STORE_LENGTH, stored, progress=False)
+    out["teacher_sentences_per_s"] = len(sentences) / (time.perf_counter() - start)
+    out["loadavg_after_teacher"] = loadavg()
+    lengths = [len(ids) for ids in tokenizer(sentences, truncation=True, max_length=STORE_LENGTH)["input_ids"]]
+    out["mean_tokens"] = float(np.mean(lengths))
+    student, _ = build_student(teacher, (0, 2, 4))
+    optimizer = torch.optim.AdamW(student.parameters(), lr=1e-4)
+    order = np.argsort(lengths)
+    for batch_size in (32, 64):
+        batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        random.Random(0).shuffle(batches)
+        start, seen = time.perf_counter(), 0
+        for rows in batches[:20]:
+            encoded = tokenizer([sentences[i] for i in rows], truncation=True, max_length=STORE_LENGTH, padding=True,
+                                return_tensors="pt")
+            embedding = student(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"]).embedding
+            loss, _ = embedding_loss(LossWeights(alpha_cos=0.0), embedding,
+                                     torch.from_numpy(stored[rows].astype(np.float32)))
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            seen += len(rows)
+        seconds = time.perf_counter() - start
+        out[f"student_step_s_b{batch_size}"] = seconds / 20
+        out[f"student_sentences_per_s_b{batch_size}"] = seen / seconds
+    out["loadavg_after"] = loadavg()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
@@ -150,7 +204,11 @@ def main() -> None:
     parser.add_argument("--n-max", type=int, default=16000, help="training sentences whose teacher embeddings are stored")
     parser.add_argument("--only", default=None, help="semicolon-separated variant names to run (default: all)")
     parser.add_argument("--sentences", type=int, default=None, help="train every variant on this many sentences")
+    parser.add_argument("--timing", type=Path, default=None, help="time the recipe's constants into this JSON file instead")
     args = parser.parse_args()
+    if args.timing is not None:
+        print(json.dumps(timing(args.timing)))
+        return
     args.output.mkdir(parents=True, exist_ok=True)
     rows = args.output / "rows.jsonl"
     wanted = [v if args.sentences is None else replace(v, sentences=args.sentences)

@@ -48,10 +48,11 @@ class Limits:
 
 def from_recipe(name: str, **changes) -> Limits:
     recipe = RECIPES[name]
-    return Limits(recipe=name, max_train_examples=recipe.max_train_examples, epochs=recipe.epochs,
-                  batch_size=recipe.batch_size, max_seq_len=recipe.max_seq_len, learning_rate=recipe.learning_rate,
-                  warmup_ratio=recipe.warmup_ratio, student_layers=recipe.student_layers,
-                  **{k: v for k, v in changes.items() if v is not None})
+    settings = {"max_train_examples": recipe.max_train_examples, "epochs": recipe.epochs,
+                "batch_size": recipe.batch_size, "max_seq_len": recipe.max_seq_len,
+                "learning_rate": recipe.learning_rate, "warmup_ratio": recipe.warmup_ratio,
+                "student_layers": recipe.student_layers}
+    return Limits(recipe=name, **{**settings, **{k: v for k, v in changes.items() if v is not None}})
 
 
 def source_of(limits: Limits, data_dir: Path, out: Path) -> str:

@@ -62,3 +62,12 @@ def test_the_section_lists_each_recipe_and_variant_with_its_command():
     assert text.startswith(HEADING) and "| default | movie-reviews | 40,000 | 1 | 625 | 10.0 | 5.5 | 20.0 |" in text
     assert "| -1.00 | 95.0% |" in text and "`python -m bench.distill.embeddings`" in text
     assert "| lr 3e-4 | 8,000 | 0,2,4 | 0.0003 |" in text and "| 1.5 / 1.6 |" in text
+
+
+def test_a_recipe_run_takes_the_recipe_with_the_options_given():
+    from bench.distill.embeddings import from_recipe
+    from distill.tasks.embeddings.recipe import DEFAULT, LARGER
+
+    limits = from_recipe("default", epochs=0.2, max_train_examples=None)
+    assert limits.epochs == 0.2 and limits.max_train_examples == DEFAULT.max_train_examples
+    assert from_recipe("larger").max_train_examples == LARGER.max_train_examples
