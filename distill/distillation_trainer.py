@@ -209,14 +209,16 @@ def training_arguments(config: TrainConfig, work_dir: Path, has_eval: bool, grou
 
 def train(task: Task, model: PreTrainedModel, tokenizer, datasets: tuple, config: TrainConfig, work_dir: Path,
           log_dir: Path, teacher: PreTrainedModel | None = None, weights: LossWeights = LossWeights(),
-          layer_map: list[int] | None = None, intermediate: IntermediateConfig = IntermediateConfig()) -> TrainResult:
+          layer_map: list[int] | None = None, intermediate: IntermediateConfig = IntermediateConfig(),
+          cache: TeacherCache | None = None) -> TrainResult:
     """Train `model` in place on the task's (train, validation or None) datasets, batches padded
     by the task's collator to their longest example (grouped by length when the task or config asks); checkpoints under
     `work_dir`, TensorBoard events under `log_dir`. Without a teacher this is fine-tuning on the
-    model's own loss; with one, `intermediate` adds TinyBERT's or MiniLM's layer terms."""
+    model's own loss; with one, `intermediate` adds TinyBERT's or MiniLM's layer terms, and `cache`
+    (the teacher's outputs computed beforehand) stands in for the teacher's forward pass."""
     train_dataset, eval_dataset = datasets
     grouped = task.group_by_length if config.group_by_length is None else config.group_by_length
-    cache = teacher_cache(config, teacher, weights, layer_map or [], intermediate)
+    cache = cache if cache is not None else teacher_cache(config, teacher, weights, layer_map or [], intermediate)
     trainer = DistillationTrainer(
         model=model,
         args=training_arguments(config, work_dir, eval_dataset is not None, grouped, keep_columns=cache is not None),

@@ -7,7 +7,7 @@ takes (the student has no token types, a BERT teacher of text pairs uses them).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 from transformers import BertConfig, DistilBertConfig, PreTrainedModel
@@ -29,18 +29,25 @@ class StudentError(ValueError):
     """A student that cannot be built from the given teacher."""
 
 
-def layer_map(teacher_layers: int, student_layers: int) -> list[int]:
-    """Which teacher layer initialises each student layer.
+def layer_map(teacher_layers: int, student_layers: int | Sequence[int], keep_last: bool = False) -> list[int]:
+    """Which teacher layer initialises each student layer: the given ascending teacher layers, or
 
-    Every `stride = n // k`-th layer from the bottom. When k is even the upper half is shifted up so
+    every `stride = n // k`-th layer from the bottom. When k is even the upper half is shifted up so
     that the last student layer starts from the teacher's last layer, as in the DistilBERT recipe
-    (12 -> 6 gives [0, 2, 4, 7, 9, 11]); an odd k has no upper half to shift (6 -> 3 gives [0, 2, 4]).
+    (12 -> 6 gives [0, 2, 4, 7, 9, 11]); an odd k has no upper half to shift (6 -> 3 gives [0, 2, 4])
+    unless `keep_last`, when the layers above the middle one are shifted up too (6 -> 3 gives [0, 3, 5]).
     """
+    if not isinstance(student_layers, int):
+        picks = [int(i) for i in student_layers]
+        if not picks or picks != sorted(set(picks)) or picks[0] < 0 or picks[-1] >= teacher_layers:
+            raise StudentError(f"student layers {picks} must be ascending teacher layers between 0 and "
+                               f"{teacher_layers - 1}")
+        return picks
     if not 1 <= student_layers <= teacher_layers:
         raise StudentError(f"student layers must be between 1 and {teacher_layers}, got {student_layers}")
     stride = teacher_layers // student_layers
     picks = [stride * i for i in range(student_layers)]
-    if student_layers % 2 == 0:
+    if student_layers % 2 == 0 or (keep_last and student_layers > 1):
         slack = teacher_layers - 1 - picks[-1]
         half = student_layers // 2
         picks = picks[:half] + [p + slack for p in picks[half:]]
@@ -111,12 +118,12 @@ def encoder_weights(teacher: PreTrainedModel, mapping: list[int]) -> dict[str, t
 HeadWeights = Callable[[PreTrainedModel, PreTrainedModel], dict[str, torch.Tensor]]  # (teacher, student)
 
 
-def initialise_student(teacher: PreTrainedModel, student_layers: int, model_class: type[PreTrainedModel],
+def initialise_student(teacher: PreTrainedModel, student_layers: int | Sequence[int], model_class: type[PreTrainedModel],
                        label_names: list[str] | None, head_weights: HeadWeights) -> tuple[PreTrainedModel, list[int]]:
     """A DistilBERT `model_class` initialised from `teacher`: embeddings, the mapped layers, and
     the head entries `head_weights(teacher, student)` gives; returns it with the layer map used."""
     mapping = layer_map(teacher.config.num_hidden_layers, student_layers)
-    student = model_class(student_config(teacher.config, student_layers, label_names))
+    student = model_class(student_config(teacher.config, len(mapping), label_names))
     weights = encoder_weights(teacher, mapping)
     weights.update(head_weights(teacher, student))
     _load(student, weights)

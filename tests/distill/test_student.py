@@ -99,3 +99,16 @@ def test_mismatched_head_is_not_copied(headed_teacher):
     teacher = AutoModelForSequenceClassification.from_pretrained(str(headed_teacher))
     student, _ = build_student(teacher, 2, ["positive", "negative"])
     assert not torch.equal(student.classifier.weight, teacher.classifier.weight)
+
+
+def test_the_teacher_layers_a_student_takes_can_be_named():
+    assert layer_map(6, (1, 3, 5)) == [1, 3, 5]
+    for bad in ((3, 1), (0, 6), (), (2, 2)):
+        with pytest.raises(StudentError, match="ascending teacher layers"):
+            layer_map(6, bad)
+
+
+def test_keep_last_also_shifts_the_upper_layers_of_an_odd_student():
+    assert layer_map(6, 3, keep_last=True) == [0, 3, 5] and layer_map(6, 3) == [0, 2, 4]
+    assert layer_map(12, 6, keep_last=True) == layer_map(12, 6) == [0, 2, 4, 7, 9, 11]
+    assert layer_map(12, 3, keep_last=True) == [0, 7, 11] and layer_map(6, 1, keep_last=True) == [0]

@@ -1,8 +1,10 @@
-"""The sentences of the embedding task: from any text source the project reads -- the built-in
-movie reviews, text files and hub corpora (`distill.corpus`, whose documents are split
-into sentences here), or the text column(s) of a CSV/TSV/JSONL file (both texts of a pair) --
-deduplicated, split into training and held-out sentences (seeded), and the optional STS pairs the
-student is evaluated on.
+"""The sentences of the embedding task (its transfer corpus): from one or several text sources,
+comma separated -- the built-in movie reviews, text files and hub corpora (`distill.corpus`, whose
+documents are split into sentences here), or the text column(s) of a CSV/TSV/JSONL file (both texts
+of a pair) -- deduplicated across the sources, split into training and held-out sentences by a
+seeded shuffle (the training sentences stay in that shuffled order, so a capped corpus is a random
+sample of every source), and the optional STS pairs the student is evaluated on. A source that
+cannot be read or gives no usable sentence is an error naming it.
 
 No labels are needed: the teacher's embeddings are the targets.
 """
@@ -28,7 +30,7 @@ DEFAULT_MAX_EVAL = 1000  # held-out sentences when --max-eval-examples is not gi
 
 @dataclass(frozen=True)
 class EmbeddingDataConfig:
-    source: str = "movie-reviews"  # built-in, text file, CSV/TSV/JSONL file or hub corpus
+    source: str = "movie-reviews"  # built-in, text file, CSV/TSV/JSONL file or hub corpus; several comma separated
     text_column: str = "text"  # for tables and hub corpora
     text_pair_column: str | None = None  # a table's second text column, whose sentences are used too
     subset: str | None = None  # hub configuration name
@@ -62,16 +64,39 @@ def _table_texts(path: Path, config: EmbeddingDataConfig) -> list[str]:
     return [str(record[c]).strip() for record in records for c in columns if str(record.get(c) or "").strip()]
 
 
+def sources_of(source: str) -> list[str]:
+    """The comma-separated sources of `--data`, in order, each once."""
+    names = list(dict.fromkeys(part.strip() for part in source.split(",") if part.strip()))
+    if not names:
+        raise DataError("no text source given (--data)")
+    return names
+
+
+def _source_texts(source: str, config: EmbeddingDataConfig) -> list[str]:
+    path = Path(source)
+    try:
+        if path.suffix.lower() in LOCAL_SUFFIXES:
+            if not path.is_file():
+                raise DataError(f"data file not found: {path}")
+            return _table_texts(path, config)
+        corpus = CorpusConfig(sources=(source,), text_column=config.text_column, subset=config.subset)
+        return [s for document in documents(corpus) for s in split_sentences(document)]
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        if isinstance(error, DataError):
+            raise
+        raise DataError(f"cannot read the text source {source!r}: {error}") from None
+
+
 def read_texts(config: EmbeddingDataConfig) -> list[str]:
-    """Every sentence of the source, in order, duplicates removed."""
-    path = Path(config.source)
-    if path.suffix.lower() in LOCAL_SUFFIXES:
-        if not path.is_file():
-            raise DataError(f"data file not found: {path}")
-        texts = _table_texts(path, config)
-    else:
-        corpus = CorpusConfig(sources=(config.source,), text_column=config.text_column, subset=config.subset)
-        texts = [s for document in documents(corpus) for s in split_sentences(document)]
+    """Every sentence of every source, in order, duplicates removed (across sources too); a source
+    with no usable sentence is an error naming it."""
+    texts: list[str] = []
+    for source in sources_of(config.source):
+        found = _source_texts(source, config)
+        if not found:
+            raise DataError(f"the text source {source!r} has no usable sentence (a sentence needs at least "
+                            f"{MIN_WORDS} words and at most {MAX_CHARS} characters)")
+        texts += found
     return list(dict.fromkeys(texts))
 
 
@@ -86,7 +111,7 @@ def load_data(config: EmbeddingDataConfig) -> EmbeddingData:
     held = max(1, round(len(order) * config.validation_fraction))
     held = min(held, config.max_eval_examples or DEFAULT_MAX_EVAL)
     validation = [sentences[i] for i in sorted(order[:held])]
-    train = [sentences[i] for i in sorted(order[held:][:config.max_train_examples])]
+    train = [sentences[i] for i in order[held:][:config.max_train_examples]]  # in the shuffled order
     sts = read_sts(config.sts_data) if config.sts_data else None
     description = {"source": config.source, "sentences": len(sentences), "train_examples": len(train),
                    "validation_examples": len(validation), "sts": config.sts_data,

@@ -2,7 +2,10 @@
 `feature-extraction`): the teacher is any BERT encoder with its own pooling (read from its
 sentence-transformers configuration), the student a DistilBERT encoder with the same pooling,
 distilled on raw sentences (no labels) with the squared distance and 1 - cosine between the
-student's and the teacher's sentence embeddings, plus the hidden-state cosine.
+student's and the teacher's sentence embeddings, plus the hidden-state cosine when its weight is
+not zero. Without the hidden-state term the teacher's embeddings of the training sentences are
+computed once and kept on disk (`distill.tasks.embeddings.targets`), and the training steps run the
+student only, on batches of sentences of similar length.
 
 Quality: the Spearman correlation of cosine similarities with the gold scores of STS pairs when an
 STS file is given (`--sts-data`, headline `spearman`), and always the mean cosine between the
@@ -26,6 +29,7 @@ from distill.tasks.embeddings.evaluate import evaluate_embedders
 from distill.tasks.embeddings.losses import embedding_loss
 from distill.tasks.embeddings.pooling import read_pooling
 from distill.tasks.embeddings.sts import read_sts
+from distill.tasks.embeddings.targets import StoredTargets, teacher_embeddings
 from distill.teacher import resolve_teacher
 from modelfolder.manifest import FEATURE_EXTRACTION
 
@@ -37,6 +41,7 @@ METRICS = (("mean_cosine", "mean cosine to teacher"), ("spearman", "STS Spearman
 class EmbeddingOptions:
     max_seq_len: int = 128  # tokens per sentence; longer ones are truncated
     metric: str | None = None  # headline: spearman with STS pairs, else mean_cosine
+    cache_dir: str | None = None  # where the teacher's stored embeddings live; None: RUN/teacher-embeddings
 
 
 class SentenceDataset(torch.utils.data.Dataset):
@@ -58,10 +63,11 @@ class EmbeddingTask:
     headline = "spearman"
     validation_file = "validation.jsonl"
     label_keys = ()
-    group_by_length = False  # sentences are short
+    group_by_length = True  # sentences of similar length together: little padding in each batch
 
     def make_options(self, values: OptionValues) -> EmbeddingOptions:
-        return EmbeddingOptions(values.max_seq_len or EmbeddingOptions.max_seq_len, values.metric)
+        return EmbeddingOptions(values.max_seq_len or EmbeddingOptions.max_seq_len, values.metric,
+                                values.embedding_cache)
 
     def data_config(self, options: DataOptions) -> EmbeddingDataConfig:
         return EmbeddingDataConfig(**fields_of(EmbeddingDataConfig, vars(options)))
@@ -74,7 +80,7 @@ class EmbeddingTask:
         if metric not in available:
             raise DataError(f"--metric {metric!r} is not available; choose one of {', '.join(available)} "
                             "(spearman needs --sts-data)")
-        return EmbeddingOptions(options.max_seq_len, metric)
+        return EmbeddingOptions(options.max_seq_len, metric, options.cache_dir)
 
     def info(self, options: EmbeddingOptions, data: EmbeddingData) -> dict:
         return {"max_seq_len": options.max_seq_len, "labels": [], "headline": options.metric,
@@ -107,6 +113,15 @@ class EmbeddingTask:
         """A general student's encoder with its teacher's pooling."""
         teacher = read_general_info(Path(general_student))["teacher"]
         return models.student_from(general_student, read_pooling(resolve_teacher(teacher)))
+
+    def teacher_targets(self, teacher, data: EmbeddingData, options: EmbeddingOptions, run_dir: Path):
+        """The teacher's embeddings of the training sentences, stored on disk, as the trainer's cache."""
+        from tqdm.auto import tqdm
+
+        folder = Path(options.cache_dir) if options.cache_dir else Path(run_dir) / "teacher-embeddings"
+        stored = teacher_embeddings(teacher.model, teacher.name, teacher.tokenizer, data.train, options.max_seq_len,
+                                    folder, say=tqdm.write)
+        return StoredTargets(stored)
 
     def datasets(self, tokenizer, data: EmbeddingData, options: EmbeddingOptions, seed: int):
         return SentenceDataset(tokenizer, data.train, options.max_seq_len), None

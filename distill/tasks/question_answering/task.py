@@ -76,6 +76,9 @@ class QuestionAnsweringTask:
         """The task student from a general student's encoder (a new span head)."""
         return DistilBertForQuestionAnswering.from_pretrained(general_student)
 
+    def teacher_targets(self, teacher, data, options, run_dir: Path):
+        return None  # the teacher runs at each step (or `TrainConfig.cache_teacher` keeps its outputs)
+
     def datasets(self, tokenizer, data: QAData, options: QAOptions, seed: int):
         """Training windows (a seeded share of the answerless ones kept) and no evaluation set:
         evaluation runs afterwards on whole contexts, not per window."""

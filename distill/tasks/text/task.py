@@ -68,6 +68,9 @@ class TextTask:
     def load_model(self, folder: str, **kwargs):
         return AutoModelForSequenceClassification.from_pretrained(folder, **kwargs)
 
+    def teacher_targets(self, teacher, data, options, run_dir: Path):
+        return None  # the teacher runs at each step (or `TrainConfig.cache_teacher` keeps its outputs)
+
     def datasets(self, tokenizer, data, options: TextOptions, seed: int):
         validation = TextDataset(tokenizer, data.validation, options.max_seq_len) if data.validation else None
         return TextDataset(tokenizer, data.train, options.max_seq_len), validation

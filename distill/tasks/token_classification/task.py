@@ -89,6 +89,9 @@ class TokenClassificationTask:
         """The task student from a general student's encoder (a new tagging head)."""
         return DistilBertForTokenClassification.from_pretrained(general_student, **tagging.label_kwargs(data.labels))
 
+    def teacher_targets(self, teacher, data, options, run_dir: Path):
+        return None  # the teacher runs at each step (or `TrainConfig.cache_teacher` keeps its outputs)
+
     def datasets(self, tokenizer, data: TokenData, options: WindowConfig, seed: int):
         """Labelled training windows and no evaluation set: evaluation runs afterwards on whole
         sentences (entity F1), not per window."""

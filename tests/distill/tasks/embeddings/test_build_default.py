@@ -7,20 +7,33 @@ from typer.testing import CliRunner
 
 from distill import task_pipeline as pipeline
 from distill.cli import app
-from distill.tasks.embeddings.recipe import EmbeddingRecipe, expected_seconds
+from distill.tasks.embeddings.recipe import DEFAULT, LARGER, EmbeddingRecipe, expected_seconds
 
 runner = CliRunner()
 
 
 def test_embedding_options_are_explained():
     result = runner.invoke(app, ["build-default", "--help"])
-    for option in ("--embeddings", "--embeddings-max-train-examples", "--embeddings-sts-data"):
+    for option in ("--embeddings", "--embeddings-recipe", "--embeddings-data", "--embeddings-max-train-examples",
+                   "--embeddings-epochs", "--embeddings-sts-data"):
         assert option in result.output
 
 
 def test_expected_duration_grows_with_sentences_and_epochs():
     small, large = expected_seconds(EmbeddingRecipe(), 1000), expected_seconds(EmbeddingRecipe(), 10000)
     assert 0 < small < large < expected_seconds(EmbeddingRecipe(epochs=2), 10000)
+
+
+def test_the_recipes_fit_their_budgets_and_a_stored_teacher_pass_is_not_counted():
+    assert expected_seconds(DEFAULT, DEFAULT.max_train_examples) <= 20 * 60
+    assert expected_seconds(LARGER, LARGER.max_train_examples) > expected_seconds(DEFAULT, DEFAULT.max_train_examples)
+    assert expected_seconds(DEFAULT, 1000, stored=True) < expected_seconds(DEFAULT, 1000)
+
+
+def test_an_unknown_recipe_is_refused(tmp_path):
+    result = runner.invoke(app, ["build-default", "--output", str(tmp_path), "--embeddings",
+                                 "--embeddings-recipe", "huge"])
+    assert result.exit_code == 2 and "choose one of default, larger" in result.output
 
 
 def test_an_existing_embedding_model_is_kept_unless_forced(tmp_path):
@@ -36,7 +49,8 @@ def test_build_adds_an_embedding_model_beside_sentiment(embedding_teacher, sts_t
     result = runner.invoke(app, ["build-default", "--output", str(tmp_path), "--embeddings",
                                  "--embeddings-max-train-examples", "32", "--embeddings-sts-data", str(sts_tsv)])
     assert result.exit_code == 0, result.output
-    assert "expected about" in result.output.splitlines()[0] and "from 32 movie-review sentences" in result.output
+    assert "expected about" in result.output.splitlines()[0] and "from 32 sentences of movie-reviews" in result.output
+    assert list((tmp_path / ".cache" / "embeddings").glob("*.npy"))  # the teacher's embeddings, kept for the next build
     manifest = json.loads((tmp_path / "embeddings" / "manifest.json").read_text())
     assert manifest["name"] == "embeddings" and manifest["task"] == "feature-extraction"
     assert manifest["headline_metric"] == "spearman" and manifest["embedding"]["dimension"] == 32

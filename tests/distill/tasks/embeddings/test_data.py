@@ -45,3 +45,32 @@ def test_too_little_text_is_refused(tmp_path):
     path.write_text("Only one sentence here.\n")
     with pytest.raises(DataError, match="at least 2"):
         load_data(EmbeddingDataConfig(source=str(path)))
+
+
+def test_several_sources_are_one_deduplicated_corpus(tmp_path):
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("The first file speaks here.\nBoth files share this line.\n")
+    second.write_text("Both files share this line.\nThe second file speaks too.\n")
+    texts = read_texts(EmbeddingDataConfig(source=f"{first}, {second}"))
+    assert texts == ["The first file speaks here.", "Both files share this line.", "The second file speaks too."]
+
+
+def test_the_training_sentences_are_a_seeded_shuffle(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("".join(f"Sentence number {i} is here.\n" for i in range(40)))
+    data = load_data(EmbeddingDataConfig(source=str(corpus), seed=1))
+    assert data.train != sorted(data.train, key=lambda s: int(s.split()[2]))
+    assert load_data(EmbeddingDataConfig(source=str(corpus), seed=1)).train == data.train
+
+
+def test_a_source_without_usable_sentences_or_unreadable_is_named(tmp_path):
+    good, short, binary = tmp_path / "good.txt", tmp_path / "short.txt", tmp_path / "binary.txt"
+    good.write_text("A perfectly usable sentence here.\n")
+    short.write_text("Hi.\nOk then.\n")
+    binary.write_bytes(b"\xff\xfe\x00bad bytes \xc3\x28 here")
+    with pytest.raises(DataError, match=f"'{short}' has no usable sentence"):
+        read_texts(EmbeddingDataConfig(source=f"{good},{short}"))
+    with pytest.raises(DataError, match=f"cannot read the text source '{binary}'"):
+        read_texts(EmbeddingDataConfig(source=f"{good},{binary}"))
+    with pytest.raises(DataError, match="corpus file not found"):
+        read_texts(EmbeddingDataConfig(source=f"{good},{tmp_path / 'missing.txt'}"))
