@@ -5,9 +5,10 @@ one-output head when it has one)."""
 
 from __future__ import annotations
 
-from transformers import AutoModelForSequenceClassification, DistilBertForSequenceClassification, PreTrainedModel
+from transformers import DistilBertForSequenceClassification, PreTrainedModel
 
 from distill.tasks.classification.models import build_student as build_classifier_student
+from distill.tasks.text.heads import choose_head, head_class, load_sequence_model
 from distill.teacher import teacher_config
 
 OUTPUT_NAME = "score"  # the one output's name in the models' config (id2label)
@@ -20,11 +21,11 @@ def has_regression_head(location: str) -> bool:
     return is_head and config.num_labels == 1
 
 
-def load_regressor(location: str) -> PreTrainedModel:
-    """The teacher with a one-output head (a new head when it has none)."""
+def load_regressor(location: str, head: str = "auto") -> PreTrainedModel:
+    """The teacher with a one-output head (a new `head` when it has none, `distill.tasks.text.heads`)."""
     if has_regression_head(location):
-        return AutoModelForSequenceClassification.from_pretrained(location, problem_type="regression")
-    return AutoModelForSequenceClassification.from_pretrained(location, ignore_mismatched_sizes=True, **HEAD)
+        return load_sequence_model(location, problem_type="regression")
+    return head_class(choose_head(head, location)).from_pretrained(location, ignore_mismatched_sizes=True, **HEAD)
 
 
 def build_student(teacher: PreTrainedModel, layers: int) -> tuple[PreTrainedModel, list[int]]:
