@@ -42,6 +42,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-seq-len", type=int, default=128)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--attention-dropout", type=float, default=None, help="None: the model's own")
+    parser.add_argument("--head-bias-zero", action="store_true",
+                        help="regression: start the new head's bias at 0 (the recipe starts it at the mean score)")
     parser.add_argument("--note", default="", help="a word on the setting, kept in the row")
     parser.add_argument("--rows", type=Path, default=Path("runs/teacher_probe.jsonl"))
     return parser.parse_args(argv)
@@ -58,6 +60,8 @@ def probe(args: argparse.Namespace) -> dict:
     location = resolve_teacher(args.teacher)
     tokenizer = load_tokenizer(location)
     model = task.load_teacher(location, data, settings)
+    if args.head_bias_zero:
+        model.classifier.bias.data.zero_()
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                          warmup_ratio=args.warmup_ratio, seed=args.seed, logging_steps=50, evaluate_each_epoch=False,
                          attention_dropout=args.attention_dropout)
@@ -74,7 +78,7 @@ def probe(args: argparse.Namespace) -> dict:
     predicted_classes = sorted({int(i) for i in logits.argmax(axis=-1)}) if logits.shape[-1] > 1 else None
     return {"task": glue.name, "head": type(model).__name__, "setting": args.note, "examples": len(data.train),
             "epochs": args.epochs, "max_seq_len": args.max_seq_len, "attention_dropout": args.attention_dropout,
-            "learning_rate": args.learning_rate, "warmup_ratio": args.warmup_ratio,
+            "learning_rate": args.learning_rate, "head_bias": "zero" if args.head_bias_zero else "recipe", "warmup_ratio": args.warmup_ratio,
             "metric": settings.metric, "teacher_dev": round(float(quality[settings.metric]), 4),
             "dev_examples": len(data.validation), "classes_predicted": predicted_classes,
             "train_minutes": round(minutes, 2), "loadavg_before": load_before,

@@ -37,7 +37,7 @@ class RegressionTask(TextTask):
         return f"teacher {teacher!r} has no one-output regression head; run `distill teacher` first (or `distill run`)"
 
     def load_teacher(self, location: str, data: ScoredData, options: TextOptions | None = None):
-        return models.load_regressor(location, (options or TextOptions()).teacher_head)
+        return models.load_regressor(location, (options or TextOptions()).teacher_head, data.train.labels)
 
     def labels_of(self, model, info: dict, where: Path) -> list[str]:
         if model.config.num_labels != 1:

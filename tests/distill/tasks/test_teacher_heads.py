@@ -114,3 +114,10 @@ def test_a_student_of_a_mean_head_teacher_exports(mean_pooled, data_file, tmp_pa
     assert manifest["variants"]["fp32"]["validation"]["status"] == "passed"
     report = json.loads((out / "model" / "report.json").read_text())
     assert [row["name"] for row in report["models"]][:2] == ["teacher (PyTorch)", "student (PyTorch)"]
+
+
+@pytest.mark.parametrize("head", ["cls", "mean"])
+def test_a_new_regression_head_starts_at_the_mean_score(head, mean_pooled):
+    model = load_regressor(str(mean_pooled), head, [1.0, 2.0, 4.5])
+    assert model.classifier.bias.tolist() == pytest.approx([2.5])
+    assert load_regressor(str(mean_pooled), head).classifier.bias.abs().max() < 1.0  # no scores: as initialised
