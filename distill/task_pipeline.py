@@ -73,7 +73,7 @@ def finetune_teacher(task: Task, name: str, data: TaskData, options: Any, config
     location = resolve_teacher(name)
     tokenizer = load_tokenizer(location)
     set_seed(config.seed)
-    model = task.load_teacher(location, data)
+    model = task.load_teacher(location, data, options)
     output = Path(output)
     result = train(task, model, tokenizer, task.datasets(tokenizer, data, options, config.seed), config,
                    output.parent / "checkpoints" / "teacher", output.parent / "logs" / "teacher")

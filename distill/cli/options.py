@@ -56,6 +56,11 @@ Metric = Annotated[str | None, typer.Option(
     "--metric", help="Headline metric of a classification or regression run (retention, INT8 verdict): accuracy, "
     "macro_f1, positive_f1, matthews; pearson, spearman; for feature-extraction mean_cosine or spearman. Default: the --format's GLUE metric, else accuracy "
     "(classification) or spearman (regression).")]
+TeacherHead = Annotated[str | None, typer.Option(
+    "--teacher-head", help="What a new classification or regression head of the teacher reads: mean (the mean of "
+    "the last layer's token states), cls (default: the [CLS] state through BERT's pooler), or auto (mean when the "
+    "teacher's sentence-transformers config declares mean pooling, as the built-in minilm does, else cls). A "
+    "teacher that already has the task's head keeps it.")]
 StsData = Annotated[str | None, typer.Option(
     "--sts-data", help="For --task feature-extraction: sentence pairs with gold similarity scores to evaluate the "
     "embeddings on (an STS-B-style TSV with sentence1, sentence2 and score columns, e.g. GLUE STS-B dev.tsv): "
@@ -189,6 +194,7 @@ SETTINGS = group(
     ("max_seq_len", MaxSeqLen, None), ("doc_stride", DocStride, None), ("max_question_len", MaxQuestionLen, None), ("max_answer_len", MaxAnswerLen, None),
     ("null_threshold", NullThreshold, None), ("keep_answerless", KeepAnswerless, None),
     ("skip_bad_answers", SkipBadAnswers, False), ("metric", Metric, None), ("embedding_cache", EmbeddingCache, None),
+    ("teacher_head", TeacherHead, None),
 )
 EXPORT_TO = group(("export_to", ExportTo, None))
 

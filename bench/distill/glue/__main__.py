@@ -51,6 +51,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--learning-rate", type=float, default=5e-5)
     parser.add_argument("--max-seq-len", type=int, default=128)
     parser.add_argument("--student-layers", type=int, default=3)
+    parser.add_argument("--teacher-head", default="auto", help="the teacher's new head: auto, cls or mean")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--results", type=Path, default=RESULTS, help="the Markdown file the table goes into")
     parser.add_argument("--render-only", action="store_true",
@@ -76,7 +77,8 @@ def run_task(task: GlueTask, args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     report = run(RunConfig(
         teacher="minilm", data=kind.data_config(data), output=out, task=kind.name,
-        options=TextOptions(args.max_seq_len), train=train, teacher_train=replace(train, epochs=args.teacher_epochs),
+        options=TextOptions(args.max_seq_len, teacher_head=args.teacher_head), train=train,
+        teacher_train=replace(train, epochs=args.teacher_epochs),
         student=StudentConfig(layers=args.student_layers),
         evaluation=EvalConfig(latency_batch_sizes=(1,), latency=LatencyConfig(warmup=1, repeats=3)),
     ))

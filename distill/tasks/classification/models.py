@@ -1,13 +1,15 @@
 """The classification heads: the teacher as a sequence classifier over the data's labels (a new
-head when it has none or other labels), and a DistilBERT student with the teacher's pooler as its
-pre-classifier and the teacher's classifier when the labels match."""
+head when it has none or other labels: over the [CLS] pooler or the mean token state, as
+`distill.tasks.text.heads` chooses), and a DistilBERT student with the teacher's pooler (when it
+has one) as its pre-classifier and the teacher's classifier when the labels match."""
 
 from __future__ import annotations
 
 import torch
-from transformers import AutoModelForSequenceClassification, DistilBertForSequenceClassification, PreTrainedModel
+from transformers import DistilBertForSequenceClassification, PreTrainedModel
 
 from distill.student import initialise_student
+from distill.tasks.text.heads import CONFIG_KEY, choose_head, head_class, load_sequence_model
 from distill.teacher import teacher_config
 
 
@@ -19,16 +21,13 @@ def needs_finetuning(location: str, label_names: list[str]) -> bool:
     return [config.id2label[i] for i in range(config.num_labels)] != list(label_names)
 
 
-def load_classifier(location: str, label_names: list[str]) -> PreTrainedModel:
-    """The teacher as a sequence classifier over `label_names` (a new head when it has none)."""
-    fits = not needs_finetuning(location, label_names)
-    kwargs = {} if fits else {
-        "num_labels": len(label_names),
-        "id2label": dict(enumerate(label_names)),
-        "label2id": {name: i for i, name in enumerate(label_names)},
-        "ignore_mismatched_sizes": True,
-    }
-    return AutoModelForSequenceClassification.from_pretrained(location, **kwargs)
+def load_classifier(location: str, label_names: list[str], head: str = "auto") -> PreTrainedModel:
+    """The teacher as a sequence classifier over `label_names` (a new `head` when it has none)."""
+    if not needs_finetuning(location, label_names):
+        return load_sequence_model(location)
+    return head_class(choose_head(head, location)).from_pretrained(
+        location, num_labels=len(label_names), id2label=dict(enumerate(label_names)),
+        label2id={name: i for i, name in enumerate(label_names)}, ignore_mismatched_sizes=True)
 
 
 def has_matching_head(teacher: PreTrainedModel, label_names: list[str]) -> bool:
@@ -41,8 +40,11 @@ def has_matching_head(teacher: PreTrainedModel, label_names: list[str]) -> bool:
 
 def head_weights(label_names: list[str]):
     """For `initialise_student`: the teacher's pooler as the pre-classifier, and its classifier
-    when its labels are the student's."""
+    when its labels are the student's; nothing from a teacher whose head reads the mean token state
+    (the student's head reads its [CLS] state, which the exported model folder's graph computes)."""
     def weights(teacher: PreTrainedModel, student: PreTrainedModel) -> dict[str, torch.Tensor]:
+        if getattr(teacher.config, CONFIG_KEY, None) == "mean":
+            return {}  # a head over the mean token state: the student's [CLS] head learns its own
         source = teacher.base_model.state_dict()
         out = {}
         if "pooler.dense.weight" in source:

@@ -35,8 +35,8 @@ class ClassificationTask(TextTask):
         return (f"teacher {teacher!r} has no head for the labels {data.label_names}; "
                 "run `distill teacher` first (or `distill run`)")
 
-    def load_teacher(self, location: str, data: LabelledData):
-        return models.load_classifier(location, data.label_names)
+    def load_teacher(self, location: str, data: LabelledData, options: TextOptions | None = None):
+        return models.load_classifier(location, data.label_names, (options or TextOptions()).teacher_head)
 
     def labels_of(self, model, info: dict, where: Path) -> list[str]:
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]

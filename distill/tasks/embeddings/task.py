@@ -95,7 +95,7 @@ class EmbeddingTask:
     def missing_head_message(self, teacher: str, data: EmbeddingData) -> str:
         return f"teacher {teacher!r} cannot be used as a sentence encoder"
 
-    def load_teacher(self, location: str, data: EmbeddingData):
+    def load_teacher(self, location: str, data: EmbeddingData, options=None):
         return models.load_embedder(location)
 
     def load_model(self, folder: str, **kwargs):

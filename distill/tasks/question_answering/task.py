@@ -60,7 +60,7 @@ class QuestionAnsweringTask:
         return (f"teacher {teacher!r} has no question-answering head; run `distill teacher "
                 "--task question-answering` first (or `distill run`)")
 
-    def load_teacher(self, location: str, data: QAData):
+    def load_teacher(self, location: str, data: QAData, options=None):
         return models.load_question_answerer(location)
 
     def load_model(self, folder: str, **kwargs):

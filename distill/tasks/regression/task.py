@@ -15,7 +15,7 @@ from distill.tasks.regression.data import ScoredData, load_data
 from distill.tasks.regression.metrics import METRICS, pearson, regression_metrics
 from distill.tasks.text import export as text_export
 from distill.tasks.text.data import Split
-from distill.tasks.text.task import TextTask
+from distill.tasks.text.task import TextOptions, TextTask
 from modelfolder.manifest import REGRESSION
 
 
@@ -36,8 +36,8 @@ class RegressionTask(TextTask):
     def missing_head_message(self, teacher: str, data: ScoredData) -> str:
         return f"teacher {teacher!r} has no one-output regression head; run `distill teacher` first (or `distill run`)"
 
-    def load_teacher(self, location: str, data: ScoredData):
-        return models.load_regressor(location)
+    def load_teacher(self, location: str, data: ScoredData, options: TextOptions | None = None):
+        return models.load_regressor(location, (options or TextOptions()).teacher_head, data.train.labels)
 
     def labels_of(self, model, info: dict, where: Path) -> list[str]:
         if model.config.num_labels != 1:

@@ -5,10 +5,10 @@ outputs are scored (`quality`, `scoring`), and supplies its losses and models.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
+from transformers import DataCollatorWithPadding
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from distill.data import DataError
@@ -20,12 +20,16 @@ from distill.tasks.text.data import DataConfig
 from distill.tasks.text.evaluate import predict
 from distill.tasks.text.features import TextDataset
 from distill.tasks.text.glue import glue_format
+from distill.tasks.text.heads import load_sequence_model
 
 
 @dataclass(frozen=True)
 class TextOptions:
     max_seq_len: int = 128  # tokens per text (or pair); longer ones are truncated, the longer text first
     metric: str | None = None  # the headline metric (None: the data format's, else the task's)
+    # a new teacher head reads: "cls" pooler (default: the default builds are measured with it), "mean" token
+    # state, "auto" (mean where the teacher declares mean pooling; distill.tasks.text.heads)
+    teacher_head: str = "cls"
 
 
 class TextTask:
@@ -39,7 +43,8 @@ class TextTask:
     group_by_length = False  # shuffled freely (sentences are short)
 
     def make_options(self, values: OptionValues) -> TextOptions:
-        return TextOptions(values.max_seq_len or TextOptions.max_seq_len, values.metric)
+        return TextOptions(values.max_seq_len or TextOptions.max_seq_len, values.metric,
+                           values.teacher_head or TextOptions.teacher_head)
 
     def data_config(self, options: DataOptions) -> DataConfig:
         return DataConfig(**fields_of(DataConfig, vars(options)))
@@ -53,7 +58,7 @@ class TextTask:
         if metric not in [key for key, _ in self.metrics]:
             raise DataError(f"--metric {metric!r} is not a {self.name} metric; choose one of "
                             f"{', '.join(key for key, _ in self.metrics)}")
-        return TextOptions(options.max_seq_len, metric)
+        return replace(options, metric=metric)
 
     def info(self, options: TextOptions, data) -> dict:
         return {"max_seq_len": options.max_seq_len, "labels": self.label_names(data),
@@ -66,7 +71,7 @@ class TextTask:
         return list(data.label_names)
 
     def load_model(self, folder: str, **kwargs):
-        return AutoModelForSequenceClassification.from_pretrained(folder, **kwargs)
+        return load_sequence_model(folder, **kwargs)
 
     def teacher_targets(self, teacher, data, options, run_dir: Path):
         return None  # the teacher runs at each step (or `TrainConfig.cache_teacher` keeps its outputs)

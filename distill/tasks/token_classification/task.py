@@ -70,7 +70,7 @@ class TokenClassificationTask:
         return (f"teacher {teacher!r} has no token-classification head for the tags {data.labels}; "
                 "run `distill teacher --task token-classification` first (or `distill run`)")
 
-    def load_teacher(self, location: str, data: TokenData):
+    def load_teacher(self, location: str, data: TokenData, options=None):
         return tagging.load_tagger(location, data.labels)
 
     def load_model(self, folder: str, **kwargs):
